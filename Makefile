@@ -1,0 +1,36 @@
+# Front door of the project. Two commands do all set-up on a fresh machine
+# that has Python 3.11 and make:
+#   make dashboard   the main job: the demo clinic, served
+#   make test        the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/orchestrator.duckdb
+
+.PHONY: dashboard test demo bench clean
+
+# The virtual environment is rebuilt whenever the dependency lists change.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(DB): $(BIN)/.installed
+	$(BIN)/orchestrator --db $(DB) demo
+
+demo: $(BIN)/.installed
+	$(BIN)/orchestrator --db $(DB) demo
+
+dashboard: $(DB)
+	$(BIN)/orchestrator --db $(DB) services
+	$(BIN)/orchestrator --db $(DB) staff
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

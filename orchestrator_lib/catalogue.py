@@ -1,0 +1,29 @@
+"""Reading the catalogue: imported services and Personnel médical."""
+
+from __future__ import annotations
+
+import os
+
+from . import store
+from .queries import sql
+
+TABS = ("active", "inactive")
+
+
+def list_services(db: str | os.PathLike | None = None, tab: str | None = None,
+                  search: str | None = None) -> list[dict]:
+    """Imported services of a tab (``active``/``inactive``, None for all), sorted by id.
+    ``search`` matches name or id, ignoring case and accents (``vaccin`` finds ``Vaccination``)."""
+    with store.reading(db) as con:
+        return _dicts(con.execute(sql("services"), {"tab": tab, "search": search or None}))
+
+
+def list_staff(db: str | os.PathLike | None = None, tab: str | None = None) -> list[dict]:
+    """Members of Personnel médical (``active``/``inactive`` tab, None for all), sorted by id."""
+    with store.reading(db) as con:
+        return _dicts(con.execute(sql("staff"), {"tab": tab}))
+
+
+def _dicts(cursor) -> list[dict]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]

@@ -1,0 +1,228 @@
+"""Load an EMR export into the store (SPEC §1): all or nothing.
+
+Every table is read by DuckDB straight from its file and checked while it is
+copied: a cell that breaks a rule stops the copy through SQL ``error()``, and
+the whole load is rolled back, so the database is left exactly as before. Only
+then, on that rare path, is the offending line looked up in the file for the
+message. Loading the same export again changes nothing; a newer export
+replaces the EMR side and never touches an orchestrator decision.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from . import store
+from .errors import InputError
+from .export_format import Column, Table
+from .sources.files import TableFile, open_export
+
+BOOLEAN_TRUE = ("true", "1", "yes", "oui", "vrai", "t", "y", "o")
+BOOLEAN_FALSE = ("false", "0", "no", "non", "faux", "f", "n")
+
+
+@dataclass
+class LoadResult:
+    services: int
+    staff: int
+    appointments: int
+    availabilities: int
+    pending: list[str]
+    changed: bool = True
+    source: str = ""
+    fingerprint: str = field(default="", repr=False)
+
+    def to_json(self) -> dict:
+        """The ``orchestrator load --json`` document (SPEC §5)."""
+        return {k: v for k, v in asdict(self).items()
+                if k in ("services", "staff", "appointments", "availabilities", "pending")}
+
+
+class _Unchanged(Exception):
+    """Raised inside the load transaction to roll back a load that changes nothing."""
+
+
+def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, *,
+                progress: bool = False) -> LoadResult:
+    """Load the export in ``folder`` into ``db``; raise ``InputError`` on bad input."""
+    db = store.resolve_db(db)
+    files = open_export(folder)  # headers and encodings are checked before the database is touched
+    key = store.patient_key(db)
+    try:
+        with store.writing(db) as con:
+            store.check_patient_key(con, db, key)
+            with _progress(files, progress) as bar:
+                for table_file in files:
+                    _copy_table(con, table_file, key)
+                    _failpoint(f"after_{table_file.table.name}")
+                    bar.update(table_file.path.stat().st_size)
+            result = _record_load(con, Path(folder))
+            _failpoint("before_commit")
+    except _Unchanged as unchanged:
+        return unchanged.args[0]
+    finally:
+        for table_file in files:
+            table_file.cleanup()
+    _failpoint("after_commit")
+    return result
+
+
+# --- copying one table -----------------------------------------------------------
+
+def _copy_table(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -> None:
+    table = table_file.table
+    relation, params = table_file.relation()
+    targets = ", ".join(f'"{_target(c)}"' for c in table.columns)
+    values = ", ".join(_value(table, c) for c in table.columns)
+    con.execute(f"DELETE FROM {table.db_table}")
+    try:
+        con.execute(f"INSERT INTO {table.db_table} ({targets}) SELECT {values} FROM ({relation})",
+                    {**params, "key": key} if table.column_names_with_kind("patient") else params)
+    except duckdb.InvalidInputException as error:
+        raise _explain_rule_error(error, table_file) from None
+    except duckdb.Error as error:  # a CSV DuckDB could not split into lines at all
+        raise InputError("csv_malformed", file=table_file.path, line="?",
+                         detail=str(error).splitlines()[0]) from None
+    table_file.check_structure(con)
+    _check_unique(con, table_file)
+    if "end" in (c.name for c in table.columns):
+        _check_end_after_start(con, table_file)
+
+
+def _target(column: Column) -> str:
+    return "patient_hash" if column.kind == "patient" else column.name
+
+
+def _value(table: Table, column: Column) -> str:
+    """The SQL that turns a trimmed text cell into the stored value, or stops the load."""
+    cell = f'"{column.name}"'
+
+    def fail(rule: str) -> str:
+        return (f"error(json_object('rule', '{rule}', 'column', '{column.name}', "
+                f"'id', \"{table.id_column}\", 'value', {cell})::VARCHAR)")
+
+    def one_of(codes: tuple[str, ...]) -> str:
+        return ", ".join(f"'{code}'" for code in codes)
+
+    if column.kind == "patient":
+        # A keyed SHA-256 (secret prefix, 128 bits kept): the reference itself
+        # is never written, and without the key a pseudonym cannot be tested
+        # against a guessed patient number.
+        return f"CASE WHEN {cell} IS NULL THEN NULL ELSE left(sha256($key || encode({cell})), 32) END"
+    if column.kind == "datetime":
+        parsed = _datetime(cell)
+        if column.required:
+            return f"coalesce({parsed}, CASE WHEN {cell} IS NULL THEN {fail('value_missing')} ELSE {fail('value_datetime')} END)"
+        return f"CASE WHEN {cell} IS NULL THEN NULL ELSE coalesce({parsed}, {fail('value_datetime')}) END"
+    if column.kind == "code":
+        folded = f"strip_accents(lower({cell}))" if column.name == "role" else f"lower({cell})"
+        empty = fail("value_missing") if column.required else (f"'{column.default}'" if column.default else "NULL")
+        return (f"CASE WHEN {cell} IS NULL THEN {empty} WHEN {folded} IN ({one_of(column.codes)}) "
+                f"THEN {folded} ELSE {fail('value_code')} END")
+    if column.kind == "boolean":
+        return (f"CASE WHEN {cell} IS NULL OR lower({cell}) IN ({one_of(BOOLEAN_FALSE)}) THEN false "
+                f"WHEN lower({cell}) IN ({one_of(BOOLEAN_TRUE)}) THEN true ELSE {fail('value_boolean')} END")
+    return f"coalesce({cell}, {fail('value_missing')})" if column.required else cell
+
+
+def _datetime(cell: str) -> str:
+    """ISO 8601 text to local wall-clock time in America/Montreal.
+
+    The common offset-free forms (date, minutes, seconds) take the cheap
+    TIMESTAMP cast; anything else, offsets included, goes through a
+    time-zone-aware cast (naive text is read in the session's local zone).
+    """
+    plain = f"length({cell}) IN (10, 16) OR (length({cell}) = 19 AND substr({cell}, 17, 1) = ':')"
+    return (f"CASE WHEN {plain} THEN try_cast({cell} AS TIMESTAMP) "
+            f"ELSE timezone('{store.LOCAL_TIMEZONE}', try_cast({cell} AS TIMESTAMPTZ)) END")
+
+
+def _explain_rule_error(error: duckdb.Error, table_file: TableFile) -> InputError:
+    """Turn the JSON of an SQL ``error()`` into a message naming file, line and column."""
+    text = str(error)
+    try:
+        found = json.loads(text[text.index("{"):])
+    except ValueError:
+        return InputError("csv_malformed", file=table_file.path, line="?", detail=text.splitlines()[0])
+    id_column = table_file.table.id_column
+    match = {id_column: found.get("id"), found["column"]: found.get("value")}
+    lines = table_file.locate(match)
+    column = table_file.table.column(found["column"])
+    return InputError(found["rule"], file=table_file.path, line=lines[0] if lines else "?",
+                      column=found["column"], value=found.get("value"),
+                      allowed=", ".join(column.codes))
+
+
+def _check_unique(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
+    table = table_file.table
+    row = con.execute(
+        f'SELECT "{table.id_column}" FROM {table.db_table} GROUP BY 1 HAVING count(*) > 1 LIMIT 1'
+    ).fetchone()
+    if row:
+        lines = table_file.locate({table.id_column: row[0]}, limit=2) + ["?", "?"]
+        raise InputError("duplicate_id", file=table_file.path, line=lines[1], first_line=lines[0],
+                         column=table.id_column, value=row[0])
+
+
+def _check_end_after_start(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
+    table = table_file.table
+    row = con.execute(
+        f'SELECT "{table.id_column}", start::VARCHAR, "end"::VARCHAR FROM {table.db_table} '
+        'WHERE "end" < start LIMIT 1'
+    ).fetchone()
+    if row:
+        lines = table_file.locate({table.id_column: row[0]}) + ["?"]
+        raise InputError("end_before_start", file=table_file.path, line=lines[0], start=row[1], end=row[2])
+
+
+# --- after the copy ---------------------------------------------------------------
+
+FINGERPRINT_SQL = {
+    "services": "SELECT count(*), coalesce(sum(hash(service_id, name, emr_status, created_at)), 0) FROM emr_services",
+    "staff": "SELECT count(*), coalesce(sum(hash(staff_id, name, status, license, role, specialty, responsible)), 0) FROM emr_staff",
+    "appointments": 'SELECT count(*), coalesce(sum(hash(appointment_id, service_id, staff_id, start, "end", status, patient_hash)), 0) FROM emr_appointments',
+    "availabilities": 'SELECT count(*), coalesce(sum(hash(availability_id, service_id, staff_id, start, "end", published_at, '
+                      'reason, clientele, mode, referral_source, location)), 0) FROM emr_availabilities',
+}
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
+    """Log the load, or roll it back through ``_Unchanged`` when the content is the same."""
+    counts, parts = {}, []
+    for name, sql in FINGERPRINT_SQL.items():
+        count, digest = con.execute(sql).fetchone()
+        counts[name] = count
+        parts.append(f"{name}:{count}:{digest}")
+    fingerprint = "|".join(parts)
+    pending = [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY service_id").fetchall()]
+    result = LoadResult(**counts, pending=pending, source=str(folder), fingerprint=fingerprint)
+    previous = con.execute("SELECT fingerprint FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()
+    if previous and previous[0] == fingerprint:
+        result.changed = False
+        raise _Unchanged(result)
+    con.execute(
+        "INSERT INTO emr_loads (loaded_by, source, fingerprint, services, staff, appointments, availabilities) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [store.current_user(), str(folder.resolve()), fingerprint, *counts.values()],
+    )
+    return result
+
+
+def _progress(files: list[TableFile], enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=sum(f.path.stat().st_size for f in files), unit="o", unit_scale=True,
+                desc="Chargement", disable=not enabled, leave=False)
+
+
+def _failpoint(name: str) -> None:
+    """Crash here on purpose when ``$ORCHESTRATOR_FAILPOINT`` names this point:
+    lets a test prove that a load killed at any step leaves the database whole."""
+    if os.environ.get("ORCHESTRATOR_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,350 @@
+"""An EMR export folder: find each table's file and make it readable by DuckDB.
+
+Each table is ``NAME.csv``, ``NAME.xlsx`` (first sheet) or ``NAME.parquet``.
+Whatever the format, a table becomes one SQL relation whose columns carry the
+canonical (lower-case) names of ``export_format`` as text, so one set of rules
+validates every format. Line numbers in messages count the header as line 1,
+for every format, as a spreadsheet shows them.
+
+CSV files are checked here for what DuckDB cannot say clearly: the encoding
+(UTF-8, UTF-8 with BOM or Windows-1252, never a mix) and the delimiter (the one
+of ``,`` ``;`` tab that makes the header hold the required columns).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import InputError
+from ..export_format import TABLES, Table
+
+FORMATS = ("csv", "xlsx", "parquet")
+DELIMITERS = (",", ";", "\t")
+CHUNK = 1 << 24
+# A well-formed UTF-8 multi-byte sequence: its presence beside invalid bytes
+# means the file mixes encodings (Windows-1252 text almost never contains one).
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+@dataclass
+class TableFile:
+    """One table of the export, ready to be read as an SQL relation."""
+
+    table: Table
+    path: Path                    # the user's file, named in every message
+    format: str
+    header: list[str]             # as written in the file
+    positions: dict[str, int]     # canonical column -> 0-based position in the header
+    read_path: Path | None = None  # UTF-8 CSV that DuckDB reads (may be a temporary copy)
+    delimiter: str = ","
+    _temporary: list[Path] = field(default_factory=list)
+
+    # -- SQL --------------------------------------------------------------
+    def relation(self) -> tuple[str, dict]:
+        """``(sql, params)``: a SELECT of the table's columns as trimmed text
+        (empty cells as NULL), absent optional columns as NULL."""
+        if self.format == "parquet":
+            source, params = "read_parquet($path)", {"path": str(self.path)}
+            raw = lambda pos: f'CAST("{_sql_ident(self.header[pos])}" AS VARCHAR)'
+        else:
+            columns = {f"c{i}": "VARCHAR" for i in range(len(self.header))}
+            source = ("read_csv($path, header = true, delim = $delim, quote = '\"', escape = '\"', "
+                      "columns = $columns, auto_detect = false, strict_mode = true, null_padding = false, "
+                      f"store_rejects = true, rejects_table = '{self.rejects_table}', "
+                      f"rejects_scan = '{self.rejects_table}_scan')")
+            params = {"path": str(self.read_path), "delim": self.delimiter, "columns": columns}
+            raw = lambda pos: f"c{pos}"
+        selected = []
+        for column in self.table.columns:
+            pos = self.positions.get(column.name)
+            value = "NULL::VARCHAR" if pos is None else f"nullif(trim({raw(pos)}), '')"
+            selected.append(f'{value} AS "{column.name}"')
+        return f"SELECT {', '.join(selected)} FROM {source}", params
+
+    @property
+    def rejects_table(self) -> str:
+        return f"rejects_{self.table.name}"
+
+    def check_structure(self, con) -> None:
+        """Raise on the first malformed CSV line DuckDB set aside while reading."""
+        if self.format == "parquet":
+            return
+        row = con.execute(
+            f"SELECT line, error_type::VARCHAR, error_message FROM {self.rejects_table} ORDER BY line LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return
+        line, kind, detail = row
+        found = re.search(r"Found: (\d+)", detail or "")
+        if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS") and found:
+            raise InputError("field_count", file=self.path, line=line, found=found.group(1),
+                             expected=len(self.header), delimiter=_show(self.delimiter))
+        raise InputError("csv_malformed", file=self.path, line=line, detail=detail)
+
+    # -- finding a row for a message --------------------------------------
+    def locate(self, values: dict[str, str | None], limit: int = 1) -> list[int]:
+        """Line numbers (header = 1) of the first rows whose canonical columns
+        hold ``values`` (None matches an empty cell)."""
+        wanted = [(self.positions.get(name), value) for name, value in values.items()]
+        found = []
+        for line, row in self._rows():
+            if all(_cell(row, pos) == value for pos, value in wanted):
+                found.append(line)
+                if len(found) == limit:
+                    break
+        return found
+
+    def _rows(self) -> Iterator[tuple[int, list]]:
+        if self.format == "parquet":
+            import duckdb
+
+            rows = duckdb.sql(
+                "SELECT * FROM read_parquet($path)", params={"path": str(self.path)}
+            ).fetchall()  # only on the error path, where time does not matter
+            for number, row in enumerate(rows, start=2):
+                yield number, [None if v is None else str(v) for v in row]
+            return
+        with open(self.read_path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=self.delimiter)
+            next(reader, None)
+            line = reader.line_num
+            for number, row in enumerate(reader, start=2):
+                # A CSV line is where its row starts; an Excel line is its sheet row.
+                yield (line + 1 if self.format == "csv" else number), row
+                line = reader.line_num
+
+    def column_label(self, name: str) -> str:
+        return name
+
+    def cleanup(self) -> None:
+        for path in self._temporary:
+            path.unlink(missing_ok=True)
+
+
+def _cell(row: list, pos: int | None) -> str | None:
+    if pos is None or pos >= len(row) or row[pos] is None:
+        return None
+    return str(row[pos]).strip() or None
+
+
+def _sql_ident(name: str) -> str:
+    return name.replace('"', '""')
+
+
+def _show(delimiter: str) -> str:
+    return "tabulation" if delimiter == "\t" else delimiter
+
+
+# --- the folder ----------------------------------------------------------------
+
+def open_export(folder: str | os.PathLike, temp_dir: str | os.PathLike | None = None) -> list[TableFile]:
+    """Find, check and prepare the four tables of an export folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("folder_missing", folder=folder)
+    by_name: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        stem, _, ext = path.name.rpartition(".")
+        if ext.lower() in FORMATS and path.is_file():
+            by_name.setdefault(stem.lower(), []).append(path)
+    opened: list[TableFile] = []
+    try:
+        for table in TABLES:
+            candidates = by_name.get(table.name, [])
+            if not candidates:
+                raise InputError("table_missing", table=table.name, folder=folder)
+            if len(candidates) > 1:
+                raise InputError("table_ambiguous", table=table.name, folder=folder,
+                                 files=", ".join(p.name for p in candidates))
+            opened.append(open_table(table, candidates[0], temp_dir))
+    except BaseException:
+        for table_file in opened:
+            table_file.cleanup()
+        raise
+    return opened
+
+
+def open_table(table: Table, path: Path, temp_dir=None) -> TableFile:
+    kind = path.suffix.lower().lstrip(".")
+    if kind == "csv":
+        return _open_csv(table, path, temp_dir)
+    if kind == "xlsx":
+        return _open_xlsx(table, path, temp_dir)
+    return _open_parquet(table, path)
+
+
+def _map_header(table: Table, path: Path, header: list[str], delimiter: str = ",") -> dict[str, int]:
+    """Canonical column -> position, names compared without case or spaces."""
+    positions: dict[str, int] = {}
+    for pos, name in enumerate(header):
+        key = (name or "").strip().lower()
+        if not key:
+            continue
+        if key in positions:
+            raise InputError("column_duplicate", file=path, column=name)
+        positions[key] = pos
+    for required in table.required:
+        if required not in positions:
+            raise InputError("column_missing", file=path, column=required, delimiter=_show(delimiter),
+                             header=" | ".join(h for h in header) or "(vide)")
+    return {c.name: positions[c.name] for c in table.columns if c.name in positions}
+
+
+# --- CSV ---------------------------------------------------------------------------
+
+def _open_csv(table: Table, path: Path, temp_dir) -> TableFile:
+    if path.stat().st_size == 0:
+        raise InputError("file_empty", file=path, columns=", ".join(table.required))
+    encoding = detect_encoding(path)
+    read_path, temporary = path, []
+    if encoding == "cp1252":
+        read_path = _transcode_cp1252(path, temp_dir)
+        temporary.append(read_path)
+    header_line = _first_line(read_path)
+    if not header_line.strip():
+        raise InputError("file_empty", file=path, columns=", ".join(table.required))
+    delimiter, header = _choose_delimiter(table, header_line)
+    try:
+        positions = _map_header(table, path, header, delimiter)
+    except BaseException:
+        for tmp in temporary:
+            tmp.unlink(missing_ok=True)
+        raise
+    return TableFile(table, path, "csv", header, positions, read_path, delimiter, temporary)
+
+
+def detect_encoding(path: Path) -> str:
+    """'utf-8' (BOM or not) when the whole file is valid UTF-8, else 'cp1252'.
+    Raises when the file mixes UTF-8 with another encoding."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                return _not_utf8(path, offset - pending + error.start)
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        return _not_utf8(path, offset - len(decoder.getstate()[0]) + error.start)
+    return "utf-8"
+
+
+def _position(data: bytes, pos: int) -> tuple[int, int]:
+    """(line, column), both 1-based, of byte ``pos``."""
+    return data.count(b"\n", 0, pos) + 1, pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+
+
+def _not_utf8(path: Path, bad: int) -> str:
+    data = path.read_bytes()  # only for files that are not UTF-8: the rare path
+    line, column = _position(data, bad)
+    utf8 = UTF8_SEQUENCE.search(data)
+    if utf8:
+        raise InputError("encoding_mixed", file=path, line=line, column=column, byte=f"0x{data[bad]:02X}",
+                         utf8_line=_position(data, utf8.start())[0])
+    return "cp1252"
+
+
+def _transcode_cp1252(path: Path, temp_dir) -> Path:
+    data = path.read_bytes()
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as error:
+        line, column = _position(data, error.start)
+        raise InputError("encoding_invalid", file=path, line=line, column=column,
+                         byte=f"0x{data[error.start]:02X}") from None
+    handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".utf8.csv", dir=temp_dir)
+    with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
+    return Path(name)
+
+
+def _first_line(path: Path) -> str:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return handle.readline()
+
+
+def _choose_delimiter(table: Table, header_line: str) -> tuple[str, list[str]]:
+    """The delimiter whose split of the header holds the most required columns
+    (ties: the most fields)."""
+    def score(delimiter: str) -> tuple[int, int]:
+        fields = next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter))
+        names = {f.strip().lower() for f in fields}
+        return sum(r in names for r in table.required), len(fields)
+
+    best = max(DELIMITERS, key=score)
+    return best, next(csv.reader([header_line.rstrip("\r\n")], delimiter=best))
+
+
+# --- Excel ------------------------------------------------------------------------
+
+def _open_xlsx(table: Table, path: Path, temp_dir) -> TableFile:
+    """Copy the first sheet to a temporary UTF-8 CSV, one line per sheet row."""
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a damaged file
+        raise InputError("excel_unreadable", file=path, detail=f"{type(error).__name__}: {error}") from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = [_excel_text(v) for v in next(rows, ())]
+        while header and not header[-1]:
+            header.pop()
+        if not any(header):
+            raise InputError("file_empty", file=path, columns=", ".join(table.required))
+        positions = _map_header(table, path, header)
+        handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".xlsx.csv", dir=temp_dir)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(header)
+            width, blank = len(header), 0
+            for row in rows:
+                cells = [_excel_text(v) for v in row[:width]]
+                if not any(cells):
+                    blank += 1  # written only if data follows, so lines stay sheet rows
+                    continue
+                writer.writerows([[""] * width] * blank)
+                blank = 0
+                writer.writerow(cells + [""] * (width - len(cells)))
+    finally:
+        workbook.close()
+    return TableFile(table, path, "xlsx", header, positions, Path(name), ",", [Path(name)])
+
+
+def _excel_text(value) -> str:
+    """A cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+# --- Parquet ----------------------------------------------------------------------
+
+def _open_parquet(table: Table, path: Path) -> TableFile:
+    import duckdb
+
+    try:
+        names = [row[0] for row in duckdb.sql(
+            "DESCRIBE SELECT * FROM read_parquet($path)", params={"path": str(path)}).fetchall()]
+    except duckdb.Error as error:
+        raise InputError("parquet_unreadable", file=path, detail=str(error).splitlines()[0]) from None
+    return TableFile(table, path, "parquet", names, _map_header(table, path, names))

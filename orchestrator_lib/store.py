@@ -1,0 +1,204 @@
+"""The DuckDB file: where it is, its schema, and short-lived connections.
+
+A DuckDB file is open read-write by one process *or* read-only by many, never
+both. The dashboard, an analyst's notebook and scheduled audits share one file,
+so nothing here keeps a connection open: each read or write opens the file,
+does its work and closes it. Opening waits (with backoff) while another process
+holds the file, and after ``$ORCHESTRATOR_LOCK_TIMEOUT`` seconds (30 by default)
+says clearly who holds it.
+
+Times in the EMR tables are local wall-clock times in America/Montreal: the
+remuneration rules are defined on local dates, so storing local time makes
+every quarter, month or "future" test a plain comparison.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import re
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import tenacity
+
+from .errors import DatabaseBusyError, InputError, SchemaTooNewError
+
+DEFAULT_DB = Path("data") / "orchestrator.duckdb"
+LOCAL_TIMEZONE = "America/Montreal"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def resolve_db(path: str | os.PathLike | None = None) -> Path:
+    """The database path: the argument, else ``$ORCHESTRATOR_DB``, else the default."""
+    return Path(path or os.environ.get("ORCHESTRATOR_DB") or DEFAULT_DB)
+
+
+def current_user() -> str:
+    """Who is acting, for the history: ``$ORCHESTRATOR_USER`` or the OS login."""
+    try:
+        return os.environ.get("ORCHESTRATOR_USER") or getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return f"uid-{os.getuid()}"
+
+
+# --- opening the file --------------------------------------------------------
+
+def _is_lock_conflict(error: BaseException) -> bool:
+    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+
+
+def _holder(error: BaseException) -> str:
+    """'program (PID n)' as DuckDB names the process holding the lock."""
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", str(error))
+    return f"{Path(found.group(1)).name}, PID {found.group(2)}" if found else "?"
+
+
+def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    timeout = float(os.environ.get("ORCHESTRATOR_LOCK_TIMEOUT", "30"))
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(_is_lock_conflict),
+        wait=tenacity.wait_random_exponential(multiplier=0.02, max=0.5),
+        stop=tenacity.stop_after_delay(timeout),
+        reraise=True,
+    )
+    try:
+        con = retrying(duckdb.connect, str(db), read_only=read_only)
+    except duckdb.IOException as error:
+        if _is_lock_conflict(error):
+            raise DatabaseBusyError("db_busy", db=db, seconds=int(timeout), holder=_holder(error)) from None
+        raise
+    con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
+    return con
+
+
+@contextmanager
+def reading(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to an up-to-date database, closed on exit."""
+    db = resolve_db(db)
+    if not db.exists():
+        with writing(db):
+            pass
+    con = _open(db, read_only=True)
+    try:
+        version = schema_version(con)
+        _refuse_newer(con, version)
+        if version < latest_version():
+            con.close()
+            with writing(db):
+                pass
+            con = _open(db, read_only=True)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def writing(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection inside one transaction: committed on success,
+    rolled back on any error, so a write is all or nothing."""
+    db = resolve_db(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(db, read_only=False)
+    try:
+        migrate(con)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+# --- schema migrations -------------------------------------------------------
+
+def migrations() -> list[tuple[int, Path]]:
+    """(version, file) for every ``NNNN_name.sql`` migration, in order."""
+    found = [(int(p.name[:4]), p) for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")]
+    return sorted(found)
+
+
+def latest_version() -> int:
+    return migrations()[-1][0]
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return 0
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def _refuse_newer(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    if version > latest_version():
+        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        raise SchemaTooNewError("db_newer", db=path, found=version, known=latest_version())
+
+
+def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> int:
+    """Apply the missing migrations (each in its own transaction); return the version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+    )
+    version = schema_version(con)
+    _refuse_newer(con, version)
+    for number, path in migrations():
+        if number <= version or (upto is not None and number > upto):
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(path.read_text(encoding="utf-8"))
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, path.stem])
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        version = number
+    return version
+
+
+# --- the patient pseudonymisation key -----------------------------------------
+
+def key_file(db: Path) -> Path:
+    return db.with_name(db.name + ".key")
+
+
+def patient_key(db: Path) -> bytes:
+    """The secret that turns ``patient_ref`` into a pseudonym.
+
+    From ``$ORCHESTRATOR_PATIENT_KEY`` when set, else from a file beside the
+    database created once (mode 600). Never stored in the database: a copy of
+    the database alone cannot be used to test guesses of a patient number.
+    """
+    from_env = os.environ.get("ORCHESTRATOR_PATIENT_KEY")
+    if from_env:
+        return hashlib.sha256(from_env.encode("utf-8")).digest()
+    path = key_file(db)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_hex(32) + "\n")
+    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+
+
+def check_patient_key(con: duckdb.DuckDBPyConnection, db: Path, key: bytes) -> None:
+    """Refuse a key other than the one this database's pseudonyms were made with."""
+    fingerprint = hashlib.sha256(b"orchestrator-key-fingerprint:" + key).hexdigest()[:16]
+    row = con.execute("SELECT value FROM settings WHERE key = 'patient_key_fingerprint'").fetchone()
+    if row is None:
+        con.execute("INSERT INTO settings VALUES ('patient_key_fingerprint', ?)", [fingerprint])
+    elif row[0] != fingerprint:
+        raise InputError("key_mismatch", db=db, key_file=key_file(db))

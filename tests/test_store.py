@@ -1,0 +1,104 @@
+"""The store: migrations, and short-lived connections shared between processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from orchestrator_lib import store
+from orchestrator_lib.errors import DatabaseBusyError, SchemaTooNewError
+from orchestrator_lib.load import load_export
+
+from conftest import snapshot
+
+
+def test_empty_database_is_created_at_latest_version(db):
+    with store.reading(db) as con:
+        assert store.schema_version(con) == store.latest_version() >= 2
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert {"emr_services", "emr_staff", "emr_appointments", "emr_availabilities",
+            "services", "service_types", "emr_loads", "schema_migrations"} <= tables
+
+
+def test_older_schema_upgrades_itself_and_keeps_its_data(db, small_export):
+    con = duckdb.connect(str(db))
+    assert store.migrate(con, upto=1) == 1
+    con.execute("INSERT INTO emr_services VALUES ('SRV-OLD', 'Ancien', 'active', NULL)")
+    con.close()
+
+    with store.reading(db) as con:  # a reader is enough to trigger the upgrade
+        assert store.schema_version(con) == store.latest_version()
+        assert con.execute("SELECT name FROM emr_services").fetchall() == [("Ancien",)]
+        assert con.execute("SELECT count(*) FROM service_types").fetchone()[0] == 5
+        assert con.execute("SELECT service_id FROM pending_services").fetchall() == [("SRV-OLD",)]
+    load_export(small_export, db)  # and the upgraded database works as a new one
+
+
+def test_migrations_are_numbered_without_gaps():
+    numbers = [n for n, _ in store.migrations()]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_database_from_a_newer_version_is_refused(db):
+    with store.writing(db) as con:
+        con.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
+    with pytest.raises(SchemaTooNewError, match="999"):
+        with store.reading(db):
+            pass
+
+
+def test_failed_write_rolls_back_everything(db):
+    with store.writing(db):
+        pass
+    before = snapshot(db)
+    with pytest.raises(RuntimeError):
+        with store.writing(db) as con:
+            con.execute("INSERT INTO emr_services VALUES ('X', 'x', 'active', NULL)")
+            raise RuntimeError("boom")
+    assert snapshot(db) == before
+
+
+HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def _hold(db, seconds: float) -> subprocess.Popen:
+    """Another process holding the database read-write for ``seconds``."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_reader_waits_for_a_writer_in_another_process(db, small_export):
+    load_export(small_export, db)
+    holder = _hold(db, 1.0)
+    started = time.monotonic()
+    with store.reading(db) as con:
+        waited = time.monotonic() - started
+        assert con.execute("SELECT count(*) FROM emr_services").fetchone()[0] == 4
+    holder.wait()
+    assert 0.5 < waited < 10
+
+
+def test_busy_database_names_the_holder_after_the_timeout(db, small_export, monkeypatch):
+    load_export(small_export, db)
+    monkeypatch.setenv("ORCHESTRATOR_LOCK_TIMEOUT", "1")
+    holder = _hold(db, 5.0)
+    try:
+        with pytest.raises(DatabaseBusyError) as info:
+            with store.writing(db):
+                pass
+        assert f"PID {holder.pid}" in str(info.value)
+        assert "occupée" in str(info.value)
+    finally:
+        holder.kill()
+        holder.wait()
