@@ -409,7 +409,7 @@ def _draw_staff_days(rng, c: _Clinic, n: int, volume: dict, decay: float):
     idx = np.arange(len(c.days))
     works = (idx[None, :] >= c.staff_lo[:, None]) & (idx[None, :] <= c.staff_hi[:, None])
     cell_w = staff_w[:, None] * _day_weights(c.days, decay)[None, :] * works
-    cell_w = cell_w * rng.gamma(16.0, 1 / 16.0, cell_w.shape)
+    cell_w = cell_w * np.minimum(rng.gamma(16.0, 1 / 16.0, cell_w.shape), 1.6)  # no crazy days
     expected = np.cumsum(cell_w.ravel()) * (n / cell_w.sum())
     cells = np.searchsorted(expected, np.arange(n) + rng.random(), side="right")
     cells = np.minimum(cells, cell_w.size - 1)  # rounding of the last cumulative sum
@@ -456,50 +456,87 @@ MORNING, LUNCH_HOUR, AFTERNOON = range(3)
 
 def _schedule(rng, c: _Clinic, *tables: _Rows) -> None:
     """Give every row a start slot so that a member's appointments and open
-    slots of a day do not overlap, as in a real agenda. Lunch breaks go to
-    the lunch hour, everything else to the morning or the afternoon; rows
-    that do not fit move to the other half-day once, and the very rare rows
-    that still do not fit (an overbooked day) keep an overlapping slot."""
+    slots of a day never overlap, as in a real agenda. A day that cannot hold
+    its rows (over 7 h 30 of bookings, very rare) hands the extra rows to the
+    member's next workday, and only the days concerned are placed again;
+    after a few rounds any remainder keeps an overlapping slot rather than
+    looping forever."""
     staff = np.concatenate([t.staff for t in tables]).astype(np.int64)
     day = np.concatenate([t.day for t in tables]).astype(np.int64)
     svc = np.concatenate([t.svc for t in tables])
     quarters = np.concatenate([t.quarters for t in tables])
-    part = np.where(rng.random(len(svc)) < 0.5, MORNING, AFTERNOON)
-    part[svc == LUNCH] = LUNCH_HOUR
-    cell = staff * len(c.days) + day
-    slot, misfit = _pack(rng, cell * 3 + part, quarters, PARTS[part, 1])
-    part[misfit] = np.where(part[misfit] == AFTERNOON, MORNING, AFTERNOON)
-    slot, misfit = _pack(rng, cell * 3 + part, quarters, PARTS[part, 1])
-    slot = slot + PARTS[part, 0]
+    slot, misfit = _place(rng, staff * len(c.days) + day, svc, quarters)
+    for _ in range(4):
+        if not misfit.any():
+            break
+        moved = day[misfit] + 1
+        day[misfit] = np.where(moved > c.staff_hi[staff[misfit]], c.staff_lo[staff[misfit]], moved)
+        cell = staff * len(c.days) + day
+        again = np.flatnonzero(np.isin(cell, cell[misfit]))
+        misfit = np.zeros(len(cell), dtype=bool)
+        slot[again], misfit[again] = _place(rng, cell[again], svc[again], quarters[again])
     slot[misfit] = (rng.random(misfit.sum()) * (37 - quarters[misfit])).astype(np.int64)
-    for t, rows in zip(tables, np.split(slot, np.cumsum([len(t.svc) for t in tables])[:-1])):
-        t.slot = rows
+    bounds = np.cumsum([len(t.svc) for t in tables])[:-1]
+    for t, rows_slot, rows_day in zip(tables, np.split(slot, bounds), np.split(day, bounds)):
+        t.slot, t.day = rows_slot, rows_day.astype(np.int32)
 
 
-def _pack(rng, group, quarters, capacity):
-    """Lay the rows of each group one after another with random gaps, inside
-    ``capacity`` quarter-hours; return each row's start within its group and
-    whether it overflowed. Vectorised: within-group sums are global cumulative
-    sums minus the group's base."""
-    order = np.argsort(group, kind="stable")
-    g_sorted = group[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = g_sorted[1:] != g_sorted[:-1]
+def _place(rng, cell, svc, quarters):
+    """One placement round: in each (member, day) cell, one lunch break at
+    noon and the other rows, in random order, split between morning and
+    afternoon at a random point chosen so that both halves fit; then each
+    part of the day is packed. Returns slots (quarter-hours after 08:00) and
+    the rows that did not fit."""
+    # Random order within a day; rows arrive nearly sorted by cell, so this sort is cheap.
+    order = np.argsort(cell * (1 << 30) + rng.integers(0, 1 << 30, len(cell)))
+    cell, svc, quarters = cell[order], svc[order], quarters[order]
+    first = _first_of_group(cell)
     gid = np.cumsum(first) - 1
-    q = quarters[order]
-    cap = capacity[order][first]
-    used = _within(q, first, gid)                   # quarters up to and including the row
-    free = np.maximum(cap - used[np.flatnonzero(np.r_[first[1:], True])], 0)
-    gap_w = rng.standard_exponential(len(order))    # one gap before each row...
-    tail_w = rng.standard_exponential(len(cap))     # ...and one after the last
+    last = _last_of_group(first)
+    lunch = svc == LUNCH
+    lunch[lunch] = _first_of_group(gid[lunch])      # a second lunch is just another block
+    used = _within(np.where(lunch, 0, quarters), first, gid)
+    total = used[last]
+    # Morning takes the prefix with used <= split: at most 16 quarters, and
+    # at least split - 2, so the afternoon gets at most 16 when split >= total - 14.
+    low, high = np.maximum(total - 14, 0), np.minimum(total, 16)
+    split = low + (rng.random(len(total)) * (np.maximum(high - low, 0) + 1)).astype(np.int64)
+    part = np.where(lunch, LUNCH_HOUR, np.where(used <= split[gid], MORNING, AFTERNOON))
+    slot = np.empty(len(cell), dtype=np.int64)
+    misfit = np.empty(len(cell), dtype=bool)
+    for p, (offset, capacity) in enumerate(PARTS):
+        rows = part == p
+        start = _pack(rng, np.where(rows, quarters, 0), rows, first, gid, last, capacity)
+        slot[rows] = offset + start[rows]
+        misfit[rows] = (start + quarters > capacity)[rows]
+    placed, unplaced = np.empty_like(slot), np.empty_like(misfit)
+    placed[order], unplaced[order] = slot, misfit
+    return placed, unplaced
+
+
+def _pack(rng, quarters, rows, first, gid, last, capacity):
+    """Lay the selected rows of each cell one after another with random gaps
+    inside ``capacity`` quarter-hours; return each row's start (meaningful
+    for selected rows only). Within-cell sums are global cumulative sums
+    minus the cell's base, so no Python loop and no sort."""
+    used = _within(quarters, first, gid)            # quarters up to and including the row
+    free = np.maximum(capacity - used[last], 0)
+    gap_w = np.where(rows, rng.standard_exponential(len(rows)), 0.0)  # one gap before each row...
     cum_w = _within(gap_w, first, gid)
-    total_w = cum_w[np.flatnonzero(np.r_[first[1:], True])] + tail_w
-    start = np.rint(free[gid] * cum_w / total_w[gid]).astype(np.int64) + used - q
-    slot = np.empty(len(order), dtype=np.int64)
-    slot[order] = start
-    misfit = np.empty(len(order), dtype=bool)
-    misfit[order] = start + q > cap[gid]
-    return slot, misfit
+    total_w = cum_w[last] + rng.standard_exponential(len(last))        # ...and one after the last
+    return np.rint(free[gid] * cum_w / total_w[gid]).astype(np.int64) + used - quarters
+
+
+def _first_of_group(group: np.ndarray) -> np.ndarray:
+    """Which rows of a sorted group array open their group."""
+    first = np.ones(len(group), dtype=bool)
+    first[1:] = group[1:] != group[:-1]
+    return first
+
+
+def _last_of_group(first: np.ndarray) -> np.ndarray:
+    """Indices of the last row of each group, from the group-opening mask."""
+    return np.flatnonzero(np.r_[first[1:], True])
 
 
 def _within(x: np.ndarray, first: np.ndarray, gid: np.ndarray) -> np.ndarray:

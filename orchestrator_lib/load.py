@@ -53,10 +53,9 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
     """Load the export in ``folder`` into ``db``; raise ``InputError`` on bad input."""
     db = store.resolve_db(db)
     files = open_export(folder)  # headers and encodings are checked before the database is touched
-    key = store.patient_key(db)
     try:
         with store.writing(db) as con:
-            store.check_patient_key(con, db, key)
+            key = store.patient_key(con, db)
             with _progress(files, progress) as bar:
                 for table_file in files:
                     _copy_table(con, table_file, key)
@@ -134,13 +133,17 @@ def _value(table: Table, column: Column) -> str:
 def _datetime(cell: str) -> str:
     """ISO 8601 text to local wall-clock time in America/Montreal.
 
-    The common offset-free forms (date, minutes, seconds) take the cheap
-    TIMESTAMP cast; anything else, offsets included, goes through a
-    time-zone-aware cast (naive text is read in the session's local zone).
+    Text without an offset is already local time: a plain TIMESTAMP cast keeps
+    it as written. The usual lengths (date, minutes, seconds) are recognised
+    without a regular expression, which matters over millions of rows. Text
+    with an offset (``Z``, ``+hh:mm``, ``-hh``) is converted; seconds are added
+    when absent because DuckDB requires them before an offset.
     """
-    plain = f"length({cell}) IN (10, 16) OR (length({cell}) = 19 AND substr({cell}, 17, 1) = ':')"
-    return (f"CASE WHEN {plain} THEN try_cast({cell} AS TIMESTAMP) "
-            f"ELSE timezone('{store.LOCAL_TIMEZONE}', try_cast({cell} AS TIMESTAMPTZ)) END")
+    usual = f"length({cell}) IN (10, 16) OR (length({cell}) = 19 AND substr({cell}, 17, 1) = ':')"
+    has_offset = rf"regexp_matches(substr({cell}, 11), '[zZ+-]|\d [A-Za-z]')"
+    with_seconds = rf"regexp_replace({cell}, '^(\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d)([zZ+-])', '\1:00\2')"
+    return (f"CASE WHEN {usual} OR NOT {has_offset} THEN try_cast({cell} AS TIMESTAMP) "
+            f"ELSE timezone('{store.LOCAL_TIMEZONE}', try_cast({with_seconds} AS TIMESTAMPTZ)) END")
 
 
 def _explain_rule_error(error: duckdb.Error, table_file: TableFile) -> InputError:
@@ -178,7 +181,8 @@ def _check_end_after_start(con: duckdb.DuckDBPyConnection, table_file: TableFile
     ).fetchone()
     if row:
         lines = table_file.locate({table.id_column: row[0]}) + ["?"]
-        raise InputError("end_before_start", file=table_file.path, line=lines[0], start=row[1], end=row[2])
+        raise InputError("end_before_start", file=table_file.path, line=lines[0], column="end",
+                         start=row[1], end=row[2])
 
 
 # --- after the copy ---------------------------------------------------------------

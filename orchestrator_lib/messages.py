@@ -27,8 +27,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file} is empty: a header row is required ({columns}).",
     ),
     "column_missing": (
-        "{file}, ligne 1 : colonne obligatoire « {column} » absente. En-tête lu (séparateur « {delimiter} ») : {header}.",
-        "{file}, line 1: required column '{column}' is missing. Header read (delimiter '{delimiter}'): {header}.",
+        "{file}, ligne 1 : colonne obligatoire « {column} » absente. Colonnes reconnues (séparateur « {delimiter} ») : "
+        "{known} ; autres colonnes : {others}. La première ligne doit être l'en-tête.",
+        "{file}, line 1: required column '{column}' is missing. Columns recognised (delimiter '{delimiter}'): "
+        "{known}; other columns: {others}. The first line must be the header.",
+    ),
+    "header_not_first": (
+        "{file}, ligne 1 : ligne vide ; l'en-tête ({columns}) doit être sur la première ligne.",
+        "{file}, line 1: blank line; the header ({columns}) must be on the first line.",
+    ),
+    "csv_unterminated_quote": (
+        "{file}, ligne {line} : guillemet ouvert jamais refermé ; vérifiez les guillemets de cette ligne.",
+        "{file}, line {line}: a quote is opened and never closed; check the quotes of this line.",
     ),
     "column_duplicate": (
         "{file}, ligne 1 : la colonne « {column} » apparaît deux fois dans l'en-tête.",
@@ -112,6 +122,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Rétablissez le fichier {key_file} ou la variable ORCHESTRATOR_PATIENT_KEY d'origine.",
         "The patient pseudonymisation key does not match the one of database {db}. "
         "Restore the original {key_file} file or ORCHESTRATOR_PATIENT_KEY variable.",
+    ),
+    "key_missing": (
+        "Le fichier de clé {key_file} a disparu alors que la base {db} contient des pseudonymes faits avec lui. "
+        "Rétablissez-le (copie de sauvegarde) ou définissez ORCHESTRATOR_PATIENT_KEY avec la clé d'origine.",
+        "Key file {key_file} is gone while database {db} holds pseudonyms made with it. "
+        "Restore it (from a backup) or set ORCHESTRATOR_PATIENT_KEY to the original key.",
     ),
     "bad_option": (
         "Valeur refusée pour {option} : « {value} ». {hint}",

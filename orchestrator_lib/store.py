@@ -174,31 +174,39 @@ def key_file(db: Path) -> Path:
     return db.with_name(db.name + ".key")
 
 
-def patient_key(db: Path) -> bytes:
-    """The secret that turns ``patient_ref`` into a pseudonym.
+def patient_key(con: duckdb.DuckDBPyConnection, db: Path) -> bytes:
+    """The secret that turns ``patient_ref`` into a pseudonym, checked against
+    the one this database's pseudonyms were made with.
 
     From ``$ORCHESTRATOR_PATIENT_KEY`` when set, else from a file beside the
     database created once (mode 600). Never stored in the database: a copy of
     the database alone cannot be used to test guesses of a patient number.
+    Only a fingerprint is kept, to refuse a load made with another key.
     """
+    row = con.execute("SELECT value FROM settings WHERE key = 'patient_key_fingerprint'").fetchone()
     from_env = os.environ.get("ORCHESTRATOR_PATIENT_KEY")
-    if from_env:
-        return hashlib.sha256(from_env.encode("utf-8")).digest()
     path = key_file(db)
+    if from_env:
+        key = hashlib.sha256(from_env.encode("utf-8")).digest()
+    elif path.exists():
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    elif row is not None:  # a new key would silently break every pseudonym already stored
+        raise InputError("key_missing", db=db, key_file=path)
+    else:
+        key = _create_key_file(path)
+    fingerprint = hashlib.sha256(b"orchestrator-key-fingerprint:" + key).hexdigest()[:16]
+    if row is None:
+        con.execute("INSERT INTO settings VALUES ('patient_key_fingerprint', ?)", [fingerprint])
+    elif row[0] != fingerprint:
+        raise InputError("key_mismatch", db=db, key_file=path)
+    return key
+
+
+def _create_key_file(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    except FileExistsError:  # another process created it first: use theirs
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(secrets.token_hex(32) + "\n")
     return bytes.fromhex(path.read_text(encoding="ascii").strip())
-
-
-def check_patient_key(con: duckdb.DuckDBPyConnection, db: Path, key: bytes) -> None:
-    """Refuse a key other than the one this database's pseudonyms were made with."""
-    fingerprint = hashlib.sha256(b"orchestrator-key-fingerprint:" + key).hexdigest()[:16]
-    row = con.execute("SELECT value FROM settings WHERE key = 'patient_key_fingerprint'").fetchone()
-    if row is None:
-        con.execute("INSERT INTO settings VALUES ('patient_key_fingerprint', ?)", [fingerprint])
-    elif row[0] != fingerprint:
-        raise InputError("key_mismatch", db=db, key_file=key_file(db))

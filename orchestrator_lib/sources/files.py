@@ -47,6 +47,7 @@ class TableFile:
     read_path: Path | None = None  # UTF-8 CSV that DuckDB reads (may be a temporary copy)
     delimiter: str = ","
     _temporary: list[Path] = field(default_factory=list)
+    sheet_rows: list[int] = field(default_factory=list)  # Excel: sheet row of each data line
 
     # -- SQL --------------------------------------------------------------
     def relation(self) -> tuple[str, dict]:
@@ -79,16 +80,26 @@ class TableFile:
         if self.format == "parquet":
             return
         row = con.execute(
-            f"SELECT line, error_type::VARCHAR, error_message FROM {self.rejects_table} ORDER BY line LIMIT 1"
+            f"SELECT line_byte_position, error_type::VARCHAR, error_message FROM {self.rejects_table} "
+            "ORDER BY line_byte_position LIMIT 1"
         ).fetchone()
         if row is None:
             return
-        line, kind, detail = row
+        position, kind, detail = row
+        line = self._line_at(position)  # DuckDB counts records; people count lines
         found = re.search(r"Found: (\d+)", detail or "")
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS") and found:
             raise InputError("field_count", file=self.path, line=line, found=found.group(1),
                              expected=len(self.header), delimiter=_show(self.delimiter))
+        if "unterminated quote" in (detail or ""):
+            raise InputError("csv_unterminated_quote", file=self.path, line=line)
         raise InputError("csv_malformed", file=self.path, line=line, detail=detail)
+
+    def _line_at(self, byte_position: int) -> int:
+        """The 1-based line of a byte of the file DuckDB read (Excel: its sheet row)."""
+        with open(self.read_path, "rb") as handle:
+            line = handle.read(byte_position).count(b"\n") + 1
+        return self.sheet_rows[line - 2] if self.sheet_rows and line >= 2 else line
 
     # -- finding a row for a message --------------------------------------
     def locate(self, values: dict[str, str | None], limit: int = 1) -> list[int]:
@@ -117,9 +128,9 @@ class TableFile:
             reader = csv.reader(handle, delimiter=self.delimiter)
             next(reader, None)
             line = reader.line_num
-            for number, row in enumerate(reader, start=2):
+            for index, row in enumerate(reader):
                 # A CSV line is where its row starts; an Excel line is its sheet row.
-                yield (line + 1 if self.format == "csv" else number), row
+                yield (line + 1 if self.format == "csv" else self.sheet_rows[index]), row
                 line = reader.line_num
 
     def column_label(self, name: str) -> str:
@@ -190,12 +201,15 @@ def _map_header(table: Table, path: Path, header: list[str], delimiter: str = ",
         if not key:
             continue
         if key in positions:
-            raise InputError("column_duplicate", file=path, column=name)
+            raise InputError("column_duplicate", file=path, line=1, column=name)
         positions[key] = pos
     for required in table.required:
         if required not in positions:
-            raise InputError("column_missing", file=path, column=required, delimiter=_show(delimiter),
-                             header=" | ".join(h for h in header) or "(vide)")
+            # Only known column names are echoed: a file without its header
+            # would otherwise print a data row, patient reference included.
+            known = [c.name for c in table.columns if c.name in positions]
+            raise InputError("column_missing", file=path, line=1, column=required, delimiter=_show(delimiter),
+                             known=", ".join(known) or "-", others=len(header) - len(known))
     return {c.name: positions[c.name] for c in table.columns if c.name in positions}
 
 
@@ -211,6 +225,8 @@ def _open_csv(table: Table, path: Path, temp_dir) -> TableFile:
         temporary.append(read_path)
     header_line = _first_line(read_path)
     if not header_line.strip():
+        if read_path.stat().st_size > len(header_line.encode("utf-8")):
+            raise InputError("header_not_first", file=path, line=1, columns=", ".join(table.required))
         raise InputError("file_empty", file=path, columns=", ".join(table.required))
     delimiter, header = _choose_delimiter(table, header_line)
     try:
@@ -243,8 +259,10 @@ def detect_encoding(path: Path) -> str:
 
 
 def _position(data: bytes, pos: int) -> tuple[int, int]:
-    """(line, column), both 1-based, of byte ``pos``."""
-    return data.count(b"\n", 0, pos) + 1, pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+    """(line, column), both 1-based, of byte ``pos``; the column counts characters."""
+    line_start = data.rfind(b"\n", 0, pos) + 1
+    before = data[line_start:pos].decode("utf-8", errors="replace")
+    return data.count(b"\n", 0, pos) + 1, len(before) + 1
 
 
 def _not_utf8(path: Path, bad: int) -> str:
@@ -310,18 +328,15 @@ def _open_xlsx(table: Table, path: Path, temp_dir) -> TableFile:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(header)
-            width, blank = len(header), 0
-            for row in rows:
+            width, sheet_rows = len(header), []
+            for number, row in enumerate(rows, start=2):
                 cells = [_excel_text(v) for v in row[:width]]
-                if not any(cells):
-                    blank += 1  # written only if data follows, so lines stay sheet rows
-                    continue
-                writer.writerows([[""] * width] * blank)
-                blank = 0
-                writer.writerow(cells + [""] * (width - len(cells)))
+                if any(cells):  # blank rows are skipped, as blank CSV lines are
+                    writer.writerow(cells + [""] * (width - len(cells)))
+                    sheet_rows.append(number)
     finally:
         workbook.close()
-    return TableFile(table, path, "xlsx", header, positions, Path(name), ",", [Path(name)])
+    return TableFile(table, path, "xlsx", header, positions, Path(name), ",", [Path(name)], sheet_rows)
 
 
 def _excel_text(value) -> str:
