@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
@@ -21,7 +21,7 @@ import duckdb
 from . import store
 from .errors import InputError
 from .export_format import Column, Table
-from .sources.files import TableFile, open_export
+from .sources.files import NotUtf8, TableFile, open_export
 
 BOOLEAN_TRUE = ("true", "1", "yes", "oui", "vrai", "t", "y", "o")
 BOOLEAN_FALSE = ("false", "0", "no", "non", "faux", "f", "n")
@@ -36,7 +36,6 @@ class LoadResult:
     pending: list[str]
     changed: bool = True
     source: str = ""
-    fingerprint: str = field(default="", repr=False)
 
     def to_json(self) -> dict:
         """The ``orchestrator load --json`` document (SPEC §5)."""
@@ -56,12 +55,13 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
     try:
         with store.writing(db) as con:
             key = store.patient_key(con, db)
+            previous = _current_fingerprint(con)
             with _progress(files, progress) as bar:
                 for table_file in files:
                     _copy_table(con, table_file, key)
                     _failpoint(f"after_{table_file.table.name}")
                     bar.update(table_file.path.stat().st_size)
-            result = _record_load(con, Path(folder))
+            result = _record_load(con, Path(folder), previous)
             _failpoint("before_commit")
     except _Unchanged as unchanged:
         return unchanged.args[0]
@@ -75,6 +75,18 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
 # --- copying one table -----------------------------------------------------------
 
 def _copy_table(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -> None:
+    try:
+        _insert(con, table_file, key)
+    except NotUtf8:
+        table_file.convert_to_utf8()
+        _insert(con, table_file, key)
+    _check_unique(con, table_file)
+    if "end" in (c.name for c in table_file.table.columns):
+        _check_end_after_start(con, table_file)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -> None:
+    """Replace the table's rows with the file's, applying every cell rule on the way."""
     table = table_file.table
     relation, params = table_file.relation()
     targets = ", ".join(f'"{_target(c)}"' for c in table.columns)
@@ -89,9 +101,6 @@ def _copy_table(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: byte
         raise InputError("csv_malformed", file=table_file.path, line="?",
                          detail=str(error).splitlines()[0]) from None
     table_file.check_structure(con)
-    _check_unique(con, table_file)
-    if "end" in (c.name for c in table.columns):
-        _check_end_after_start(con, table_file)
 
 
 def _target(column: Column) -> str:
@@ -99,12 +108,12 @@ def _target(column: Column) -> str:
 
 
 def _value(table: Table, column: Column) -> str:
-    """The SQL that turns a trimmed text cell into the stored value, or stops the load."""
-    cell = f'"{column.name}"'
+    """The SQL that turns a text cell into the stored value, or stops the load."""
+    cell = _trimmed(f'"{column.name}"')
 
     def fail(rule: str) -> str:
         return (f"error(json_object('rule', '{rule}', 'column', '{column.name}', "
-                f"'id', \"{table.id_column}\", 'value', {cell})::VARCHAR)")
+                f"'id', {_trimmed(chr(34) + table.id_column + chr(34))}, 'value', {cell})::VARCHAR)")
 
     def one_of(codes: tuple[str, ...]) -> str:
         return ", ".join(f"'{code}'" for code in codes)
@@ -128,6 +137,13 @@ def _value(table: Table, column: Column) -> str:
         return (f"CASE WHEN {cell} IS NULL OR lower({cell}) IN ({one_of(BOOLEAN_FALSE)}) THEN false "
                 f"WHEN lower({cell}) IN ({one_of(BOOLEAN_TRUE)}) THEN true ELSE {fail('value_boolean')} END")
     return f"coalesce({cell}, {fail('value_missing')})" if column.required else cell
+
+
+def _trimmed(cell: str) -> str:
+    """The cell without surrounding spaces (NULL if nothing is left). Most cells
+    have none: testing the two ends is much cheaper than trimming every cell."""
+    return (f"(CASE WHEN starts_with({cell}, ' ') OR ends_with({cell}, ' ') "
+            f"THEN nullif(trim({cell}), '') ELSE {cell} END)")
 
 
 def _datetime(cell: str) -> str:
@@ -164,7 +180,11 @@ def _explain_rule_error(error: duckdb.Error, table_file: TableFile) -> InputErro
 
 def _check_unique(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
     table = table_file.table
-    row = con.execute(
+    # Distinct 64-bit hashes prove distinct ids cheaply; only when two hashes
+    # meet (a duplicate, or very rarely a collision) are the ids compared.
+    maybe = con.execute(
+        f'SELECT count(*) > count(DISTINCT hash("{table.id_column}")) FROM {table.db_table}').fetchone()[0]
+    row = maybe and con.execute(
         f'SELECT "{table.id_column}" FROM {table.db_table} GROUP BY 1 HAVING count(*) > 1 LIMIT 1'
     ).fetchone()
     if row:
@@ -196,18 +216,31 @@ FINGERPRINT_SQL = {
 }
 
 
-def _record_load(con: duckdb.DuckDBPyConnection, folder: Path) -> LoadResult:
+def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    """A digest of the whole EMR side: equal digests, equal content."""
+    return "|".join(f"{name}:{':'.join(map(str, con.execute(sql).fetchone()))}"
+                    for name, sql in FINGERPRINT_SQL.items())
+
+
+def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The digest of what the EMR side holds now (None before the first load).
+
+    Digests are computed lazily: a first load, the one that matters on a big
+    export, has nothing to compare with and pays nothing.
+    """
+    last = con.execute("SELECT fingerprint FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()
+    if last is None:
+        return None
+    return last[0] or _fingerprint(con)
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, folder: Path, previous: str | None) -> LoadResult:
     """Log the load, or roll it back through ``_Unchanged`` when the content is the same."""
-    counts, parts = {}, []
-    for name, sql in FINGERPRINT_SQL.items():
-        count, digest = con.execute(sql).fetchone()
-        counts[name] = count
-        parts.append(f"{name}:{count}:{digest}")
-    fingerprint = "|".join(parts)
+    counts = {name: con.execute(f"SELECT count(*) FROM emr_{name}").fetchone()[0] for name in FINGERPRINT_SQL}
     pending = [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY service_id").fetchall()]
-    result = LoadResult(**counts, pending=pending, source=str(folder), fingerprint=fingerprint)
-    previous = con.execute("SELECT fingerprint FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()
-    if previous and previous[0] == fingerprint:
+    fingerprint = _fingerprint(con) if previous else None
+    result = LoadResult(**counts, pending=pending, source=str(folder))
+    if previous is not None and fingerprint == previous:
         result.changed = False
         raise _Unchanged(result)
     con.execute(

@@ -11,6 +11,7 @@ import time
 import duckdb
 import pytest
 
+from orchestrator_lib.load import _fingerprint as load_fingerprint
 from orchestrator_lib.load import load_export
 
 from conftest import ORCHESTRATOR, snapshot, write_export
@@ -52,9 +53,10 @@ def after_state(big_export, tmp_path_factory):
 
 
 def _fingerprint(db):
+    """A digest of the EMR side of ``db``."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute("SELECT fingerprint FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()[0]
+        return load_fingerprint(con)
     finally:
         con.close()
 

@@ -52,7 +52,7 @@ CREATE TABLE emr_loads (
     loaded_at      TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
     loaded_by      VARCHAR NOT NULL,
     source         VARCHAR NOT NULL,
-    fingerprint    VARCHAR NOT NULL,
+    fingerprint    VARCHAR,          -- digest of the EMR side, computed when first needed
     services       INTEGER NOT NULL,
     staff          INTEGER NOT NULL,
     appointments   BIGINT NOT NULL,

@@ -6,9 +6,13 @@ canonical (lower-case) names of ``export_format`` as text, so one set of rules
 validates every format. Line numbers in messages count the header as line 1,
 for every format, as a spreadsheet shows them.
 
-CSV files are checked here for what DuckDB cannot say clearly: the encoding
-(UTF-8, UTF-8 with BOM or Windows-1252, never a mix) and the delimiter (the one
-of ``,`` ``;`` tab that makes the header hold the required columns).
+CSV files are checked here for what DuckDB cannot say clearly: the delimiter
+(the one of ``,`` ``;`` tab that makes the header hold the required columns)
+and the encoding. DuckDB reads every file as UTF-8 (with or without BOM) and
+sets aside lines that are not; only then is the file examined here: a mix of
+UTF-8 and another encoding is refused, a Windows-1252 file is converted to a
+temporary UTF-8 copy and read again. UTF-8 files, the common case, are thus
+read once.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ CHUNK = 1 << 24
 UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
+class NotUtf8(Exception):
+    """DuckDB met bytes that are not UTF-8: the file must be examined and converted."""
+
+
 @dataclass
 class TableFile:
     """One table of the export, ready to be read as an SQL relation."""
@@ -48,11 +56,12 @@ class TableFile:
     delimiter: str = ","
     _temporary: list[Path] = field(default_factory=list)
     sheet_rows: list[int] = field(default_factory=list)  # Excel: sheet row of each data line
+    attempt: int = 0  # each read gets its own table of rejected lines
 
     # -- SQL --------------------------------------------------------------
     def relation(self) -> tuple[str, dict]:
-        """``(sql, params)``: a SELECT of the table's columns as trimmed text
-        (empty cells as NULL), absent optional columns as NULL."""
+        """``(sql, params)``: a SELECT of the table's columns as text (empty
+        cells and absent optional columns as NULL; spaces are the loader's job)."""
         if self.format == "parquet":
             source, params = "read_parquet($path)", {"path": str(self.path)}
             raw = lambda pos: f'CAST("{_sql_ident(self.header[pos])}" AS VARCHAR)'
@@ -67,13 +76,13 @@ class TableFile:
         selected = []
         for column in self.table.columns:
             pos = self.positions.get(column.name)
-            value = "NULL::VARCHAR" if pos is None else f"nullif(trim({raw(pos)}), '')"
+            value = "NULL::VARCHAR" if pos is None else f"nullif({raw(pos)}, '')"
             selected.append(f'{value} AS "{column.name}"')
         return f"SELECT {', '.join(selected)} FROM {source}", params
 
     @property
     def rejects_table(self) -> str:
-        return f"rejects_{self.table.name}"
+        return f"rejects_{self.table.name}_{self.attempt}"
 
     def check_structure(self, con) -> None:
         """Raise on the first malformed CSV line DuckDB set aside while reading."""
@@ -86,6 +95,8 @@ class TableFile:
         if row is None:
             return
         position, kind, detail = row
+        if kind == "INVALID ENCODING" and self.format == "csv" and self.read_path == self.path:
+            raise NotUtf8(self.path)
         line = self._line_at(position)  # DuckDB counts records; people count lines
         found = re.search(r"Found: (\d+)", detail or "")
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS") and found:
@@ -94,6 +105,13 @@ class TableFile:
         if "unterminated quote" in (detail or ""):
             raise InputError("csv_unterminated_quote", file=self.path, line=line)
         raise InputError("csv_malformed", file=self.path, line=line, detail=detail)
+
+    def convert_to_utf8(self) -> None:
+        """After ``NotUtf8``: refuse a mix of encodings, else read the file as Windows-1252."""
+        detect_encoding(self.path)
+        self.read_path = _transcode_cp1252(self.path)
+        self._temporary.append(self.read_path)
+        self.attempt += 1
 
     def _line_at(self, byte_position: int) -> int:
         """The 1-based line of a byte of the file DuckDB read (Excel: its sheet row)."""
@@ -124,7 +142,9 @@ class TableFile:
             for number, row in enumerate(rows, start=2):
                 yield number, [None if v is None else str(v) for v in row]
             return
-        with open(self.read_path, encoding="utf-8-sig", newline="") as handle:
+        # A file not yet known to be Windows-1252 may be searched here: its
+        # undecodable bytes are replaced; they only belong to other rows.
+        with open(self.read_path, encoding="utf-8-sig", errors="replace", newline="") as handle:
             reader = csv.reader(handle, delimiter=self.delimiter)
             next(reader, None)
             line = reader.line_num
@@ -157,7 +177,7 @@ def _show(delimiter: str) -> str:
 
 # --- the folder ----------------------------------------------------------------
 
-def open_export(folder: str | os.PathLike, temp_dir: str | os.PathLike | None = None) -> list[TableFile]:
+def open_export(folder: str | os.PathLike) -> list[TableFile]:
     """Find, check and prepare the four tables of an export folder."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -176,7 +196,7 @@ def open_export(folder: str | os.PathLike, temp_dir: str | os.PathLike | None = 
             if len(candidates) > 1:
                 raise InputError("table_ambiguous", table=table.name, folder=folder,
                                  files=", ".join(p.name for p in candidates))
-            opened.append(open_table(table, candidates[0], temp_dir))
+            opened.append(open_table(table, candidates[0]))
     except BaseException:
         for table_file in opened:
             table_file.cleanup()
@@ -184,12 +204,12 @@ def open_export(folder: str | os.PathLike, temp_dir: str | os.PathLike | None = 
     return opened
 
 
-def open_table(table: Table, path: Path, temp_dir=None) -> TableFile:
+def open_table(table: Table, path: Path) -> TableFile:
     kind = path.suffix.lower().lstrip(".")
     if kind == "csv":
-        return _open_csv(table, path, temp_dir)
+        return _open_csv(table, path)
     if kind == "xlsx":
-        return _open_xlsx(table, path, temp_dir)
+        return _open_xlsx(table, path)
     return _open_parquet(table, path)
 
 
@@ -215,32 +235,22 @@ def _map_header(table: Table, path: Path, header: list[str], delimiter: str = ",
 
 # --- CSV ---------------------------------------------------------------------------
 
-def _open_csv(table: Table, path: Path, temp_dir) -> TableFile:
+def _open_csv(table: Table, path: Path) -> TableFile:
     if path.stat().st_size == 0:
         raise InputError("file_empty", file=path, columns=", ".join(table.required))
-    encoding = detect_encoding(path)
-    read_path, temporary = path, []
-    if encoding == "cp1252":
-        read_path = _transcode_cp1252(path, temp_dir)
-        temporary.append(read_path)
-    header_line = _first_line(read_path)
+    header_line, rest = _first_line(path)
     if not header_line.strip():
-        if read_path.stat().st_size > len(header_line.encode("utf-8")):
+        if rest:
             raise InputError("header_not_first", file=path, line=1, columns=", ".join(table.required))
         raise InputError("file_empty", file=path, columns=", ".join(table.required))
     delimiter, header = _choose_delimiter(table, header_line)
-    try:
-        positions = _map_header(table, path, header, delimiter)
-    except BaseException:
-        for tmp in temporary:
-            tmp.unlink(missing_ok=True)
-        raise
-    return TableFile(table, path, "csv", header, positions, read_path, delimiter, temporary)
+    positions = _map_header(table, path, header, delimiter)
+    return TableFile(table, path, "csv", header, positions, path, delimiter)
 
 
 def detect_encoding(path: Path) -> str:
     """'utf-8' (BOM or not) when the whole file is valid UTF-8, else 'cp1252'.
-    Raises when the file mixes UTF-8 with another encoding."""
+    Raises when the file mixes UTF-8 with another encoding or is neither."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
     with open(path, "rb") as handle:
@@ -275,7 +285,7 @@ def _not_utf8(path: Path, bad: int) -> str:
     return "cp1252"
 
 
-def _transcode_cp1252(path: Path, temp_dir) -> Path:
+def _transcode_cp1252(path: Path) -> Path:
     data = path.read_bytes()
     try:
         text = data.decode("cp1252")
@@ -283,15 +293,23 @@ def _transcode_cp1252(path: Path, temp_dir) -> Path:
         line, column = _position(data, error.start)
         raise InputError("encoding_invalid", file=path, line=line, column=column,
                          byte=f"0x{data[error.start]:02X}") from None
-    handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".utf8.csv", dir=temp_dir)
+    handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".utf8.csv")
     with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
         out.write(text)
     return Path(name)
 
 
-def _first_line(path: Path) -> str:
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return handle.readline()
+def _first_line(path: Path) -> tuple[str, bool]:
+    """The header line as text, and whether anything follows it. Column names
+    are ASCII in every encoding we accept; a Windows-1252 header still decodes."""
+    with open(path, "rb") as handle:
+        raw = handle.readline(1 << 20)
+        rest = bool(handle.read(1))
+    raw = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        return raw.decode("utf-8"), rest
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), rest
 
 
 def _choose_delimiter(table: Table, header_line: str) -> tuple[str, list[str]]:
@@ -308,7 +326,7 @@ def _choose_delimiter(table: Table, header_line: str) -> tuple[str, list[str]]:
 
 # --- Excel ------------------------------------------------------------------------
 
-def _open_xlsx(table: Table, path: Path, temp_dir) -> TableFile:
+def _open_xlsx(table: Table, path: Path) -> TableFile:
     """Copy the first sheet to a temporary UTF-8 CSV, one line per sheet row."""
     import openpyxl
 
@@ -324,7 +342,7 @@ def _open_xlsx(table: Table, path: Path, temp_dir) -> TableFile:
         if not any(header):
             raise InputError("file_empty", file=path, columns=", ".join(table.required))
         positions = _map_header(table, path, header)
-        handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".xlsx.csv", dir=temp_dir)
+        handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".xlsx.csv")
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(header)
