@@ -151,6 +151,178 @@ def staff(db, tab: str | None, as_json: bool) -> None:
                         ("responsible", "Responsable", "Responsible")])
 
 
+# --- the synchronisation wizard, history, explanations ---------------------------------
+
+as_of_option = click.option("--as-of", "as_of", default=None,
+                            help="Heure de référence ISO 8601 des rendez-vous à venir (défaut : maintenant).")
+user_option = click.option("--user", default=None, help="Qui agit, pour l'historique (défaut : $ORCHESTRATOR_USER ou la session).")
+
+
+@main.command()
+@click.option("--decisions", "decisions_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help='Fichier JSON : {"exclude": [id, …], "inactive": [id, …], "types": {id: [type, …]}}.')
+@as_of_option
+@click.option("--dry-run", is_flag=True, help="Montrer le résultat sans rien écrire.")
+@user_option
+@json_option
+@click.pass_obj
+def sync(db, decisions_file: Path, as_of, dry_run: bool, user, as_json: bool) -> None:
+    """Synchroniser les services en attente selon un fichier de décisions.
+
+    Example: orchestrator sync --decisions decisions.json --dry-run --json
+    """
+    from .wizard import Wizard, read_decisions
+
+    decisions = read_decisions(decisions_file)
+    wizard = Wizard(db, as_of=as_of, user=user)
+    wizard.apply_decisions(decisions)
+    summary = wizard.plan().summary() if dry_run else wizard.apply()
+    if as_json:
+        _emit(summary)
+        return
+    click.echo(msg("sync_done" if not dry_run else "sync_dry_run", run_id=summary["run_id"],
+                   **{k: len(v) for k, v in summary.items() if k != "run_id"}))
+
+
+@main.command("history")
+@json_option
+@click.pass_obj
+def history_command(db, as_json: bool) -> None:
+    """Lister les exécutions (synchronisations, changements manuels, annulations).
+
+    Example: orchestrator history --json
+    """
+    from .history import list_runs
+
+    runs = list_runs(db)
+    if as_json:
+        _emit(runs)
+        return
+    for run in runs:
+        run["decisions"] = ", ".join(f"{k}: {v}" for k, v in run["decisions"].items())
+        run["state"] = f"annulée par {run['undone_by']}" if run["undone_by"] else (
+            f"annule {run['undoes']}" if run["undoes"] else "")
+    _print_table(runs, [("run_id", "Exécution", "Run"), ("kind", "Nature", "Kind"),
+                        ("applied_at", "Quand", "When"), ("applied_by", "Qui", "Who"),
+                        ("decisions", "Décisions", "Decisions"), ("state", "État", "State")])
+
+
+@main.command()
+@click.argument("run_id", required=False)
+@user_option
+@json_option
+@click.pass_obj
+def undo(db, run_id: str | None, user, as_json: bool) -> None:
+    """Annuler la dernière exécution (ou RUN_ID si aucune exécution suivante n'en dépend).
+
+    Example: orchestrator undo
+    """
+    from .history import undo as undo_run
+
+    undo_id = undo_run(db, run_id, user=user)
+    _emit({"run_id": undo_id}) if as_json else click.echo(msg("undone", run_id=undo_id))
+
+
+@main.command()
+@click.argument("service_id")
+@as_of_option
+@json_option
+@click.pass_obj
+def explain(db, service_id: str, as_of, as_json: bool) -> None:
+    """Expliquer où est un service et pourquoi (ou pourquoi il manque à une liste).
+
+    Example: orchestrator explain SRV-036
+    """
+    from .explain import explain as explain_service
+
+    found = explain_service(db, service_id, as_of=as_of)
+    if as_json:
+        _emit(found)
+        return
+    click.echo(f"{found['service_id']} — {found['name']}")
+    for fact in found["facts"]:
+        click.echo(f"  • {fact['text']}")
+
+
+@main.group()
+def service() -> None:
+    """Changer un service importé à la main (chaque changement va à l'historique)."""
+
+
+type_option = click.option("--type", "types", multiple=True, help="Type de service (répétable).")
+
+
+def _manual(action: str, service_id: str, user, as_json: bool, *args) -> None:
+    """Run one function of ``manual`` on the database of the root ``--db`` option."""
+    from . import manual
+
+    db = click.get_current_context().find_root().obj
+    run_id = getattr(manual, action)(db, service_id, *args, user=user)
+    _emit({"run_id": run_id}) if as_json else click.echo(msg("changed", run_id=run_id, service_id=service_id))
+
+
+@service.command("activate")
+@click.argument("service_id")
+@type_option
+@user_option
+@json_option
+def service_activate(service_id, types, user, as_json):
+    """Activer avec au moins un type (réinclut un service exclu).
+
+    Example: orchestrator service activate SRV-001 --type urgent --type semi_urgent
+    """
+    _manual("activate", service_id, user, as_json, list(types))
+
+
+@service.command("deactivate")
+@click.argument("service_id")
+@user_option
+@json_option
+def service_deactivate(service_id, user, as_json):
+    """Désactiver (les types sont gardés).
+
+    Example: orchestrator service deactivate SRV-001
+    """
+    _manual("deactivate", service_id, user, as_json)
+
+
+@service.command("exclude")
+@click.argument("service_id")
+@user_option
+@json_option
+def service_exclude(service_id, user, as_json):
+    """Exclure de la synchronisation automatique (devient inactif).
+
+    Example: orchestrator service exclude SRV-036
+    """
+    _manual("exclude", service_id, user, as_json)
+
+
+@service.command("include")
+@click.argument("service_id")
+@user_option
+@json_option
+def service_include(service_id, user, as_json):
+    """Réinclure dans la synchronisation automatique (reste inactif).
+
+    Example: orchestrator service include SRV-036
+    """
+    _manual("include", service_id, user, as_json)
+
+
+@service.command("set-types")
+@click.argument("service_id")
+@type_option
+@user_option
+@json_option
+def service_set_types(service_id, types, user, as_json):
+    """Remplacer les types d'un service.
+
+    Example: orchestrator service set-types SRV-001 --type urgent
+    """
+    _manual("set_types", service_id, user, as_json, list(types))
+
+
 def _print_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
     """A plain aligned table, headers in the user's language."""
     def text(value) -> str:

@@ -129,6 +129,107 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Key file {key_file} is gone while database {db} holds pseudonyms made with it. "
         "Restore it (from a backup) or set ORCHESTRATOR_PATIENT_KEY to the original key.",
     ),
+    # Wizard, history, manual changes
+    "not_listed": (
+        "Le service « {service_id} » n'est pas proposé à l'étape {step} ; `orchestrator explain {service_id}` dit pourquoi.",
+        "Service '{service_id}' is not listed at step {step}; `orchestrator explain {service_id}` says why.",
+    ),
+    "type_unknown": (
+        "Type de service inconnu : « {value} ». Types permis : {allowed}.",
+        "Unknown service type: '{value}'. Allowed types: {allowed}.",
+    ),
+    "excluded_and_typed": (
+        "Le service « {service_id} » ne peut pas être à la fois exclu et typé.",
+        "Service '{service_id}' cannot be both excluded and typed.",
+    ),
+    "decisions_json": (
+        "{file}, ligne {line}, colonne {column} : JSON invalide ({detail}).",
+        "{file}, line {line}, column {column}: invalid JSON ({detail}).",
+    ),
+    "decisions_shape": (
+        "{file} : {detail}. Forme attendue : {{\"exclude\": [id, …], \"inactive\": [id, …], \"types\": {{id: [type, …]}}}}.",
+        "{file}: {detail}. Expected shape: {{\"exclude\": [id, …], \"inactive\": [id, …], \"types\": {{id: [type, …]}}}}.",
+    ),
+    "stale_state": (
+        "{count} service(s) ont changé depuis l'ouverture de l'assistant ({services}) : rien n'a été appliqué. "
+        "Rechargez l'assistant : vos choix qui s'appliquent encore sont conservés.",
+        "{count} service(s) changed since the wizard was opened ({services}): nothing was applied. "
+        "Reload the wizard: your choices that still apply are kept.",
+    ),
+    "undo_nothing": ("Aucune exécution à annuler.", "No run to undo."),
+    "run_unknown": ("Exécution inconnue : « {run_id} ».", "Unknown run: '{run_id}'."),
+    "undo_of_undo": (
+        "« {run_id} » est elle-même une annulation : elle ne s'annule pas.",
+        "'{run_id}' is itself an undo: it cannot be undone.",
+    ),
+    "undo_already": ("« {run_id} » a déjà été annulée par {undone_by}.", "'{run_id}' was already undone by {undone_by}."),
+    "undo_depends": (
+        "Impossible d'annuler {run_id} : les exécutions suivantes modifient les mêmes services : {later}. "
+        "Annulez-les d'abord, de la plus récente à la plus ancienne.",
+        "Cannot undo {run_id}: later runs change the same services: {later}. Undo them first, newest first.",
+    ),
+    "not_imported": (
+        "Le service « {service_id} » n'est pas importé : lancez d'abord une synchronisation.",
+        "Service '{service_id}' is not imported: run a sync first.",
+    ),
+    "activate_needs_type": (
+        "Pour activer « {service_id} », donnez-lui au moins un type ({allowed}).",
+        "To activate '{service_id}', give it at least one type ({allowed}).",
+    ),
+    "no_change": (
+        "Le service « {service_id} » est déjà dans cet état : rien à changer.",
+        "Service '{service_id}' is already in that state: nothing to change.",
+    ),
+    "sync_done": (
+        "{run_id} appliquée : {active} actif(s), {inactive} inactif(s), {excluded} exclu(s) ; "
+        "{auto_reactivated} réactivé(s) et {auto_deactivated} désactivé(s) automatiquement.",
+        "{run_id} applied: {active} active, {inactive} inactive, {excluded} excluded; "
+        "{auto_reactivated} reactivated and {auto_deactivated} deactivated automatically.",
+    ),
+    "sync_dry_run": (
+        "Essai, rien n'est écrit : {active} actif(s), {inactive} inactif(s), {excluded} exclu(s) ; "
+        "{auto_reactivated} réactivé(s) et {auto_deactivated} désactivé(s) automatiquement.",
+        "Dry run, nothing written: {active} active, {inactive} inactive, {excluded} excluded; "
+        "{auto_reactivated} reactivated and {auto_deactivated} deactivated automatically.",
+    ),
+    "undone": ("Annulation enregistrée : {run_id}.", "Undo recorded: {run_id}."),
+    "changed": ("{service_id} modifié ({run_id}).", "{service_id} changed ({run_id})."),
+    # Explain
+    "explain_imported_active": ("Importé et actif (onglet Actifs), types : {types}.", "Imported and active (Active tab), types: {types}."),
+    "explain_imported_inactive": ("Importé et inactif (onglet Inactifs) ; types gardés : {types}.",
+                                  "Imported and inactive (Inactive tab); types kept: {types}."),
+    "explain_imported_excluded": ("Importé et exclu de la synchronisation automatique (onglet Inactifs) : jamais offert, "
+                                  "jamais réactivé automatiquement, jamais compté.",
+                                  "Imported and excluded from automatic sync (Inactive tab): never offered, never "
+                                  "reactivated automatically, never counted."),
+    "explain_since_run": ("Dernier changement : {run_id} du {date} ({decision}).", "Last change: {run_id} on {date} ({decision})."),
+    "explain_absent_from_export": ("Absent de la dernière exportation du DMÉ.", "Absent from the latest EMR export."),
+    "explain_will_reactivate": ("{future} rendez-vous à venir : sera réactivé automatiquement à la prochaine synchronisation "
+                                "(étape 3, types précédents présélectionnés).",
+                                "{future} future appointment(s): will be reactivated automatically at the next sync "
+                                "(step 3, previous types preselected)."),
+    "explain_excluded_with_future": ("{future} rendez-vous à venir alors qu'il est exclu : ils ne seront pas comptés. "
+                                     "Vérifiez que l'exclusion est voulue.",
+                                     "{future} future appointment(s) although excluded: they will not be counted. "
+                                     "Check that the exclusion is intended."),
+    "explain_unknown": ("Inconnu : absent de l'exportation du DMÉ et jamais importé.",
+                        "Unknown: absent from the EMR export and never imported."),
+    "explain_emr_inactive": ("Désactivé dans le DMÉ : il n'est pas proposé à la synchronisation.",
+                             "Deactivated in the EMR: it is not offered for sync."),
+    "explain_pending": ("En attente : jamais importé, il apparaît à l'étape 1 de la synchronisation ({future} rendez-vous à venir).",
+                        "Pending: never imported, it appears at step 1 of the sync ({future} future appointment(s))."),
+    "explain_chosen_excluded": ("Dans cet assistant : coché pour exclusion à l'étape 1, il n'apparaît plus aux étapes suivantes.",
+                                "In this wizard: ticked for exclusion at step 1, so it no longer appears in later steps."),
+    "explain_chosen_kept_inactive": ("Dans cet assistant : gardé inactif à l'étape 2 ; sans rendez-vous à venir, il n'apparaît pas à l'étape 3.",
+                                     "In this wizard: kept inactive at step 2; with no future appointment it does not appear at step 3."),
+    "explain_chosen_kept_inactive_future": ("Dans cet assistant : gardé inactif à l'étape 2, mais ses {future} rendez-vous à venir "
+                                            "le ramènent à l'étape 3 (réactivation automatique).",
+                                            "In this wizard: kept inactive at step 2, but its {future} future appointment(s) "
+                                            "bring it back at step 3 (automatic reactivation)."),
+    "explain_chosen_types": ("Dans cet assistant : à l'étape 3 avec les types {types} ; il sera actif.",
+                             "In this wizard: at step 3 with types {types}; it will be active."),
+    "explain_chosen_no_type": ("Dans cet assistant : à l'étape 3 sans type ; il sera désactivé automatiquement.",
+                               "In this wizard: at step 3 without a type; it will be deactivated automatically."),
     "bad_option": (
         "Valeur refusée pour {option} : « {value} ». {hint}",
         "Value refused for {option}: '{value}'. {hint}",

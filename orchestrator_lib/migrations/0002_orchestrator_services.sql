@@ -23,8 +23,7 @@ CREATE TABLE services (
     excluded    BOOLEAN NOT NULL DEFAULT false,
     status      VARCHAR NOT NULL CHECK (status IN ('active', 'inactive')),
     types       VARCHAR[] NOT NULL DEFAULT [],
-    imported_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
-    updated_at  TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    imported_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,  -- every later change is in the history
     -- SPEC §2 invariants, enforced by the database itself.
     CHECK (NOT excluded OR status = 'inactive'),
     CHECK (status <> 'active' OR len(types) > 0)

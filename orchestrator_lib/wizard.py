@@ -1,0 +1,264 @@
+"""The synchronisation wizard (SPEC §3), without any widget.
+
+Three steps, then Apply:
+
+1. exclude: pending services (active in the EMR, never imported) to exclude;
+2. inactive: pending services not excluded, to keep inactive;
+3. types: pending services neither excluded nor kept inactive, plus those kept
+   inactive that have a future appointment, plus imported services that are
+   included, inactive and have a future appointment (automatic reactivation,
+   their previous types preselected). Each gets at least one type.
+
+Choices live in three plain collections keyed by service id, so going back
+and changing an earlier step keeps every choice that still applies; lists are
+derived from them on demand. Nothing is written before ``apply()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import unicodedata
+from dataclasses import dataclass, field
+
+from . import history, store
+from .errors import InputError, RefusedError
+from .history import Change, State
+from .periods import parse_as_of
+from .queries import sql
+
+EXCLUDE, INACTIVE, TYPES, APPLY = 1, 2, 3, 4
+STEPS = (EXCLUDE, INACTIVE, TYPES, APPLY)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: ``Précédent`` and ``precedent`` fold alike."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service as the wizard sees it when it opens."""
+
+    service_id: str
+    name: str
+    imported: bool
+    excluded: bool
+    status: str | None
+    types: tuple[str, ...]
+    future_appointments: int
+    folded: str = field(default="", compare=False, repr=False)
+
+    @property
+    def state(self) -> State | None:
+        return State(self.excluded, self.status, self.types) if self.imported else None
+
+
+@dataclass
+class Plan:
+    """What Apply will write, service by service, and the SPEC §5 summary."""
+
+    changes: list[Change]
+
+    def ids(self, predicate) -> list[str]:
+        return sorted(c.service_id for c in self.changes if predicate(c))
+
+    def summary(self, run_id: str | None = None) -> dict:
+        """The ``orchestrator sync --json`` document."""
+        return {
+            "run_id": run_id,
+            "active": self.ids(lambda c: c.after.status == "active"),
+            "inactive": self.ids(lambda c: c.after.status == "inactive" and not c.after.excluded),
+            "excluded": self.ids(lambda c: c.after.excluded),
+            "auto_reactivated": self.ids(lambda c: c.decision == "auto_reactivated"),
+            "auto_deactivated": self.ids(lambda c: c.decision == "auto_deactivated"),
+        }
+
+
+class Wizard:
+    """One run of the synchronisation wizard over a database, at time ``as_of``."""
+
+    def __init__(self, db=None, as_of: str | dt.datetime | None = None, user: str | None = None):
+        self.db = store.resolve_db(db)
+        self.as_of = parse_as_of(as_of)
+        self.user = user
+        self.step = EXCLUDE
+        self.excluded: set[str] = set()
+        self.kept_inactive: set[str] = set()
+        self.types: dict[str, set[str]] = {}
+        self.refresh()
+
+    # -- reading the database ---------------------------------------------------
+    def refresh(self) -> None:
+        """Read the services again, keeping every choice made so far."""
+        with store.reading(self.db) as con:
+            rows = con.execute(sql("wizard_services"), {"as_of": self.as_of}).fetchall()
+            self.type_catalogue = [dict(zip(("code", "label_fr", "label_en"), r)) for r in con.execute(
+                "SELECT code, label_fr, label_en FROM service_types ORDER BY position").fetchall()]
+        self.services = {
+            sid: Service(sid, name, imported, excluded, status, tuple(types), future,
+                         fold(f"{sid} {name}"))
+            for sid, name, imported, excluded, status, types, future in rows}
+        for service in self.services.values():
+            if service.imported and service.service_id not in self.types:
+                self.types[service.service_id] = set(service.types)  # preselected on reactivation
+
+    @property
+    def type_codes(self) -> list[str]:
+        return [t["code"] for t in self.type_catalogue]
+
+    # -- the lists ----------------------------------------------------------------
+    def listed(self, step: int) -> list[Service]:
+        """The services step ``step`` lists, sorted by id."""
+        if step == EXCLUDE:
+            return [s for s in self.services.values() if not s.imported]
+        if step == INACTIVE:
+            return [s for s in self.listed(EXCLUDE) if s.service_id not in self.excluded]
+        if step in (TYPES, APPLY):
+            return [s for s in self.services.values() if self._reaches_types(s)]
+        raise ValueError(step)
+
+    def _reaches_types(self, service: Service) -> bool:
+        if service.imported:  # automatic reactivation; never for an excluded service
+            return not service.excluded and service.status == "inactive" and service.future_appointments > 0
+        if service.service_id in self.excluded:
+            return False
+        return service.service_id not in self.kept_inactive or service.future_appointments > 0
+
+    def search(self, step: int, text: str = "") -> list[Service]:
+        """The services of ``step`` whose id or name holds ``text``, ignoring case and accents."""
+        needle = fold(text.strip())
+        listed = self.listed(step)
+        return [s for s in listed if needle in s.folded] if needle else listed
+
+    def counts(self) -> dict[int, int]:
+        return {step: len(self.listed(step)) for step in (EXCLUDE, INACTIVE, TYPES)}
+
+    # -- choices ------------------------------------------------------------------
+    def _require_listed(self, service_id: str, step: int) -> Service:
+        if not any(s.service_id == service_id for s in self.listed(step)):
+            raise RefusedError("not_listed", service_id=service_id, step=step)
+        return self.services[service_id]
+
+    def set_excluded(self, service_id: str, excluded: bool = True) -> None:
+        self._require_listed(service_id, EXCLUDE)
+        (self.excluded.add if excluded else self.excluded.discard)(service_id)
+
+    def set_kept_inactive(self, service_id: str, kept: bool = True) -> None:
+        self._require_listed(service_id, INACTIVE)
+        (self.kept_inactive.add if kept else self.kept_inactive.discard)(service_id)
+
+    def toggle_type(self, service_id: str, code: str) -> None:
+        """Choose ``code`` for the service; choosing it again removes it."""
+        self._check_types([code])
+        self._require_listed(service_id, TYPES)
+        chosen = self.types.setdefault(service_id, set())
+        chosen.symmetric_difference_update({code})
+
+    def set_types(self, service_id: str, codes) -> None:
+        self._check_types(codes)
+        self._require_listed(service_id, TYPES)
+        self.types[service_id] = set(codes)
+
+    def types_of(self, service_id: str) -> list[str]:
+        chosen = self.types.get(service_id, set())
+        return [code for code in self.type_codes if code in chosen]
+
+    def _check_types(self, codes) -> None:
+        unknown = [c for c in codes if c not in self.type_codes]
+        if unknown:
+            raise InputError("type_unknown", value=", ".join(map(str, unknown)), allowed=", ".join(self.type_codes))
+
+    # -- navigation ---------------------------------------------------------------
+    def next(self) -> int:
+        self.step = min(self.step + 1, APPLY)
+        return self.step
+
+    def previous(self) -> int:
+        self.step = max(self.step - 1, EXCLUDE)
+        return self.step
+
+    def go_to(self, step: int) -> int:
+        if step not in STEPS:
+            raise ValueError(step)
+        self.step = step
+        return self.step
+
+    # -- the result -----------------------------------------------------------------
+    def plan(self) -> Plan:
+        """The final state of every service listed in any step."""
+        changes = []
+        for service in self.listed(TYPES):
+            chosen = tuple(self.types_of(service.service_id))
+            if chosen:
+                automatic = service.imported or service.service_id in self.kept_inactive
+                changes.append(self._change(service, "auto_reactivated" if automatic else "typed",
+                                            State(False, "active", chosen)))
+            else:
+                changes.append(self._change(service, "auto_deactivated", State(False, "inactive", ())))
+        for service in self.listed(EXCLUDE):
+            if service.service_id in self.excluded:
+                changes.append(self._change(service, "excluded", State(True, "inactive", ())))
+            elif service.service_id in self.kept_inactive and service.future_appointments == 0:
+                changes.append(self._change(service, "kept_inactive", State(False, "inactive", ())))
+        return Plan(sorted(changes, key=lambda c: c.service_id))
+
+    @staticmethod
+    def _change(service: Service, decision: str, after: State) -> Change:
+        return Change(service.service_id, service.name, decision, service.state, after)
+
+    def what_if(self) -> dict:
+        """What the plan does to the remuneration count of this quarter and the last one."""
+        from .impact import what_if
+
+        return what_if(self.db, self.plan().changes, self.as_of)
+
+    def apply(self) -> dict:
+        """Write the plan in one transaction, record it as a run; return the summary."""
+        plan = self.plan()
+        run_id = history.apply_changes(self.db, "sync", plan.changes, user=self.user, as_of=self.as_of)
+        self.excluded, self.kept_inactive, self.types = set(), set(), {}
+        self.step = EXCLUDE
+        self.refresh()
+        return plan.summary(run_id)
+
+    # -- decisions files (orchestrator sync) ---------------------------------------------
+    def apply_decisions(self, decisions: dict) -> None:
+        """Make the choices of a decisions file, step by step, refusing any id a
+        step does not list, any unknown type, and any id both excluded and typed."""
+        exclude, inactive, types = (decisions.get("exclude", []), decisions.get("inactive", []),
+                                    decisions.get("types", {}))
+        both = sorted(set(exclude) & set(types))
+        if both:
+            raise RefusedError("excluded_and_typed", service_id=", ".join(both))
+        for service_id in exclude:
+            self.set_excluded(service_id)
+        for service_id in inactive:
+            self.set_kept_inactive(service_id)
+        for service_id, codes in types.items():
+            self.set_types(service_id, codes)
+
+
+def read_decisions(path) -> dict:
+    """A decisions file (SPEC §5), checked for shape; errors name line and column."""
+    try:
+        text = open(path, encoding="utf-8-sig").read()
+    except OSError as error:
+        raise InputError("decisions_shape", file=path, detail=error.strerror) from None
+    try:
+        decisions = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError("decisions_json", file=path, line=error.lineno, column=error.colno, detail=error.msg) from None
+
+    def ids(value) -> bool:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+    if not isinstance(decisions, dict) or set(decisions) - {"exclude", "inactive", "types"}:
+        raise InputError("decisions_shape", file=path, detail="clés permises : exclude, inactive, types")
+    if not ids(decisions.get("exclude", [])) or not ids(decisions.get("inactive", [])):
+        raise InputError("decisions_shape", file=path, detail="exclude et inactive sont des listes d'identifiants")
+    types = decisions.get("types", {})
+    if not isinstance(types, dict) or not all(ids(v) for v in types.values()):
+        raise InputError("decisions_shape", file=path, detail="types associe chaque identifiant à une liste de types")
+    return decisions
