@@ -30,6 +30,8 @@ class _Group(click.Group):
             sys.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            os._exit(0)
         except Exception as error:  # anything unforeseen: exit 1, no traceback unless asked
             if os.environ.get("ORCHESTRATOR_DEBUG"):
                 raise
@@ -242,6 +244,49 @@ def explain(db, service_id: str, as_of, as_json: bool) -> None:
     click.echo(f"{found['service_id']} — {found['name']}")
     for fact in found["facts"]:
         click.echo(f"  • {fact['text']}")
+
+
+@main.command()
+@click.option("--quarter", required=True, help="Trimestre AAAAQn, p. ex. 2026Q3 (1er juillet au 30 septembre).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Dossier du rapport : carnet exécuté, HTML sans code, issues.xlsx, summary.json.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+              help="Code de sortie 3 si la couverture (%) est inférieure.")
+@as_of_option
+@json_option
+@click.pass_obj
+def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, as_of, as_json: bool) -> None:
+    """Auditer le rapport de rémunération d'un trimestre.
+
+    Example: orchestrator audit --quarter 2026Q3 --out data/reports/2026Q3 --fail-under 95
+    """
+    from .audit import run_audit
+
+    result = run_audit(db, quarter, as_of=as_of, details=out_dir is not None)
+    if out_dir is not None:
+        from .report import write_report
+
+        write_report(result, db, out_dir, as_of=as_of)
+    if as_json:
+        _emit(result.to_json())
+    else:
+        _print_audit(result, out_dir)
+    if fail_under is not None and result.coverage_pct < fail_under:
+        sys.exit(3)
+
+
+def _print_audit(result, out_dir) -> None:
+    click.echo(msg("audit_summary", quarter=result.quarter, coverage=result.coverage_pct,
+                   appointments=result.counts["appointments"]["counted"],
+                   appointments_total=result.counts["appointments"]["total"],
+                   availabilities=result.counts["availabilities"]["counted"],
+                   availabilities_total=result.counts["availabilities"]["total"]))
+    for issue in result.issues[:20]:
+        click.echo(f"  • {issue['action']}")
+    if len(result.issues) > 20:
+        click.echo(msg("audit_more", count=len(result.issues) - 20))
+    if out_dir is not None:
+        click.echo(msg("audit_written", out=out_dir))
 
 
 @main.group()

@@ -194,6 +194,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "undone": ("Annulation enregistrée : {run_id}.", "Undo recorded: {run_id}."),
     "changed": ("{service_id} modifié ({run_id}).", "{service_id} changed ({run_id})."),
+    "audit_summary": (
+        "{quarter} : couverture {coverage} % — rendez-vous comptés {appointments}/{appointments_total}, "
+        "disponibilités comptées {availabilities}/{availabilities_total}.",
+        "{quarter}: coverage {coverage}% — appointments counted {appointments}/{appointments_total}, "
+        "availabilities counted {availabilities}/{availabilities_total}.",
+    ),
+    "audit_more": ("  … et {count} autre(s) point(s) : voir le rapport (--out).", "  … and {count} more: see the report (--out)."),
+    "audit_written": ("Rapport écrit dans {out}.", "Report written to {out}."),
+    # Audit: what to do
+    "action_service_not_imported": ("Importer le service « {name} » ({id}) par Synchroniser.",
+                                    "Import service '{name}' ({id}) with Sync."),
+    "action_service_not_imported_emr_inactive": (
+        "Le service « {name} » ({id}) est désactivé dans le DMÉ : le réactiver dans le DMÉ puis Synchroniser, "
+        "ou déplacer ses rendez-vous vers un service actif.",
+        "Service '{name}' ({id}) is deactivated in the EMR: reactivate it there and Sync, "
+        "or move its appointments to an active service."),
+    "action_service_not_imported_absent": (
+        "Le service {id} n'existe pas dans l'exportation du DMÉ : corriger les rendez-vous et disponibilités qui y renvoient.",
+        "Service {id} does not exist in the EMR export: fix the appointments and availabilities that refer to it."),
+    "action_service_excluded": (
+        "Le service « {name} » ({id}) est exclu : si ces rendez-vous doivent compter, l'inclure et l'activer avec un type.",
+        "Service '{name}' ({id}) is excluded: if these appointments should count, include it and activate it with a type."),
+    "action_service_inactive": ("Donner un type au service « {name} » ({id}) et l'activer.",
+                                "Give service '{name}' ({id}) a type and activate it."),
+    "action_staff_missing": (
+        "Ajouter {id} au Personnel médical : le créer dans le DMÉ puis Synchroniser.",
+        "Add {id} to Personnel médical: create them in the EMR, then Sync."),
+    "action_staff_inactive": ("Activer {name} ({id}) dans Personnel médical.", "Activate {name} ({id}) in Personnel médical."),
+    "check_responsible_missing": ("Aucun médecin responsable du rapport GAP : en désigner un parmi le personnel actif.",
+                                  "No responsible physician for the GAP report: choose one among active staff."),
+    "check_responsible_inactive": ("Le médecin responsable {name} ({id}) est inactif : l'activer ou en désigner un autre.",
+                                   "Responsible physician {name} ({id}) is inactive: activate them or choose another."),
+    "check_responsible_several": ("Plusieurs médecins responsables ({detail}) : n'en garder qu'un.",
+                                  "Several responsible physicians ({detail}): keep only one."),
+    "check_specialty_not_primary_care": (
+        "{name} ({id}), spécialité « {detail} » : Non pris en charge par l'orchestrateur.",
+        "{name} ({id}), specialty '{detail}': not handled by the orchestrator (primary care only)."),
+    "check_availability_attribute_missing": (
+        "{count} disponibilité(s) de {name} ({id}) sans « {detail} » : compléter dans le DMÉ (exigence réglementaire).",
+        "{count} availability(ies) of {name} ({id}) without '{detail}': complete them in the EMR (regulatory requirement)."),
+    "check_excluded_with_appointments": (
+        "Le service exclu « {name} » ({id}) reçoit {count} rendez-vous ce trimestre : vérifier que l'exclusion est voulue.",
+        "Excluded service '{name}' ({id}) receives {count} appointment(s) this quarter: check the exclusion is intended."),
+    "check_will_reactivate": (
+        "Le service « {name} » ({id}), inclus et inactif, a {count} rendez-vous à venir : il sera réactivé à la prochaine synchronisation.",
+        "Service '{name}' ({id}), included and inactive, has {count} future appointment(s): it will be reactivated at the next sync."),
     # Explain
     "explain_imported_active": ("Importé et actif (onglet Actifs), types : {types}.", "Imported and active (Active tab), types: {types}."),
     "explain_imported_inactive": ("Importé et inactif (onglet Inactifs) ; types gardés : {types}.",
