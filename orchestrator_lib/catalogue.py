@@ -24,6 +24,12 @@ def list_staff(db: str | os.PathLike | None = None, tab: str | None = None) -> l
         return _dicts(con.execute(sql("staff"), {"tab": tab}))
 
 
+def list_types(db: str | os.PathLike | None = None) -> list[dict]:
+    """The service type catalogue, in display order: code, label_fr, label_en."""
+    with store.reading(db) as con:
+        return _dicts(con.execute("SELECT code, label_fr, label_en FROM service_types ORDER BY position"))
+
+
 def _dicts(cursor) -> list[dict]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]

@@ -289,6 +289,21 @@ def _print_audit(result, out_dir) -> None:
         click.echo(msg("audit_written", out=out_dir))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
+@click.option("--port", type=int, default=8866, show_default=True)
+@click.option("--token", default=None, help="Jeton d'accès (sinon $ORCHESTRATOR_TOKEN) ; obligatoire hors 127.0.0.1.")
+@click.pass_obj
+def dashboard(db, host: str, port: int, token: str | None) -> None:
+    """Servir le tableau de bord des gestionnaires (Voilà).
+
+    Example: orchestrator dashboard --port 8866
+    """
+    from .server import serve
+
+    serve(db, host=host, port=port, token=token)
+
+
 @main.group()
 def service() -> None:
     """Changer un service importé à la main (chaque changement va à l'historique)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import history, store
+from .catalogue import list_types
 from .errors import InputError, RefusedError
 from .history import Change, State
 
@@ -59,8 +60,7 @@ def _change(db, service_id: str, decision: str, new_state, user) -> str:
 
 
 def _type_codes(db) -> list[str]:
-    with store.reading(db) as con:
-        return [r[0] for r in con.execute("SELECT code FROM service_types ORDER BY position").fetchall()]
+    return [t["code"] for t in list_types(db)]
 
 
 def _known_types(db, types) -> tuple[str, ...]:

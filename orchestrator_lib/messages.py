@@ -276,6 +276,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "In this wizard: at step 3 with types {types}; it will be active."),
     "explain_chosen_no_type": ("Dans cet assistant : à l'étape 3 sans type ; il sera désactivé automatiquement.",
                                "In this wizard: at step 3 without a type; it will be deactivated automatically."),
+    "token_required": (
+        "Refusé : servir le tableau de bord sur {host} exige un jeton (--token ou ORCHESTRATOR_TOKEN). "
+        "Sans jeton, seule l'adresse locale 127.0.0.1 est permise.",
+        "Refused: serving the dashboard on {host} requires a token (--token or ORCHESTRATOR_TOKEN). "
+        "Without a token, only the local address 127.0.0.1 is allowed.",
+    ),
     "bad_option": (
         "Valeur refusée pour {option} : « {value} ». {hint}",
         "Value refused for {option}: '{value}'. {hint}",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from . import history, store
 from .errors import InputError, RefusedError
 from .history import Change, State
+from .catalogue import list_types
 from .periods import parse_as_of
 from .queries import sql
 
@@ -87,6 +88,7 @@ class Wizard:
         self.excluded: set[str] = set()
         self.kept_inactive: set[str] = set()
         self.types: dict[str, set[str]] = {}
+        self._preselected: set[str] = set()
         self.refresh()
 
     # -- reading the database ---------------------------------------------------
@@ -94,15 +96,19 @@ class Wizard:
         """Read the services again, keeping every choice made so far."""
         with store.reading(self.db) as con:
             rows = con.execute(sql("wizard_services"), {"as_of": self.as_of}).fetchall()
-            self.type_catalogue = [dict(zip(("code", "label_fr", "label_en"), r)) for r in con.execute(
-                "SELECT code, label_fr, label_en FROM service_types ORDER BY position").fetchall()]
+        self.type_catalogue = list_types(self.db)
         self.services = {
             sid: Service(sid, name, imported, excluded, status, tuple(types), future,
                          fold(f"{sid} {name}"))
             for sid, name, imported, excluded, status, types, future in rows}
         for service in self.services.values():
-            if service.imported and service.service_id not in self.types:
+            if service.imported and service.service_id not in self._preselected:
                 self.types[service.service_id] = set(service.types)  # preselected on reactivation
+                self._preselected.add(service.service_id)
+            elif not service.imported and service.service_id in self._preselected:
+                # Imported when the wizard opened, pending again now (an undo): its old types were never chosen here.
+                self._preselected.discard(service.service_id)
+                self.types.pop(service.service_id, None)
 
     @property
     def type_codes(self) -> list[str]:
@@ -111,12 +117,15 @@ class Wizard:
     # -- the lists ----------------------------------------------------------------
     def listed(self, step: int) -> list[Service]:
         """The services step ``step`` lists, sorted by id."""
+        return [s for s in self.services.values() if self.is_listed(s, step)]
+
+    def is_listed(self, service: Service, step: int) -> bool:
         if step == EXCLUDE:
-            return [s for s in self.services.values() if not s.imported]
+            return not service.imported
         if step == INACTIVE:
-            return [s for s in self.listed(EXCLUDE) if s.service_id not in self.excluded]
+            return not service.imported and service.service_id not in self.excluded
         if step in (TYPES, APPLY):
-            return [s for s in self.services.values() if self._reaches_types(s)]
+            return self._reaches_types(service)
         raise ValueError(step)
 
     def _reaches_types(self, service: Service) -> bool:
@@ -137,9 +146,10 @@ class Wizard:
 
     # -- choices ------------------------------------------------------------------
     def _require_listed(self, service_id: str, step: int) -> Service:
-        if not any(s.service_id == service_id for s in self.listed(step)):
+        service = self.services.get(service_id)
+        if service is None or not self.is_listed(service, step):
             raise RefusedError("not_listed", service_id=service_id, step=step)
-        return self.services[service_id]
+        return service
 
     def set_excluded(self, service_id: str, excluded: bool = True) -> None:
         self._require_listed(service_id, EXCLUDE)
@@ -218,7 +228,7 @@ class Wizard:
         """Write the plan in one transaction, record it as a run; return the summary."""
         plan = self.plan()
         run_id = history.apply_changes(self.db, "sync", plan.changes, user=self.user, as_of=self.as_of)
-        self.excluded, self.kept_inactive, self.types = set(), set(), {}
+        self.excluded, self.kept_inactive, self.types, self._preselected = set(), set(), {}, set()
         self.step = EXCLUDE
         self.refresh()
         return plan.summary(run_id)

@@ -1,0 +1,693 @@
+"""ipywidgets views: the synchronisation wizard (SPEC §3) and the catalogue tabs.
+
+Only presentation lives here. Lists, counts, choices, the plan, the what-if,
+apply, undo and explanations all come from the engine
+(``wizard.Wizard``, ``explain.explain``, ``catalogue.list_services``,
+``history.undo``); this module never decides which service goes where.
+
+Speed: the list of a step is drawn into a fixed pool of ``PAGE_SIZE`` row
+widgets whose text, value and visibility are updated in place, so a keystroke
+in the search box costs one ``Wizard.search`` (a scan of pre-folded strings)
+plus at most ``PAGE_SIZE`` trait updates, whatever the number of services.
+Nothing derived from the wizard is cached between two draws.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from contextlib import contextmanager
+from functools import wraps
+
+import ipywidgets as widgets
+
+from .. import history, store
+from ..catalogue import list_types, list_services
+from ..errors import OrchestratorError
+from ..explain import explain
+from ..messages import language, msg
+from ..wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 25          # rows of the wizard's fixed pool
+CATALOGUE_MAX_ROWS = 200  # rows of a catalogue table before asking to refine the search
+SUMMARY_MAX_IDS = 50    # services named in each list of the Apply summary
+
+# Every text the views show: (French, English). French is the default language.
+LABELS: dict[str, tuple[str, str]] = {
+    "title_1": ("1. Services exclus", "1. Excluded services"),
+    "title_2": ("2. Services inactifs", "2. Inactive services"),
+    "title_3": ("3. Services actifs : types", "3. Active services: types"),
+    "title_4": ("Appliquer", "Apply"),
+    "help_1": (
+        "Sélectionnez les services à exclure de la synchronisation : ceux utilisés à des fins administratives "
+        "internes à la clinique et que vous ne voulez jamais offrir aux patients. Ils ne seront pas pris en compte "
+        "dans les rapports de rémunération et demeureront sous l'onglet Inactifs. Cochez-les, puis cliquez sur Suivant.",
+        "Select the services to exclude from synchronisation: those used for the clinic's internal administration "
+        "that you never want to offer to patients. They will not count in the remuneration reports and will stay "
+        "in the Inactive tab. Tick them, then click Next.",
+    ),
+    "help_2": (
+        "Cochez les services que vous n'offrez pas aux patients présentement, mais que vous offrirez éventuellement : "
+        "ils iront sous l'onglet Inactifs. Notez qu'un service coché ici sera réactivé automatiquement si un "
+        "rendez-vous y est associé dans votre DMÉ.",
+        "Tick the services you do not offer to patients now but will offer later: they will go to the Inactive tab. "
+        "A service ticked here is reactivated automatically if an appointment is booked for it in your EMR.",
+    ),
+    "help_3": (
+        "Attribuez au moins un type à chaque service pour finaliser son activation. Si vous faites une erreur, "
+        "cliquez à nouveau sur votre sélection pour la retirer. Un service sans type sera automatiquement "
+        "désactivé au moment de la sauvegarde.",
+        "Give each service at least one type to complete its activation. If you make a mistake, click your choice "
+        "again to remove it. A service left without a type is deactivated automatically when saving.",
+    ),
+    "help_4": (
+        "Vérifiez le résumé, puis cliquez sur Appliquer pour compléter l'importation des nouveaux services. "
+        "Rien n'est enregistré avant. « Précédent » permet encore de modifier vos choix.",
+        "Check the summary, then click Apply to complete the import of the new services. Nothing is saved before. "
+        "'Previous' still lets you change your choices.",
+    ),
+    "step_count": ("Étape {step} : {count}", "Step {step}: {count}"),
+    "services_one": ("{n} service", "{n} service"),
+    "services_many": ("{n} services", "{n} services"),
+    "search_placeholder": ("Rechercher par nom ou identifiant", "Search by name or id"),
+    "previous": ("Précédent", "Previous"),
+    "next": ("Suivant", "Next"),
+    "apply": ("Appliquer", "Apply"),
+    "page_previous": ("‹", "‹"),
+    "page_next": ("›", "›"),
+    "page_previous_tooltip": ("Page précédente", "Previous page"),
+    "page_next_tooltip": ("Page suivante", "Next page"),
+    "page": ("{first}–{last} sur {total}", "{first}–{last} of {total}"),
+    "page_empty": ("Aucun service", "No service"),
+    "page_empty_search": ("Aucun service ne correspond à « {text} »", "No service matches '{text}'"),
+    "why": ("?", "?"),
+    "why_tooltip": ("Pourquoi ce service est-il ici ?", "Why is this service here?"),
+    "why_any_placeholder": ("Identifiant d'un service absent de la liste", "Id of a service missing from the list"),
+    "why_any": ("Pourquoi ?", "Why?"),
+    "future": ("{n} rendez-vous à venir", "{n} future appointment(s)"),
+    "imported": ("déjà importé, {state}", "already imported, {state}"),
+    "state_active": ("actif", "active"),
+    "state_inactive": ("inactif", "inactive"),
+    "state_excluded": ("exclu", "excluded"),
+    "summary_final": ("Après l'application", "After applying"),
+    "final_active": ("Actifs", "Active"),
+    "final_inactive": ("Inactifs (inclus)", "Inactive (included)"),
+    "final_excluded": ("Exclus", "Excluded"),
+    "auto_reactivated": ("Réactivés automatiquement", "Reactivated automatically"),
+    "auto_deactivated": ("Désactivés automatiquement (sans type)", "Deactivated automatically (no type)"),
+    "none": ("aucun", "none"),
+    "and_more": ("… et {n} autres", "… and {n} more"),
+    "what_if_heading": ("Effet sur le rapport de rémunération (éléments comptés)",
+                        "Effect on the remuneration report (items counted)"),
+    "what_if_quarter": ("Trimestre", "Quarter"),
+    "what_if_current": ("{quarter} (en cours)", "{quarter} (current)"),
+    "what_if_previous": ("{quarter} (précédent)", "{quarter} (previous)"),
+    "appointments_gained": ("Rendez-vous gagnés", "Appointments gained"),
+    "appointments_lost": ("Rendez-vous perdus", "Appointments lost"),
+    "availabilities_gained": ("Disponibilités gagnées", "Availabilities gained"),
+    "availabilities_lost": ("Disponibilités perdues", "Availabilities lost"),
+    "undo": ("Annuler cette exécution", "Undo this run"),
+    "catalogue_active": ("Actifs", "Active"),
+    "catalogue_inactive": ("Inactifs", "Inactive"),
+    "catalogue_title": ("{tab} ({n})", "{tab} ({n})"),
+    "col_id": ("Identifiant", "Id"),
+    "col_name": ("Nom", "Name"),
+    "col_state": ("État", "State"),
+    "col_types": ("Types", "Types"),
+    "catalogue_truncated": ("{shown} premiers services sur {total} : précisez la recherche.",
+                            "First {shown} services of {total}: refine the search."),
+    "catalogue_empty": ("Aucun service.", "No service."),
+}
+
+STEP_TITLES = {EXCLUDE: "title_1", INACTIVE: "title_2", TYPES: "title_3", APPLY: "title_4"}
+STEP_HELP = {EXCLUDE: "help_1", INACTIVE: "help_2", TYPES: "help_3", APPLY: "help_4"}
+
+ERROR_STYLE = ("color:#8b0000;background:#fdecea;border:1px solid #e0a0a0;border-radius:4px;"
+               "padding:0.5em 0.75em;margin:0.25em 0")
+RESULT_STYLE = ("color:#1b4d1b;background:#edf7ed;border:1px solid #9cc99c;border-radius:4px;"
+                "padding:0.5em 0.75em;margin:0.25em 0")
+TABLE_STYLE = "border-collapse:collapse;margin:0.25em 0"
+CELL_STYLE = "border:1px solid #ccc;padding:0.2em 0.6em;text-align:left"
+NUMBER_STYLE = "border:1px solid #ccc;padding:0.2em 0.6em;text-align:right"
+
+
+def label(key: str, **values: object) -> str:
+    """The label ``key`` in the user's language (read at each call: it may change)."""
+    french, english = LABELS[key]
+    return (english if language() == "en" else french).format(**values)
+
+
+def _services(n: int) -> str:
+    # French keeps the singular for 0 and 1; English only for 1.
+    singular = n == 1 if language() == "en" else n < 2
+    return label("services_one" if singular else "services_many", n=n)
+
+
+def _e(value: object) -> str:
+    """Text for an element's content (quotes stay readable)."""
+    return html.escape(str(value), quote=False)
+
+
+def _a(value: object) -> str:
+    """Text for an attribute's value."""
+    return html.escape(str(value), quote=True)
+
+
+def _show(widget: widgets.Widget, visible: bool) -> None:
+    widget.layout.display = None if visible else "none"
+
+
+def _signed(n: int, sign: str) -> str:
+    return f"{sign}{n}" if n else "0"
+
+
+def _error_html(text: str) -> str:
+    return f'<div role="alert" style="{ERROR_STYLE}">{_e(text)}</div>'
+
+
+def _guarded(method):
+    """A widget callback: an OrchestratorError shows its message in the red box,
+    anything else a short generic message (details go to the log), never a traceback."""
+    @wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OrchestratorError as error:
+            self._show_error(str(error))
+            self._after_error(error)
+        except Exception as error:  # noqa: BLE001 - a dashboard user must never see a traceback
+            log.exception("wizard view callback failed")
+            self._show_error(msg("unexpected", detail=f"{type(error).__name__}: {error}"))
+    return wrapper
+
+
+def _type_label(entry: dict) -> str:
+    return entry["label_en"] if language() == "en" else entry["label_fr"]
+
+
+# --- the wizard ---------------------------------------------------------------------
+
+class WizardRow(widgets.HBox):
+    """One reusable line of the wizard's list: a checkbox (steps 1 and 2), or the
+    service name and one toggle per type (step 3); a note; a « ? » button."""
+
+    def __init__(self, view: "WizardView", index: int):
+        self.view = view
+        self.index = index
+        self.service_id: str | None = None
+        self.check = widgets.Checkbox(value=False, indent=False, layout=widgets.Layout(width="30em"))
+        self.check.add_class("wizard-row-check")
+        self.check.observe(self._on_check, "value")
+        self.name = widgets.HTML(layout=widgets.Layout(width="22em"))
+        self.name.add_class("wizard-row-name")
+        self.types_box = widgets.HBox()
+        self.types_box.add_class("wizard-row-types")
+        self.type_buttons: dict[str, widgets.ToggleButton] = {}
+        self.note = widgets.HTML()
+        self.note.add_class("wizard-row-note")
+        self.why = widgets.Button(description=label("why"), tooltip=label("why_tooltip"),
+                                  layout=widgets.Layout(width="2.5em"))
+        self.why.add_class("wizard-why")
+        self.why.on_click(self._on_why)
+        super().__init__([self.check, self.name, self.types_box, self.note, self.why],
+                         layout=widgets.Layout(align_items="center"))
+        self.add_class("wizard-row")
+
+    # Ticking a row in tests and notebooks: ``row.value = True``.
+    @property
+    def value(self) -> bool:
+        return self.check.value
+
+    @value.setter
+    def value(self, ticked: bool) -> None:
+        self.check.value = ticked
+
+    def set_types(self, catalogue: list[dict]) -> None:
+        """One toggle per type of ``catalogue`` (built once, again only if the catalogue changes)."""
+        buttons = {}
+        for entry in catalogue:
+            button = widgets.ToggleButton(value=False, description=_type_label(entry), tooltip=entry["code"],
+                                          layout=widgets.Layout(width="auto"))
+            button.add_class("wizard-type")
+            button.add_class(f"wizard-type-{entry['code']}")
+            button.observe(lambda change, code=entry["code"]: self._on_type(code, change), "value")
+            buttons[entry["code"]] = button
+        self.type_buttons = buttons
+        self.types_box.children = tuple(buttons.values())
+
+    def _on_check(self, change) -> None:
+        self.view._row_checked(self, change["new"])
+
+    def _on_type(self, code: str, change) -> None:
+        self.view._row_type_toggled(self, code, change["new"])
+
+    def _on_why(self, _button) -> None:
+        self.view._explain(self.service_id)
+
+
+class WizardView(widgets.VBox):
+    """The synchronisation wizard as widgets: ``WizardView(db, as_of=...)``."""
+
+    def __init__(self, db=None, as_of=None, *, user: str | None = None, catalogue: "CatalogueView | None" = None,
+                 page_size: int = PAGE_SIZE):
+        self.db = db
+        self.as_of = as_of
+        self.user = user
+        self.catalogue = catalogue
+        self.page_size = page_size
+        self.page = 0
+        self.last_run_id: str | None = None
+        self._syncing_depth = 0
+        self._type_codes: list[str] | None = None
+
+        self.title = widgets.HTML()
+        self.title.add_class("wizard-title")
+        self.instruction = widgets.HTML()
+        self.instruction.add_class("wizard-instruction")
+        self.counts_label = widgets.HTML()
+        self.counts_label.add_class("wizard-counts")
+        self.error = widgets.HTML()
+        self.error.add_class("wizard-error")
+
+        self.search_box = widgets.Text(value="", placeholder=label("search_placeholder"), continuous_update=True,
+                                       layout=widgets.Layout(width="30em"))
+        self.search_box.add_class("wizard-search")
+        self.search_box.observe(self._on_search, "value")
+
+        self.rows = [WizardRow(self, i) for i in range(page_size)]
+        self.rows_box = widgets.VBox(self.rows)
+        self.rows_box.add_class("wizard-rows")
+
+        self.page_previous = widgets.Button(description=label("page_previous"), tooltip=label("page_previous_tooltip"),
+                                            layout=widgets.Layout(width="3em"))
+        self.page_previous.add_class("wizard-page-previous")
+        self.page_previous.on_click(self._on_page_previous)
+        self.page_next = widgets.Button(description=label("page_next"), tooltip=label("page_next_tooltip"),
+                                        layout=widgets.Layout(width="3em"))
+        self.page_next.add_class("wizard-page-next")
+        self.page_next.on_click(self._on_page_next)
+        self.page_label = widgets.HTML()
+        self.page_label.add_class("wizard-page-label")
+        self.pager = widgets.HBox([self.page_previous, self.page_label, self.page_next],
+                                  layout=widgets.Layout(align_items="center"))
+
+        self.why_box = widgets.Text(placeholder=label("why_any_placeholder"), layout=widgets.Layout(width="22em"))
+        self.why_box.add_class("wizard-why-id")
+        self.why_button = widgets.Button(description=label("why_any"))
+        self.why_button.add_class("wizard-why-any")
+        self.why_button.on_click(self._on_why_any)
+        self.explanation = widgets.HTML()
+        self.explanation.add_class("wizard-explanation")
+        self.why_bar = widgets.HBox([self.why_box, self.why_button])
+
+        self.list_panel = widgets.VBox([self.search_box, self.rows_box, self.pager, self.why_bar, self.explanation])
+        self.summary = widgets.HTML()
+        self.summary.add_class("wizard-summary")
+
+        self.previous_button = widgets.Button(description=label("previous"), icon="arrow-left")
+        self.previous_button.add_class("wizard-previous")
+        self.previous_button.on_click(self._on_previous)
+        self.next_button = widgets.Button(description=label("next"), button_style="primary")
+        self.next_button.add_class("wizard-next")
+        self.next_button.on_click(self._on_next)
+        self.apply_button = widgets.Button(description=label("apply"), button_style="success", icon="check")
+        self.apply_button.add_class("wizard-apply")
+        self.apply_button.on_click(self._on_apply)
+        self.nav = widgets.HBox([self.previous_button, self.next_button, self.apply_button])
+
+        self.result = widgets.HTML()
+        self.result.add_class("wizard-result")
+        self.undo_button = widgets.Button(description=label("undo"), button_style="warning", icon="undo")
+        self.undo_button.add_class("wizard-undo")
+        self.undo_button.on_click(self._on_undo)
+        self.result_panel = widgets.VBox([self.result, self.undo_button])
+
+        super().__init__([self.title, self.instruction, self.counts_label, self.error, self.list_panel,
+                          self.summary, self.nav, self.result_panel])
+        self.add_class("wizard-view")
+        _show(self.result_panel, False)
+        self._show_error("")
+
+        self.wizard: Wizard | None = None
+        try:
+            self.wizard = Wizard(db, as_of=as_of, user=user)
+        except OrchestratorError as error:
+            self._show_error(str(error))
+        self._render()
+
+    # -- drawing ---------------------------------------------------------------------
+    @contextmanager
+    def _syncing(self):
+        """While the view writes into its widgets, their observers must not act."""
+        self._syncing_depth += 1
+        try:
+            yield
+        finally:
+            self._syncing_depth -= 1
+
+    def _render(self) -> None:
+        """Everything: header, list or summary, buttons."""
+        wizard = self.wizard
+        if wizard is None:
+            for widget in (self.title, self.instruction, self.counts_label):
+                widget.value = ""
+            for widget in (self.list_panel, self.summary, self.nav):
+                _show(widget, False)
+            return
+        step = wizard.step
+        self._ensure_type_buttons()
+        with self._syncing():
+            self.title.value = f"<h3>{_e(label(STEP_TITLES[step]))}</h3>"
+            self.instruction.value = f"<p>{_e(label(STEP_HELP[step]))}</p>"
+            self._render_counts()
+            _show(self.list_panel, step != APPLY)
+            _show(self.summary, step == APPLY)
+            _show(self.nav, True)
+            self.previous_button.disabled = step == EXCLUDE
+            _show(self.next_button, step != APPLY)
+            _show(self.apply_button, step == APPLY)
+            self.apply_button.disabled = False
+            if step == APPLY:
+                self._render_summary()
+            else:
+                self.summary.value = ""
+                self._render_list()
+
+    def _render_counts(self) -> None:
+        counts = self.wizard.counts()
+        parts = []
+        for step in (EXCLUDE, INACTIVE, TYPES):
+            text = _e(label("step_count", step=step, count=_services(counts[step])))
+            parts.append(f"<b>{text}</b>" if step == self.wizard.step else text)
+        self.counts_label.value = " · ".join(parts)
+
+    def _render_list(self) -> None:
+        """The visible page of the current step's list, into the fixed row pool."""
+        wizard = self.wizard
+        step = wizard.step
+        text = self.search_box.value
+        found = wizard.search(step, text)
+        total = len(found)
+        pages = max(1, -(-total // self.page_size))
+        self.page = min(max(self.page, 0), pages - 1)
+        first = self.page * self.page_size
+        visible = found[first:first + self.page_size]
+        with self._syncing():
+            for i, row in enumerate(self.rows):
+                if i < len(visible):
+                    self._fill_row(row, visible[i], step)
+                else:
+                    row.service_id = None
+                    _show(row, False)
+            if total:
+                self.page_label.value = _e(label("page", first=first + 1, last=first + len(visible), total=total))
+            elif text.strip():
+                self.page_label.value = _e(label("page_empty_search", text=text.strip()))
+            else:
+                self.page_label.value = _e(label("page_empty"))
+            self.page_previous.disabled = self.page == 0
+            self.page_next.disabled = self.page >= pages - 1
+
+    def _fill_row(self, row: WizardRow, service, step: int) -> None:
+        wizard = self.wizard
+        sid = service.service_id
+        row.service_id = sid
+        notes = []
+        if service.imported:
+            state = "excluded" if service.excluded else (service.status or "inactive")
+            notes.append(label("imported", state=label(f"state_{state}")))
+        if service.future_appointments:
+            notes.append(label("future", n=service.future_appointments))
+        row.note.value = f'<span style="color:#666">{_e(" · ".join(notes))}</span>' if notes else ""
+        if step == TYPES:
+            _show(row.check, False)
+            _show(row.name, True)
+            _show(row.types_box, True)
+            row.name.value = f"<b>{_e(sid)}</b> {_e(service.name)}"
+            chosen = set(wizard.types_of(sid))
+            for code, button in row.type_buttons.items():
+                button.value = code in chosen
+                button.button_style = "info" if code in chosen else ""
+        else:
+            _show(row.check, True)
+            _show(row.name, False)
+            _show(row.types_box, False)
+            row.check.description = f"{sid} — {service.name}"
+            row.check.value = sid in (wizard.excluded if step == EXCLUDE else wizard.kept_inactive)
+        _show(row, True)
+
+    def _ensure_type_buttons(self) -> None:
+        codes = [entry["code"] for entry in self.wizard.type_catalogue]
+        if codes != self._type_codes:
+            for row in self.rows:
+                row.set_types(self.wizard.type_catalogue)
+            self._type_codes = codes
+
+    def _render_summary(self) -> None:
+        wizard = self.wizard
+        summary = wizard.plan().summary()
+        impact = wizard.what_if()
+        self.summary.value = self._summary_html(summary) + self._what_if_html(impact)
+
+    def _names(self, ids: list[str]) -> str:
+        if not ids:
+            return f"<i>{_e(label('none'))}</i>"
+        services = self.wizard.services
+        shown = [f"{_e(sid)} {_e(services[sid].name) if sid in services else ''}".strip()
+                 for sid in ids[:SUMMARY_MAX_IDS]]
+        more = len(ids) - len(shown)
+        return ", ".join(shown) + (f" {_e(label('and_more', n=more))}" if more > 0 else "")
+
+    def _summary_html(self, summary: dict) -> str:
+        counts = "".join(
+            f'<tr><th style="{CELL_STYLE}">{_e(label(key))}</th><td style="{NUMBER_STYLE}">{len(summary[field])}</td></tr>'
+            for key, field in (("final_active", "active"), ("final_inactive", "inactive"),
+                               ("final_excluded", "excluded"), ("auto_reactivated", "auto_reactivated"),
+                               ("auto_deactivated", "auto_deactivated")))
+        return (f"<h4>{_e(label('summary_final'))}</h4>"
+                f'<table class="wizard-summary-counts" style="{TABLE_STYLE}">{counts}</table>'
+                f'<p class="wizard-auto-reactivated"><b>{_e(label("auto_reactivated"))} :</b> '
+                f'{self._names(summary["auto_reactivated"])}</p>'
+                f'<p class="wizard-auto-deactivated"><b>{_e(label("auto_deactivated"))} :</b> '
+                f'{self._names(summary["auto_deactivated"])}</p>')
+
+    @staticmethod
+    def _what_if_html(impact: dict) -> str:
+        header = "".join(f'<th style="{CELL_STYLE}">{_e(label(key))}</th>' for key in (
+            "what_if_quarter", "appointments_gained", "appointments_lost",
+            "availabilities_gained", "availabilities_lost"))
+        body = []
+        for which in ("current", "previous"):
+            quarter = impact["quarters"][which]
+            rows = [r for r in impact["services"] if r["quarter"] == quarter]
+
+            def total(field, sign, rows=rows):
+                return sum(max(sign * r[field], 0) for r in rows)
+
+            cells = [_signed(total("appointments", 1), "+"), _signed(total("appointments", -1), "−"),
+                     _signed(total("availabilities", 1), "+"), _signed(total("availabilities", -1), "−")]
+            body.append(f'<tr><th style="{CELL_STYLE}">{_e(label(f"what_if_{which}", quarter=quarter))}</th>'
+                        + "".join(f'<td style="{NUMBER_STYLE}">{c}</td>' for c in cells) + "</tr>")
+        return (f"<h4>{_e(label('what_if_heading'))}</h4>"
+                f'<table class="wizard-what-if" style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead>'
+                f"<tbody>{''.join(body)}</tbody></table>")
+
+    # -- messages --------------------------------------------------------------------------
+    def _show_error(self, text: str) -> None:
+        self.error.value = _error_html(text) if text else ""
+        _show(self.error, bool(text))
+
+    def _after_error(self, error: OrchestratorError) -> None:
+        """Bring the view back in line with the engine after a refused action."""
+        if self.wizard is None:
+            return
+        if error.key == "stale_state":
+            # The message asks to reload; the engine keeps the choices that still apply.
+            self.wizard.refresh()
+        try:
+            self._render()
+        except OrchestratorError:
+            pass
+
+    # -- callbacks ---------------------------------------------------------------------------
+    @_guarded
+    def _on_search(self, _change) -> None:
+        if self._syncing_depth or self.wizard is None:
+            return
+        self.page = 0
+        self._render_list()
+
+    @_guarded
+    def _on_page_previous(self, _button) -> None:
+        self.page -= 1
+        self._render_list()
+
+    @_guarded
+    def _on_page_next(self, _button) -> None:
+        self.page += 1
+        self._render_list()
+
+    @_guarded
+    def _row_checked(self, row: WizardRow, ticked: bool) -> None:
+        if self._syncing_depth or row.service_id is None:
+            return
+        self._show_error("")
+        if self.wizard.step == EXCLUDE:
+            self.wizard.set_excluded(row.service_id, ticked)
+        elif self.wizard.step == INACTIVE:
+            self.wizard.set_kept_inactive(row.service_id, ticked)
+        self._render_counts()
+
+    @_guarded
+    def _row_type_toggled(self, row: WizardRow, code: str, chosen: bool) -> None:
+        if self._syncing_depth or row.service_id is None:
+            return
+        self._show_error("")
+        if (code in self.wizard.types_of(row.service_id)) != chosen:
+            self.wizard.toggle_type(row.service_id, code)
+        now = set(self.wizard.types_of(row.service_id))
+        with self._syncing():
+            for other, button in row.type_buttons.items():
+                button.value = other in now
+                button.button_style = "info" if other in now else ""
+
+    @_guarded
+    def _explain(self, service_id: str | None) -> None:
+        if not service_id:
+            return
+        found = explain(self.wizard.db, service_id, wizard=self.wizard)
+        facts = "".join(f'<li data-code="{_a(f["code"])}">{_e(f["text"])}</li>' for f in found["facts"])
+        self.explanation.value = (f'<div style="border-left:3px solid #69c;padding-left:0.6em">'
+                                  f"<b>{_e(found['service_id'])}</b> {_e(found['name'])}<ul>{facts}</ul></div>")
+
+    @_guarded
+    def _on_why_any(self, _button) -> None:
+        self._explain(self.why_box.value.strip())
+
+    def _change_step(self, move) -> None:
+        self._show_error("")
+        move()
+        self.page = 0
+        self.explanation.value = ""
+        with self._syncing():
+            self.search_box.value = ""
+        self._render()
+
+    @_guarded
+    def _on_next(self, _button) -> None:
+        self._change_step(self.wizard.next)
+
+    @_guarded
+    def _on_previous(self, _button) -> None:
+        self._change_step(self.wizard.previous)
+
+    @_guarded
+    def _on_apply(self, _button) -> None:
+        if self.wizard is None or self.wizard.step != APPLY:
+            return  # a second click on the same summary
+        self._show_error("")
+        self.apply_button.disabled = True
+        try:
+            summary = self.wizard.apply()
+        finally:
+            self.apply_button.disabled = False
+        self.last_run_id = summary["run_id"]
+        counts = {k: len(v) for k, v in summary.items() if isinstance(v, list)}
+        self.result.value = (f'<div style="{RESULT_STYLE}" data-run-id="{_a(summary["run_id"])}">'
+                             f'{_e(msg("sync_done", run_id=summary["run_id"], **counts))}</div>')
+        _show(self.undo_button, True)
+        _show(self.result_panel, True)
+        self._change_step(lambda: None)
+        self._refresh_catalogue()
+
+    @_guarded
+    def _on_undo(self, _button) -> None:
+        if not self.last_run_id:
+            return
+        self._show_error("")
+        undo_id = history.undo(self.wizard.db, self.last_run_id, user=self.user)
+        self.last_run_id = None
+        self.result.value = f'<div style="{RESULT_STYLE}" data-run-id="{_a(undo_id)}">{_e(msg("undone", run_id=undo_id))}</div>'
+        _show(self.undo_button, False)
+        # A fresh wizard: the services the undone run imported are pending again, with no choice made.
+        self.wizard = Wizard(self.db, as_of=self.as_of, user=self.user)
+        self._change_step(lambda: None)
+        self._refresh_catalogue()
+
+    def _refresh_catalogue(self) -> None:
+        if self.catalogue is not None:
+            self.catalogue.refresh()
+
+
+# --- the catalogue --------------------------------------------------------------------
+
+class CatalogueView(widgets.Tab):
+    """Actifs / Inactifs: the imported services, each tab with its own search."""
+
+    TABS = ("active", "inactive")
+
+    def __init__(self, db=None):
+        self.db = db
+        self.searches: dict[str, widgets.Text] = {}
+        self.tables: dict[str, widgets.HTML] = {}
+        panes = []
+        for tab in self.TABS:
+            search = widgets.Text(value="", placeholder=label("search_placeholder"), continuous_update=True,
+                                  layout=widgets.Layout(width="30em"))
+            search.add_class("catalogue-search")
+            search.add_class(f"catalogue-search-{tab}")
+            search.observe(lambda change, tab=tab: self._on_search(tab), "value")
+            table = widgets.HTML()
+            table.add_class("catalogue-table")
+            table.add_class(f"catalogue-table-{tab}")
+            self.searches[tab], self.tables[tab] = search, table
+            panes.append(widgets.VBox([search, table]))
+        super().__init__(children=panes)
+        self.add_class("catalogue-view")
+        self._types: dict[str, str] = {}
+        self._counts = {tab: 0 for tab in self.TABS}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Read both tabs again (after an apply, an undo or a manual change)."""
+        try:
+            self._types = {t["code"]: _type_label(t) for t in list_types(self.db)}
+            for tab in self.TABS:
+                self._draw(tab)
+        except OrchestratorError as error:
+            for table in self.tables.values():
+                table.value = _error_html(str(error))
+
+    def _on_search(self, tab: str) -> None:
+        try:
+            self._draw(tab)
+        except OrchestratorError as error:
+            self.tables[tab].value = _error_html(str(error))
+
+    def _draw(self, tab: str) -> None:
+        text = self.searches[tab].value.strip()
+        services = list_services(self.db, tab, text or None)
+        if not text:
+            self._counts[tab] = len(services)
+            self.titles = tuple(label("catalogue_title", tab=label(f"catalogue_{t}"), n=self._counts[t])
+                                for t in self.TABS)
+        self.tables[tab].value = self._table(services)
+
+    def _table(self, services: list[dict]) -> str:
+        if not services:
+            return f"<p><i>{_e(label('catalogue_empty'))}</i></p>"
+        header = "".join(f'<th style="{CELL_STYLE}">{_e(label(k))}</th>'
+                         for k in ("col_id", "col_name", "col_state", "col_types"))
+        rows = []
+        for s in services[:CATALOGUE_MAX_ROWS]:
+            state = label("state_excluded") if s["excluded"] else label(f"state_{s['status']}")
+            types = ", ".join(self._types.get(code, code) for code in s["types"] or [])
+            rows.append(f'<tr data-service-id="{_a(s["service_id"])}">'
+                        + "".join(f'<td style="{CELL_STYLE}">{_e(v)}</td>'
+                                  for v in (s["service_id"], s["name"], state, types)) + "</tr>")
+        more = ""
+        if len(services) > CATALOGUE_MAX_ROWS:
+            more = f"<p>{_e(label('catalogue_truncated', shown=CATALOGUE_MAX_ROWS, total=len(services)))}</p>"
+        return f'<table style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
