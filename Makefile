@@ -23,10 +23,14 @@ demo: $(BIN)/.installed
 	$(BIN)/orchestrator --db $(DB) demo
 
 dashboard: $(DB)
-	$(BIN)/orchestrator --db $(DB) services
-	$(BIN)/orchestrator --db $(DB) staff
+	$(BIN)/orchestrator --db $(DB) dashboard
 
-test: $(BIN)/.installed
+# The browser tests drive Debian's Chromium (a downloaded browser cannot be fetched here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+test: $(BIN)/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed

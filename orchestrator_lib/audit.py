@@ -24,6 +24,13 @@ PRIMARY_CARE_SPECIALTIES = ["medecine familiale", "medecine de famille", "medeci
 BREAKDOWNS = ("service", "staff", "type", "month")
 
 
+def is_primary_care(specialty: str | None) -> bool:
+    """Whether the orchestrator handles this specialty (no specialty: not a physician's, not flagged)."""
+    from .wizard import fold
+
+    return specialty is None or fold(specialty.strip()) in PRIMARY_CARE_SPECIALTIES
+
+
 @dataclass
 class AuditResult:
     quarter: Quarter

@@ -24,6 +24,16 @@ def list_staff(db: str | os.PathLike | None = None, tab: str | None = None) -> l
         return _dicts(con.execute(sql("staff"), {"tab": tab}))
 
 
+def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
+    """How many services are active, inactive (included), excluded, and pending a sync."""
+    with store.reading(db) as con:
+        active, inactive, excluded = con.execute(
+            "SELECT count(*) FILTER (status = 'active'), count(*) FILTER (status = 'inactive' AND NOT excluded), "
+            "count(*) FILTER (excluded) FROM services").fetchone()
+        pending = con.execute("SELECT count(*) FROM pending_services").fetchone()[0]
+    return {"active": active, "inactive": inactive, "excluded": excluded, "pending": pending}
+
+
 def list_types(db: str | os.PathLike | None = None) -> list[dict]:
     """The service type catalogue, in display order: code, label_fr, label_en."""
     with store.reading(db) as con:

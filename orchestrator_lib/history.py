@@ -10,7 +10,6 @@ two users never overwrite each other's decisions unknowingly.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 import duckdb

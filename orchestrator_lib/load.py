@@ -15,6 +15,7 @@ import os
 import signal
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 
@@ -48,8 +49,11 @@ class _Unchanged(Exception):
 
 
 def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, *,
-                progress: bool = False) -> LoadResult:
-    """Load the export in ``folder`` into ``db``; raise ``InputError`` on bad input."""
+                progress: bool | Callable[[int, int], None] = False) -> LoadResult:
+    """Load the export in ``folder`` into ``db``; raise ``InputError`` on bad input.
+
+    ``progress``: True for a progress bar on the terminal, or a function called
+    with (bytes done, bytes in all) after each table (the dashboard's bar)."""
     db = store.resolve_db(db)
     files = open_export(folder)  # headers and encodings are checked before the database is touched
     try:
@@ -251,11 +255,22 @@ def _record_load(con: duckdb.DuckDBPyConnection, folder: Path, previous: str | N
     return result
 
 
-def _progress(files: list[TableFile], enabled: bool):
+def _progress(files: list[TableFile], progress):
     from tqdm import tqdm
 
-    return tqdm(total=sum(f.path.stat().st_size for f in files), unit="o", unit_scale=True,
-                desc="Chargement", disable=not enabled, leave=False)
+    total = sum(f.path.stat().st_size for f in files)
+    bar = tqdm(total=total, unit="o", unit_scale=True, desc="Chargement", disable=progress is not True, leave=False)
+    if callable(progress):
+        done, update = 0, bar.update
+
+        def report(n: int) -> None:
+            nonlocal done
+            done += n
+            update(n)
+            progress(done, total)
+
+        bar.update = report
+    return bar
 
 
 def _failpoint(name: str) -> None:

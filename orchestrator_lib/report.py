@@ -184,6 +184,8 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
     rows = []
     for issue in result.issues:
         detail = issue.get("detail")
+        if issue["kind"] == "availability_attribute_missing":
+            detail = label(detail)  # the attribute's name, not its column code
         row = {
             label("col_kind"): label(issue["kind"]),
             label("col_affects"): label("yes" if issue.get("affects_count") else "no"),
@@ -194,7 +196,7 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
             label("col_action"): issue.get("action") or "",
         }
         if ids:
-            row[label("col_detail")] = label(detail) if isinstance(detail, str) else ("" if detail is None else detail)
+            row[label("col_detail")] = "" if detail is None else detail
             row[label("col_staff_ids")] = ", ".join(issue.get("staff_ids") or [])
             row[label("col_service_ids")] = ", ".join(issue.get("service_ids") or [])
         rows.append(row)
@@ -226,10 +228,10 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
 
 def breakdown_table(result: AuditResult, name: str, db=None) -> pd.DataFrame:
     """Counted and not, by ``service``, ``staff``, ``type`` or ``month``, the
-    lowest coverage first. For ``type``, ``db`` gives the types' labels."""
+    lowest coverage first. For ``type``, the labels come from the catalogue of ``db``."""
     if name not in BREAKDOWN_COLUMN:
         raise ValueError(f"unknown breakdown {name!r}: one of {', '.join(BREAKDOWN_COLUMN)}")
-    types = type_labels(db) if name == "type" and db is not None else {}
+    types = type_labels(db) if name == "type" else {}
     rows = []
     for entry in result.breakdowns.get(name, []):
         key = entry["key"]
@@ -264,7 +266,11 @@ def trend_table(result: AuditResult) -> pd.DataFrame:
 
 
 def type_labels(db=None) -> dict[str, str]:
-    """Service type code → label in the user's language, from the database's catalogue."""
+    """Service type code → label in the user's language, from the database's
+    catalogue (none if there is no database: codes are shown as they are)."""
+    db = store.resolve_db(db)
+    if not db.exists():  # never create a database just to read labels
+        return {}
     column = "label_en" if language() == "en" else "label_fr"
     with store.reading(db) as con:
         return dict(con.execute(f"SELECT code, {column} FROM service_types").fetchall())
@@ -390,7 +396,8 @@ def trend_chart(result: AuditResult) -> Figure:
     return figure
 
 
-def _png(figure: Figure) -> bytes:
+def figure_png(figure: Figure) -> bytes:
+    """The figure as PNG bytes (the dashboard shows it in an Image widget)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -405,7 +412,7 @@ def _show_figures_as_png() -> None:
         return
     shell = get_ipython()
     if shell is not None and hasattr(shell, "display_formatter"):
-        shell.display_formatter.formatters["image/png"].for_type(Figure, _png)
+        shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
 
 
 _show_figures_as_png()

@@ -15,11 +15,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
+from click.testing import CliRunner
 
 from orchestrator_lib import manual
+from orchestrator_lib.cli import main
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import Wizard
 
@@ -81,8 +84,17 @@ def decisions_file(tmp_path, content, name="decisions.json") -> Path:
     return path
 
 
-def sync(db, path, *options, env=None):
-    return run_cli("--db", str(db), "sync", "--decisions", str(path), *options, env=env)
+def orchestrator(*args, env=None, real=False):
+    """The command line: in-process through click (fast) or, with ``real``, the
+    installed console script in its own process, exactly as scripts run it."""
+    if real:
+        return run_cli(*args, env=env)
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+
+
+def sync(db, path, *options, env=None, real=False):
+    return orchestrator("--db", str(db), "sync", "--decisions", str(path), *options, env=env, real=real)
 
 
 def one_json(result):
@@ -119,7 +131,7 @@ GOOD_SUMMARY = {"active": ["IMP-I", "S-1", "S-10"], "inactive": ["S-2", "S-20"],
 # --- sync ----------------------------------------------------------------------------------
 
 def test_sync_json_is_exactly_the_contract(clinic, tmp_path):
-    document = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--json"))
+    document = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--json", real=True))
     assert list(document) == SUMMARY_KEYS
     assert document == {"run_id": "run-0003", **GOOD_SUMMARY}
     now = states(clinic)
@@ -146,7 +158,7 @@ def test_sync_lists_are_sorted_and_decisions_may_be_partial(clinic, tmp_path):
 def test_dry_run_writes_nothing_and_shows_the_same_result(clinic, tmp_path):
     path = decisions_file(tmp_path, GOOD)
     before = snapshot(clinic)
-    dry = one_json(sync(clinic, path, "--as-of", AS_OF, "--dry-run", "--json"))
+    dry = one_json(sync(clinic, path, "--as-of", AS_OF, "--dry-run", "--json", real=True))
     assert snapshot(clinic) == before
     assert list(dry) == SUMMARY_KEYS
     assert {k: v for k, v in dry.items() if k != "run_id"} == GOOD_SUMMARY
@@ -182,7 +194,7 @@ def test_refused_decisions_exit_2_and_apply_nothing(clinic, tmp_path, decisions,
 def test_malformed_json_names_line_and_column(clinic, tmp_path):
     path = decisions_file(tmp_path, '{\n  "exclude": ["S-3"],\n  "types" {"S-1": ["urgent"]}\n}\n')
     before = snapshot(clinic)
-    assert_refused(sync(clinic, path, "--json"), before, clinic, "decisions.json", "ligne 3", "colonne 11")
+    assert_refused(sync(clinic, path, "--json", real=True), before, clinic, "decisions.json", "ligne 3", "colonne 11")
     english = sync(clinic, path, "--json", env={"ORCHESTRATOR_LANG": "en"})
     assert_refused(english, before, clinic, "line 3", "column 11")
 
@@ -200,7 +212,7 @@ def test_unparsable_decisions_are_refused(clinic, tmp_path, content):
 def test_decisions_not_in_utf8_are_bad_input(clinic, tmp_path):
     path = decisions_file(tmp_path, '{"exclude": ["S-3"], "inactive": ["Précédent"]}'.encode("cp1252"))
     before = snapshot(clinic)
-    assert_refused(sync(clinic, path, "--json"), before, clinic, "decisions.json")
+    assert_refused(sync(clinic, path, "--json", real=True), before, clinic, "decisions.json")
 
 
 @pytest.mark.parametrize("decisions", [
@@ -247,7 +259,7 @@ def test_as_of_with_an_offset_is_local_time(clinic, tmp_path, as_of):
     document = one_json(sync(clinic, decisions_file(tmp_path, KEPT_TYPED), "--as-of", as_of, "--json"))
     assert "S-10" in document["auto_reactivated"] and "S-10" in document["active"]
     assert states(clinic)["S-10"] == (False, "active", ["urgent"])
-    history = one_json(run_cli("--db", str(clinic), "history", "--json"))
+    history = one_json(orchestrator("--db", str(clinic), "history", "--json"))
     assert history[0]["as_of"] == "2026-11-27T12:00:00"
 
 
@@ -270,7 +282,7 @@ def test_bad_as_of_is_refused(clinic, tmp_path, as_of):
 def test_history_json_shape(clinic, tmp_path):
     run_id = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--user", "marie",
                            "--json"))["run_id"]
-    runs = one_json(run_cli("--db", str(clinic), "history", "--json"))
+    runs = one_json(orchestrator("--db", str(clinic), "history", "--json"))
     assert isinstance(runs, list) and [r["run_id"] for r in runs] == [run_id, "run-0002", "run-0001"]
     for run in runs:
         assert set(run) == RUN_KEYS
@@ -288,24 +300,24 @@ def test_history_json_shape(clinic, tmp_path):
 def test_undo_json_shape_and_refusals(clinic, tmp_path):
     before = snapshot(clinic)["services"]
     run_id = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--json"))["run_id"]
-    undone = one_json(run_cli("--db", str(clinic), "undo", "--json"))
+    undone = one_json(orchestrator("--db", str(clinic), "undo", "--json", real=True))
     assert set(undone) == {"run_id"} and undone["run_id"] != run_id
     assert snapshot(clinic)["services"] == before
-    runs = {r["run_id"]: r for r in one_json(run_cli("--db", str(clinic), "history", "--json"))}
+    runs = {r["run_id"]: r for r in one_json(orchestrator("--db", str(clinic), "history", "--json"))}
     assert runs[run_id]["undone_by"] == undone["run_id"]
     assert runs[undone["run_id"]]["kind"] == "undo" and runs[undone["run_id"]]["undoes"] == run_id
     unchanged = snapshot(clinic)
-    assert_refused(run_cli("--db", str(clinic), "undo", run_id, "--json"), unchanged, clinic, run_id)
-    assert_refused(run_cli("--db", str(clinic), "undo", undone["run_id"], "--json"), unchanged, clinic)
-    assert_refused(run_cli("--db", str(clinic), "undo", "run-0999", "--json"), unchanged, clinic, "run-0999")
+    assert_refused(orchestrator("--db", str(clinic), "undo", run_id, "--json", real=True), unchanged, clinic, run_id)
+    assert_refused(orchestrator("--db", str(clinic), "undo", undone["run_id"], "--json"), unchanged, clinic)
+    assert_refused(orchestrator("--db", str(clinic), "undo", "run-0999", "--json"), unchanged, clinic, "run-0999")
     # run-0002 (deactivate IMP-I) depends on run-0001 (which imported IMP-I).
-    assert_refused(run_cli("--db", str(clinic), "undo", "run-0001", "--json"), unchanged, clinic, "run-0002")
+    assert_refused(orchestrator("--db", str(clinic), "undo", "run-0001", "--json"), unchanged, clinic, "run-0002")
 
 
 def test_undo_with_nothing_to_undo(tmp_path, db):
     load_export(write_export(tmp_path / "export"), db)
     before = snapshot(db)
-    assert_refused(run_cli("--db", str(db), "undo", "--json"), before, db)
+    assert_refused(orchestrator("--db", str(db), "undo", "--json"), before, db)
 
 
 @pytest.mark.parametrize("service_id, expected", [
@@ -317,7 +329,7 @@ def test_undo_with_nothing_to_undo(tmp_path, db):
     ("IMP-X", ["imported_excluded", "since_run", "excluded_with_future"]),
 ])
 def test_explain_json_shape(clinic, service_id, expected):
-    found = one_json(run_cli("--db", str(clinic), "explain", service_id, "--as-of", AS_OF, "--json"))
+    found = one_json(orchestrator("--db", str(clinic), "explain", service_id, "--as-of", AS_OF, "--json"))
     assert set(found) == {"service_id", "name", "future_appointments", "facts"}
     assert found["service_id"] == service_id
     assert [fact["code"] for fact in found["facts"]] == expected
@@ -326,7 +338,7 @@ def test_explain_json_shape(clinic, service_id, expected):
 
 def test_explain_future_appointments_depend_on_as_of(clinic):
     def future(as_of):
-        return one_json(run_cli("--db", str(clinic), "explain", "S-10", "--as-of", as_of,
+        return one_json(orchestrator("--db", str(clinic), "explain", "S-10", "--as-of", as_of,
                                 "--json"))["future_appointments"]
 
     assert future(AS_OF) == 1
@@ -345,10 +357,10 @@ def test_explain_future_appointments_depend_on_as_of(clinic):
     (["set-types", "IMP-I"], (False, "inactive", [])),
 ])
 def test_service_commands_succeed(clinic, args, state):
-    document = one_json(run_cli("--db", str(clinic), "service", *args, "--user", "marie", "--json"))
+    document = one_json(orchestrator("--db", str(clinic), "service", *args, "--user", "marie", "--json"))
     assert set(document) == {"run_id"}
     assert states(clinic)[args[1]] == state
-    latest = one_json(run_cli("--db", str(clinic), "history", "--json"))[0]
+    latest = one_json(orchestrator("--db", str(clinic), "history", "--json"))[0]
     assert (latest["run_id"], latest["kind"], latest["applied_by"], latest["changes"]) == (
         document["run_id"], "manual", "marie", 1)
 
@@ -367,9 +379,15 @@ def test_service_commands_succeed(clinic, args, state):
 ])
 def test_service_commands_refused(clinic, args):
     before = snapshot(clinic)
-    assert_refused(run_cli("--db", str(clinic), "service", *args, "--json"), before, clinic)
+    assert_refused(orchestrator("--db", str(clinic), "service", *args, "--json"), before, clinic)
 
 
-def test_service_command_without_json_prints_for_people(clinic):
-    result = run_cli("--db", str(clinic), "service", "deactivate", "IMP-A")
+def test_service_commands_in_a_real_process(clinic):
+    before = snapshot(clinic)
+    assert_refused(orchestrator("--db", str(clinic), "service", "activate", "IMP-I", real=True), before, clinic)
+    result = orchestrator("--db", str(clinic), "service", "deactivate", "IMP-A", real=True)
     assert result.returncode == 0 and "IMP-A" in result.stdout
+    found = one_json(orchestrator("--db", str(clinic), "explain", "IMP-A", "--json", real=True))
+    assert found["facts"][0]["code"] == "imported_inactive"
+    runs = one_json(orchestrator("--db", str(clinic), "history", "--json", real=True))
+    assert runs[0]["kind"] == "manual" and set(runs[0]) == RUN_KEYS

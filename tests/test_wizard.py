@@ -90,14 +90,6 @@ def services_table(db) -> list:
     return snapshot(db)["services"]
 
 
-def run_rows(db, table: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(f"SELECT * FROM {table}").fetchall()
-    finally:
-        con.close()
-
-
 def changes_of(db, run_id) -> dict[str, history.Change]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -346,7 +338,7 @@ def test_previous_keeps_every_choice_and_updates_later_lists(tmp_path, db):
     assert ids(wizard.listed(INACTIVE)) == ["SRV-PAU", "SRV-PRE"]
     assert ids(wizard.listed(TYPES)) == ["SRV-PAU", "SRV-PRE"]
     assert wizard.types_of("SRV-PRE") == ["semi_urgent"] and wizard.types_of("SRV-PAU") == ["suivi_regulier"]
-    assert SRV_summary(wizard) == {"active": ["SRV-PAU", "SRV-PRE"], "inactive": [], "excluded": ["SRV-VAC"],
+    assert summary_without_run_id(wizard) == {"active": ["SRV-PAU", "SRV-PRE"], "inactive": [], "excluded": ["SRV-VAC"],
                                    "auto_reactivated": ["SRV-PAU"], "auto_deactivated": []}
 
     wizard.set_excluded("SRV-VAC", False)          # un-exclude: its types come back
@@ -365,7 +357,7 @@ def test_previous_keeps_every_choice_and_updates_later_lists(tmp_path, db):
         wizard.go_to(0)
 
 
-def SRV_summary(wizard) -> dict:
+def summary_without_run_id(wizard) -> dict:
     summary = wizard.plan().summary()
     assert summary.pop("run_id") is None
     return summary

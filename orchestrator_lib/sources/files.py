@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import io
 import os
 import re
 import tempfile

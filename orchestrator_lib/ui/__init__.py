@@ -3,6 +3,7 @@ Actifs / Inactifs catalogue. The views hold no business rule: every list,
 choice and result comes from ``orchestrator_lib.wizard``, ``explain``,
 ``catalogue`` and ``history``."""
 
-from .wizard_view import LABELS, CatalogueView, WizardView
+from .common import LABELS
+from .wizard_view import CatalogueView, WizardView
 
 __all__ = ["LABELS", "CatalogueView", "WizardView"]

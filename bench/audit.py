@@ -1,0 +1,275 @@
+"""Benchmark: ``orchestrator audit`` against a straightforward pandas BASELINE.
+
+Generates the demo clinic's EMR export at benchmark size (default 5,000,000
+appointments, 1,250,000 availabilities), then:
+
+1. loads it with ``orchestrator --db <work>/audit.duckdb load <export> --json``
+   (timed, once: ``bench/load.py`` studies the load);
+2. imports a realistic catalogue (not timed): administrative services (Pause,
+   Vacances…) excluded, the EMR's placeholder « Précédent rendez-vous annulé »
+   included but inactive, the two newest services left pending, every other
+   clinical service active with the type of its reason;
+3. times ``orchestrator audit --quarter 2026Q3 --json`` (best of R);
+4. times the BASELINE: the same SPEC §4 rules written the way an analyst
+   would in pandas, from the four CSV files to the answer (``pd.read_csv``,
+   parsed dates, the orchestrator's service states read once from the
+   database, merges, ``np.select`` in SPEC order, quarter filter, group
+   counts), in a fresh child (best of R of its own CSV-to-answer time);
+5. checks both give the SAME counts, and prints a loud MISMATCH otherwise;
+6. times the full report of the demo clinic (``data/demo``):
+   ``orchestrator audit --quarter 2026Q3 --out <tmp>`` (papermill + nbconvert).
+
+Targets: audit < 1 s; load + audit at least 5 × faster than the pandas
+baseline; the demo clinic's report < 20 s.
+Exit status: 0 targets met and counts equal, 1 a target missed or counts
+differ, 2 something could not run.
+
+    .venv/bin/python bench/audit.py [--appointments N] [--keep DIR] [--repeat R]
+
+``--keep DIR`` works in DIR and leaves the export and database there; an
+export already in DIR for the same N (also one kept by ``bench/load.py``) is
+reused, not regenerated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from orchestrator_lib import store
+from orchestrator_lib.demo import SERVICES, write_demo_export
+
+TABLES = ("services", "staff", "appointments", "availabilities")
+QUARTER = "2026Q3"
+QUARTER_START, QUARTER_END = "2026-07-01", "2026-10-01"  # local dates, end exclusive
+REASONS = ("service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive")
+MAX_AUDIT_SECONDS = 1.0
+MIN_SPEEDUP = 5.0
+MAX_REPORT_SECONDS = 20.0
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+NEWEST = ("Infiltration articulaire", "Cours prénatal de groupe")  # created weeks before the export: still pending
+
+# ---------------------------------------------------------------------------------------------
+# BASELINE (not the product): the SPEC §4 rules in plain vectorised pandas,
+# run in a fresh child. It prints one JSON document: the counts and its own
+# time from the first read_csv to the answer.
+BASELINE = r"""
+import json, sys, time
+import duckdb
+import numpy as np
+import pandas as pd
+
+folder, db, start, end = sys.argv[1:5]
+REASONS = ["service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive"]
+
+# The orchestrator's decisions live only in its database: read them once (before the clock starts).
+con = duckdb.connect(db, read_only=True)
+decided = con.execute("SELECT service_id, excluded, status AS service_status FROM services").df()
+con.close()
+
+started = time.perf_counter()
+services = pd.read_csv(f"{folder}/services.csv", dtype=str)
+staff = pd.read_csv(f"{folder}/staff.csv", dtype=str, usecols=["staff_id", "status"])
+appointments = pd.read_csv(f"{folder}/appointments.csv", dtype=str,
+                           usecols=["appointment_id", "service_id", "staff_id", "start", "status"])
+availabilities = pd.read_csv(f"{folder}/availabilities.csv", dtype=str,
+                             usecols=["availability_id", "service_id", "staff_id", "start"])
+
+def local(text):
+    # ISO 8601; without an offset it is already Montreal time, with one it is converted.
+    offset = text.str.len() > 19
+    moments = pd.to_datetime(text.where(~offset), format="%Y-%m-%dT%H:%M:%S")
+    if offset.any():
+        moments[offset] = (pd.to_datetime(text[offset], format="ISO8601", utc=True)
+                           .dt.tz_convert("America/Montreal").dt.tz_localize(None))
+    return moments
+
+appointments = appointments[appointments["status"].fillna("booked").str.lower() != "cancelled"]
+items = pd.concat([appointments[["service_id", "staff_id", "start"]].assign(kind="appointments"),
+                   availabilities[["service_id", "staff_id", "start"]].assign(kind="availabilities")],
+                  ignore_index=True)
+items["start"] = local(items["start"])
+items = items[(items["start"] >= pd.Timestamp(start)) & (items["start"] < pd.Timestamp(end))]
+items = items.merge(decided, on="service_id", how="left")
+items = items.merge(staff.rename(columns={"status": "staff_status"}), on="staff_id", how="left")
+reason = np.select(
+    [items["service_status"].isna(), items["excluded"].fillna(False).astype(bool),
+     items["service_status"] != "active", items["staff_status"].isna(), items["staff_status"] != "active"],
+    REASONS, default="counted")
+counts = pd.Series(reason).groupby([items["kind"].to_numpy(), reason]).size()
+answer = {}
+for kind in ("appointments", "availabilities"):
+    found = counts.get(kind, pd.Series(dtype=int))
+    not_counted = {r: int(found.get(r, 0)) for r in REASONS}
+    answer[kind] = {"total": int(found.sum()), "counted": int(found.get("counted", 0)), "not_counted": not_counted}
+seconds = time.perf_counter() - started
+print(json.dumps({"seconds": seconds, "counts": answer}))
+"""
+# ---------------------------------------------------------------------------------------------
+
+
+def orchestrator() -> str:
+    return str(Path(sys.executable).parent / "orchestrator")
+
+
+def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True)
+    return time.perf_counter() - started, result
+
+
+def export(folder: Path, n: int, reuse: bool) -> tuple[dict[str, int], float | None]:
+    """Generate the export, or reuse a kept one made for the same N (bench/load.py's marker)."""
+    marker = folder.parent / "export.json"
+    if reuse and marker.exists() and all((folder / f"{t}.csv").exists() for t in TABLES):
+        kept = json.loads(marker.read_text())
+        if kept.get("appointments_requested") == n:
+            return kept["counts"], None
+    started = time.perf_counter()
+    counts = write_demo_export(folder, appointments=n)
+    seconds = time.perf_counter() - started
+    marker.write_text(json.dumps({"appointments_requested": n, "counts": counts}))
+    return counts, seconds
+
+
+def fresh(path: Path) -> Path:
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    return path
+
+
+def import_catalogue(db: Path) -> dict[str, int]:
+    """The services as a clinic's sync leaves them (written straight into the
+    orchestrator's table: the wizard's per-service checks are not what is
+    measured here, and at 12,000 services they take minutes)."""
+    with store.writing(db) as con:
+        emr = con.execute("SELECT service_id, name FROM emr_services WHERE emr_status = 'active'").fetchall()
+        con.execute("DELETE FROM services")
+        rows, tally = [], {"active": 0, "inactive": 0, "excluded": 0, "pending": 0}
+        for service_id, name in emr:
+            spec = SERVICES[(int(service_id.split("-")[1]) - 1) % len(SERVICES)]
+            if spec.name in NEWEST:
+                tally["pending"] += 1
+            elif spec.admin:
+                rows.append((service_id, name, True, "inactive", []))
+                tally["excluded"] += 1
+            elif spec.name.startswith("Précédent"):
+                rows.append((service_id, name, False, "inactive", []))
+                tally["inactive"] += 1
+            else:
+                rows.append((service_id, name, False, "active", [spec.reason]))
+                tally["active"] += 1
+        con.executemany("INSERT INTO services (service_id, name, excluded, status, types) VALUES (?, ?, ?, ?, ?)",
+                        rows)
+    return tally
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--appointments", type=int, default=5_000_000, metavar="N")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep the export and database there")
+    parser.add_argument("--repeat", type=int, default=3, metavar="R", help="time the audit and the baseline R times")
+    args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        return bench(args.keep.resolve(), args.appointments, reuse=True, repeat=max(1, args.repeat))
+    with tempfile.TemporaryDirectory(prefix="orchestrator-audit-bench-") as tmp:
+        return bench(Path(tmp), args.appointments, reuse=False, repeat=max(1, args.repeat))
+
+
+def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
+    folder = work / "export"
+    counts, generation = export(folder, n, reuse)
+    db = fresh(work / "audit.duckdb")
+    print("orchestrator audit benchmark")
+    print(f"  appointments N      {n:,} (availabilities {counts['availabilities']:,}, "
+          f"services {counts['services']:,}, staff {counts['staff']:,})"
+          + (f", export generated in {generation:.1f} s" if generation is not None else ", export reused"))
+
+    load_seconds, loaded = timed([orchestrator(), "--db", str(db), "load", str(folder), "--json"])
+    if loaded.returncode != 0:
+        print(f"  load                FAILED (exit {loaded.returncode}):\n{loaded.stderr[-2000:]}", file=sys.stderr)
+        return 2
+    print(f"  load                {load_seconds:.2f} s")
+    tally = import_catalogue(db)
+    print(f"  catalogue           {tally['active']:,} active, {tally['inactive']:,} inactive, "
+          f"{tally['excluded']:,} excluded, {tally['pending']:,} left pending (not timed)")
+
+    audits = []
+    for _ in range(repeat):
+        seconds, audited = timed([orchestrator(), "--db", str(db), "audit", "--quarter", QUARTER, "--json"])
+        if audited.returncode != 0:
+            print(f"  audit               FAILED (exit {audited.returncode}):\n{audited.stderr[-2000:]}",
+                  file=sys.stderr)
+            return 2
+        audits.append(seconds)
+    document = json.loads(audited.stdout)
+    audit_seconds = min(audits)
+    print(f"  audit               {audit_seconds:.2f} s (best of {', '.join(f'{s:.2f}' for s in audits)}); "
+          f"coverage {document['coverage_pct']} %, {len(document['issues']):,} issues")
+    print(f"  load + audit        {load_seconds + audit_seconds:.2f} s")
+
+    baselines, walls, answer = [], [], None
+    for _ in range(repeat):
+        wall, run = timed([sys.executable, "-c", BASELINE, str(folder), str(db), QUARTER_START, QUARTER_END])
+        if run.returncode != 0:
+            print(f"  BASELINE pandas     FAILED (exit {run.returncode}):\n{run.stderr[-2000:]}", file=sys.stderr)
+            return 2
+        answer = json.loads(run.stdout)
+        baselines.append(answer["seconds"])
+        walls.append(wall)
+    baseline_seconds = min(baselines)
+    print(f"  BASELINE pandas     {baseline_seconds:.2f} s from CSV to answer (best of "
+          f"{', '.join(f'{s:.2f}' for s in baselines)}; {min(walls):.2f} s with interpreter and imports)")
+
+    ours = {side: document[side] for side in ("appointments", "availabilities")}
+    same = ours == answer["counts"]
+    if same:
+        print("  counts              same in both implementations")
+    else:
+        print("  !!!!!!!!!! COUNTS MISMATCH between orchestrator audit and the pandas baseline !!!!!!!!!!")
+        for side in ours:
+            print(f"    {side:<15} audit    {json.dumps(ours[side])}")
+            print(f"    {'':<15} baseline {json.dumps(answer['counts'][side])}")
+
+    report_seconds = report_of_the_demo_clinic(work)
+    if report_seconds is None:
+        return 2
+
+    ratio = baseline_seconds / (load_seconds + audit_seconds)
+    audit_ok, ratio_ok = audit_seconds < MAX_AUDIT_SECONDS, ratio >= MIN_SPEEDUP
+    report_ok = report_seconds < MAX_REPORT_SECONDS
+    print(f"  ratio baseline / (load + audit)  {ratio:.2f} (target >= {MIN_SPEEDUP:.0f}: {verdict(ratio_ok)})")
+    print(f"  audit < {MAX_AUDIT_SECONDS:.0f} s          {verdict(audit_ok)}")
+    print(f"  demo report         {report_seconds:.2f} s (target < {MAX_REPORT_SECONDS:.0f} s: {verdict(report_ok)})")
+    return 0 if audit_ok and ratio_ok and report_ok and same else 1
+
+
+def report_of_the_demo_clinic(work: Path) -> float | None:
+    """``orchestrator audit --out`` on the committed demo clinic, catalogue imported."""
+    db, out = fresh(work / "demo.duckdb"), work / "demo-report"
+    shutil.rmtree(out, ignore_errors=True)
+    _, loaded = timed([orchestrator(), "--db", str(db), "load", str(DEMO), "--json"])
+    if loaded.returncode != 0:
+        print(f"  demo load FAILED:\n{loaded.stderr[-2000:]}", file=sys.stderr)
+        return None
+    import_catalogue(db)
+    seconds, reported = timed([orchestrator(), "--db", str(db), "audit", "--quarter", QUARTER, "--out", str(out)])
+    if reported.returncode != 0:
+        print(f"  demo report FAILED (exit {reported.returncode}):\n{reported.stderr[-2000:]}", file=sys.stderr)
+        return None
+    return seconds
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,382 @@
+"""The managers' dashboard, served by Voilà (``notebooks/tableau_de_bord.ipynb``).
+
+Five tabs over the library: *Vue d'ensemble*, *Services*, *Synchronisation*,
+*Personnel médical*, *Audit*. Presentation only: every figure comes from
+``audit``, ``catalogue``, ``wizard``, ``history``, ``manual`` and ``report``.
+Each tab reads the database when it is shown (short read-only connections, so
+other programs can write in between) and says when its figures were read.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from .. import history, manual, store
+from ..audit import is_primary_care, run_audit
+from ..catalogue import catalogue_counts, list_services, list_staff, list_types
+from ..explain import explain
+from ..messages import msg
+from ..periods import Quarter, now_local
+from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _e, _error_html, _show, _type_label,
+                     guarded, label)
+from .wizard_view import CatalogueView, WizardView
+
+TAB_KEYS = ("tab_overview", "tab_services", "tab_sync", "tab_staff", "tab_audit")
+ROLE_KEYS = {"medecin": "role_medecin", "ips": "role_ips", "infirmiere": "role_infirmiere",
+             "gestionnaire": "role_gestionnaire", "autre": "role_autre"}
+
+
+def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset(), css: str = "") -> str:
+    head = "".join(f'<th style="{CELL_STYLE}">{_e(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{NUMBER_STYLE if i in numeric else CELL_STYLE}">{_e(v)}</td>'
+                         for i, v in enumerate(row)) + "</tr>" for row in rows)
+    return f'<table class="{css}" style="{TABLE_STYLE}"><tr>{head}</tr>{body}</table>'
+
+
+def _read_at() -> str:
+    return label("read_at", time=dt.datetime.now().strftime("%H:%M:%S"))
+
+
+def _figure_image(figure) -> widgets.Image:
+    from ..report import figure_png
+
+    return widgets.Image(value=figure_png(figure), format="png", layout=widgets.Layout(max_width="900px"))
+
+
+class _Panel(widgets.VBox):
+    """A tab: an error box, then its content; ``refresh()`` reads the database again."""
+
+    def __init__(self, db, css: str):
+        super().__init__()
+        self.db = db
+        self.add_class(css)
+        self.error = widgets.HTML()
+        self.stamp = widgets.HTML()
+
+    def _show_error(self, text: str) -> None:
+        self.error.value = _error_html(text)
+
+    def _after_error(self, error) -> None:
+        pass
+
+    def refresh(self) -> None:
+        self.error.value = ""
+        self.draw()
+        self.stamp.value = f"<small>{_e(_read_at())}</small>"
+
+    def draw(self) -> None:
+        raise NotImplementedError
+
+
+class OverviewPanel(_Panel):
+    def __init__(self, db, as_of=None):
+        super().__init__(db, "overview")
+        self.as_of = as_of
+        self.coverage = widgets.HTML().add_class("overview-coverage")
+        self.services = widgets.HTML().add_class("overview-services")
+        self.staff = widgets.HTML().add_class("overview-staff")
+        self.trend = widgets.Box()
+        refresh = widgets.Button(description=label("refresh"), icon="refresh").add_class("overview-refresh")
+        refresh.on_click(lambda _b: self._refresh())
+        self.children = [self.error, widgets.HBox([refresh, self.stamp]), self.coverage, self.services,
+                         self.staff, widgets.HTML(f"<h4>{_e(label('trend_heading'))}</h4>"), self.trend]
+
+    @guarded
+    def _refresh(self) -> None:
+        self.refresh()
+
+    def draw(self) -> None:
+        current = Quarter.of(now_local() if self.as_of is None else Quarter.parse(self.as_of).start)
+        audits = {q: run_audit(self.db, q, details=q == current) for q in (current, current.previous())}
+        self.coverage.value = "".join(
+            f'<div class="coverage-{kind}" data-quarter="{q}" data-coverage="{audits[q].coverage_pct}">'
+            f"<b>{_e(label('coverage_' + kind, quarter=q))}</b> {audits[q].coverage_pct:.1f} %</div>"
+            for kind, q in (("current", current), ("previous", current.previous())))
+        counts = catalogue_counts(self.db)
+        self.services.value = _table(
+            [label("services_active"), label("services_inactive"), label("services_excluded"),
+             label("services_pending")],
+            [[counts["active"], counts["inactive"], counts["excluded"], counts["pending"]]],
+            numeric={0, 1, 2, 3}, css="overview-services-table")
+        problems = [i for i in audits[current].issues
+                    if i["kind"].startswith(("staff_", "responsible_", "specialty_"))]
+        self.staff.value = (f"<h4>{_e(label('staff_problems', n=len(problems)))}</h4>"
+                            + "".join(f"<div>• {_e(i['action'])}</div>" for i in problems))
+        from ..report import trend_chart
+
+        self.trend.children = [_figure_image(trend_chart(audits[current]))]
+
+
+class ServicesPanel(_Panel):
+    def __init__(self, db, as_of=None):
+        super().__init__(db, "services")
+        self.as_of = as_of
+        self.catalogue = CatalogueView(db)
+        self.service_id = widgets.Combobox(placeholder=label("detail_placeholder"), ensure_option=False)
+        self.service_id.add_class("services-detail-id")
+        show = widgets.Button(description=label("detail_show")).add_class("services-detail-show")
+        show.on_click(lambda _b: self._detail())
+        self.detail = widgets.HTML().add_class("services-detail")
+        self.type_buttons = {t["code"]: widgets.ToggleButton(description=_type_label(t)).add_class(
+            f"services-type-{t['code']}") for t in list_types(db)}
+        self.actions = {name: widgets.Button(description=label(f"action_{name}")).add_class(f"services-{name}")
+                        for name in ("activate", "deactivate", "exclude", "include")}
+        for name, button in self.actions.items():
+            button.on_click(lambda _b, name=name: self._ask(name))
+        self.confirm_text = widgets.HTML()
+        self.confirm = widgets.Button(description=label("confirm"), button_style="warning").add_class("services-confirm")
+        self.cancel = widgets.Button(description=label("cancel")).add_class("services-cancel")
+        self.confirm.on_click(lambda _b: self._do())
+        self.cancel.on_click(lambda _b: self._ask(None))
+        self.confirm_box = widgets.HBox([self.confirm_text, self.confirm, self.cancel])
+        self.pending_action: str | None = None
+        _show(self.confirm_box, False)
+        self.children = [self.error, self.stamp, self.catalogue,
+                         widgets.HTML(f"<h4>{_e(label('detail_heading'))}</h4>"),
+                         widgets.HBox([self.service_id, show]), self.detail,
+                         widgets.HBox(list(self.type_buttons.values())), widgets.HBox(list(self.actions.values())),
+                         self.confirm_box]
+
+    def draw(self) -> None:
+        self.catalogue.refresh()
+        self.service_id.options = tuple(s["service_id"] for s in list_services(self.db))
+        if self.service_id.value:
+            self._detail()
+
+    @guarded
+    def _detail(self) -> None:
+        self.error.value = ""
+        service_id = self.service_id.value.strip()
+        found = explain(self.db, service_id, as_of=self.as_of)
+        imported = [s for s in list_services(self.db) if s["service_id"] == service_id]
+        types = imported[0]["types"] if imported else []
+        for code, button in self.type_buttons.items():
+            button.value = code in types
+        self.detail.value = (f"<b>{_e(found['service_id'])} — {_e(found['name'])}</b> · "
+                             f"{_e(label('future', n=found['future_appointments']))}"
+                             + "".join(f"<div>• {_e(f['text'])}</div>" for f in found["facts"]))
+
+    def _ask(self, action: str | None) -> None:
+        self.pending_action = action
+        if action:
+            self.confirm_text.value = _e(label("confirm_question", action=label(f"action_{action}"),
+                                               service=self.service_id.value))
+        _show(self.confirm_box, action is not None)
+
+    @guarded
+    def _do(self) -> None:
+        action, service_id = self.pending_action, self.service_id.value.strip()
+        self._ask(None)
+        if action == "activate":
+            types = [code for code, button in self.type_buttons.items() if button.value]
+            run_id = manual.activate(self.db, service_id, types)
+        else:
+            run_id = getattr(manual, action)(self.db, service_id)
+        self.refresh()
+        self.detail.value = (f'<div style="{RESULT_STYLE}">{_e(msg("changed", run_id=run_id, service_id=service_id))}'
+                             f"</div>" + self.detail.value)
+
+
+class SyncPanel(_Panel):
+    def __init__(self, db, as_of=None, catalogue: CatalogueView | None = None):
+        super().__init__(db, "sync")
+        self.as_of = as_of
+        self.catalogue = catalogue
+        self.source = os.environ.get("ORCHESTRATOR_EXPORT_DIR")
+        load = widgets.Button(description=label("load_export"), icon="download").add_class("sync-load")
+        load.disabled = not self.source
+        load.on_click(lambda _b: self._load())
+        self.progress = widgets.IntProgress(min=0, max=100, description=label("loading"))
+        _show(self.progress, False)
+        self.loaded = widgets.HTML()
+        self.wizard_box = widgets.Box()
+        self.history = widgets.HTML().add_class("sync-history")
+        undo = widgets.Button(description=label("undo_last")).add_class("sync-undo")
+        undo.on_click(lambda _b: self._undo())
+        self.children = [self.error, self.stamp,
+                         widgets.HBox([load, self.progress]), self.loaded, self.wizard_box,
+                         widgets.HTML(f"<h4>{_e(label('history_heading'))}</h4>"), self.history, undo]
+
+    def draw(self) -> None:
+        self.wizard_box.children = [WizardView(self.db, self.as_of, catalogue=self.catalogue)]
+        self._draw_history()
+
+    def _draw_history(self) -> None:
+        runs = history.list_runs(self.db)[:20]
+        self.history.value = _table(
+            [label("col_run"), label("col_kind"), label("col_when"), label("col_who"), label("col_changes"),
+             label("col_run_state")],
+            [[r["run_id"], r["kind"], (r["applied_at"] or "")[:19].replace("T", " "), r["applied_by"], r["changes"],
+              label("undone_by", run=r["undone_by"]) if r["undone_by"] else
+              (label("undoes", run=r["undoes"]) if r["undoes"] else "")] for r in runs],
+            numeric={4}, css="history-table") if runs else _e(label("no_runs"))
+
+    @guarded
+    def _undo(self) -> None:
+        run_id = history.undo(self.db)
+        self.refresh()
+        self.loaded.value = f'<div style="{RESULT_STYLE}">{_e(msg("undone", run_id=run_id))}</div>'
+
+    @guarded
+    def _load(self) -> None:
+        from ..load import load_export
+
+        _show(self.progress, True)
+        self.progress.value = 0
+
+        def advance(done: int, total: int) -> None:
+            self.progress.value = int(100 * done / max(total, 1))
+
+        try:
+            result = load_export(self.source, self.db, progress=advance)
+        finally:
+            _show(self.progress, False)
+        self.refresh()
+        self.loaded.value = f'<div style="{RESULT_STYLE}">{_e(msg("loaded", **result.to_json() | {"pending": len(result.pending)}))}</div>'
+
+
+class StaffPanel(_Panel):
+    def __init__(self, db, as_of=None):
+        super().__init__(db, "staff")
+        self.as_of = as_of
+        self.tabs = widgets.Tab()
+        self.missing = widgets.HTML().add_class("staff-missing")
+        self.children = [self.error, self.stamp, self.tabs, self.missing]
+
+    def draw(self) -> None:
+        quarter = Quarter.of(now_local() if self.as_of is None else Quarter.parse(self.as_of).start)
+        issues = run_audit(self.db, quarter).issues
+        at_stake = {i["subject_id"]: i for i in issues if i["kind"] in ("staff_inactive", "staff_missing")}
+        pages = []
+        for tab in ("active", "inactive"):
+            rows = [[s["staff_id"], s["name"], s["license"] or "", label(ROLE_KEYS.get(s["role"], "role_autre")),
+                     (s["specialty"] or "") + ("" if is_primary_care(s["specialty"]) else f" — {label('not_handled')}"),
+                     label("yes") if s["responsible"] else "",
+                     at_stake.get(s["staff_id"], {}).get("appointments", ""),
+                     at_stake.get(s["staff_id"], {}).get("availabilities", "")]
+                    for s in list_staff(self.db, tab=tab)]
+            pages.append(widgets.HTML(_table(
+                [label("col_id"), label("col_name"), label("col_license"), label("col_role"), label("col_specialty"),
+                 label("col_responsible"), label("col_appointments_at_stake", quarter=quarter),
+                 label("col_availabilities_at_stake", quarter=quarter)], rows, numeric={6, 7},
+                css=f"staff-table-{tab}")))
+        self.tabs.children = pages
+        self.tabs.titles = (label("catalogue_active"), label("catalogue_inactive"))
+        missing = [i for i in issues if i["kind"] == "staff_missing"]
+        self.missing.value = (f"<h4>{_e(label('staff_missing_heading'))}</h4>" + _table(
+            [label("col_id"), label("col_appointments"), label("col_availabilities"), label("col_action")],
+            [[i["subject_id"], i["appointments"], i["availabilities"], i["action"]] for i in missing],
+            numeric={1, 2})) if missing else ""
+
+
+class AuditPanel(_Panel):
+    def __init__(self, db, as_of=None):
+        super().__init__(db, "audit")
+        self.as_of = as_of
+        self.quarter = widgets.Dropdown(description=label("quarter")).add_class("audit-quarter")
+        run = widgets.Button(description=label("run_audit"), button_style="primary").add_class("audit-run")
+        run.on_click(lambda _b: self._run())
+        self.report_button = widgets.Button(description=label("make_report"), icon="file").add_class("audit-report")
+        self.report_button.on_click(lambda _b: self._report())
+        self.busy = widgets.HTML()
+        self.downloads = widgets.HTML().add_class("audit-downloads")
+        self.result = widgets.HTML().add_class("audit-result")
+        self.children = [self.error, self.stamp, widgets.HBox([self.quarter, run, self.report_button]),
+                         self.busy, self.downloads, self.result]
+
+    def draw(self) -> None:
+        current = Quarter.of(now_local())
+        trend = run_audit(self.db, current, details=True).trend
+        quarters = sorted({t["quarter"] for t in trend} | {str(current), str(current.previous())}, reverse=True)
+        chosen = self.quarter.value or str(current.previous())
+        self.quarter.options = quarters
+        self.quarter.value = chosen if chosen in quarters else quarters[0]
+
+    @guarded
+    def _run(self) -> None:
+        from ..report import breakdown_table, issues_table, summary_table
+
+        result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
+        parts = [f"<h4>{_e(label('coverage_of', quarter=result.quarter))} {result.coverage_pct:.1f} %</h4>",
+                 f"<h4>{_e(label('issues_heading', n=len(result.issues)))}</h4>",
+                 issues_table(result).to_html(index=False, classes="audit-issues", border=0),
+                 f"<h4>{_e(label('summary_heading'))}</h4>", summary_table(result).to_html(index=False, border=0)]
+        for name in ("type", "staff", "service", "month"):
+            parts += [f"<h4>{_e(label('by_' + name))}</h4>",
+                      breakdown_table(result, name, db=self.db).to_html(index=False, border=0)]
+        self.result.value = "".join(parts)
+        self.last = result
+
+    @guarded
+    def _report(self) -> None:
+        from ..report import write_report
+
+        self.busy.value = f"<i>{_e(label('report_busy'))}</i>"
+        try:
+            result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
+            with tempfile.TemporaryDirectory(prefix="orchestrator-report-") as folder:
+                paths = write_report(result, self.db, folder, as_of=self.as_of)
+                links = [_download(paths["issues"], f"issues-{result.quarter}.xlsx", label("download_xlsx"),
+                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                         _download(paths["html"], f"audit-{result.quarter}.html", label("download_html"), "text/html")]
+        finally:
+            self.busy.value = ""
+        self.downloads.value = " · ".join(links)
+
+
+def _download(path: Path, name: str, text: str, mime: str) -> str:
+    """A link that downloads the file from the page itself: the server serves no file."""
+    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f'<a download="{_e(name)}" href="data:{mime};base64,{data}" class="download-{Path(name).suffix[1:]}">{_e(text)}</a>'
+
+
+class DashboardView(widgets.VBox):
+    """The whole dashboard: a title, a language switch and the five tabs."""
+
+    def __init__(self, db=None, as_of=None):
+        super().__init__()
+        self.db = store.resolve_db(db)
+        self.as_of = as_of
+        self.language = widgets.ToggleButtons(options=[("FR", "fr"), ("EN", "en")],
+                                              value=os.environ.get("ORCHESTRATOR_LANG", "fr")[:2] or "fr")
+        self.language.add_class("dashboard-language")
+        self.language.observe(self._switch_language, names="value")
+        self._build()
+
+    def _build(self) -> None:
+        self.overview = OverviewPanel(self.db, self.as_of)
+        self.services = ServicesPanel(self.db, self.as_of)
+        self.sync = SyncPanel(self.db, self.as_of, catalogue=self.services.catalogue)
+        self.staff = StaffPanel(self.db, self.as_of)
+        self.audit = AuditPanel(self.db, self.as_of)
+        self.panels = [self.overview, self.services, self.sync, self.staff, self.audit]
+        self.tabs = widgets.Tab(children=self.panels, titles=[label(k) for k in TAB_KEYS])
+        self.tabs.add_class("dashboard-tabs")
+        self.tabs.observe(self._on_tab, names="selected_index")
+        title = widgets.HTML(f"<h2>{_e(label('dashboard_title'))}</h2>")
+        self.children = [widgets.HBox([title, self.language]), self.tabs]
+        self._show_panel(0)
+
+    def refresh(self) -> None:
+        """Read the shown tab's figures again (called when a visitor arrives)."""
+        self._show_panel(self.tabs.selected_index or 0)
+
+    def _switch_language(self, change) -> None:
+        os.environ["ORCHESTRATOR_LANG"] = change["new"]
+        self._build()
+
+    def _on_tab(self, change) -> None:
+        if change["new"] is not None:
+            self._show_panel(change["new"])
+
+    def _show_panel(self, index: int) -> None:
+        """Read the tab's figures now: another program may have changed the database."""
+        panel = self.panels[index]
+        guarded(type(panel).refresh)(panel)
