@@ -33,8 +33,11 @@ $(CHROMIUM):
 test: $(BIN)/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/.installed
+bench: $(BIN)/.installed $(CHROMIUM)
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/wizard.py
+	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -55,12 +55,14 @@ def run_audit(db=None, quarter: str | Quarter = None, *, as_of=None, details: bo
     """Audit ``quarter`` (``2026Q3``); ``details`` adds breakdowns and the trend."""
     quarter = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
     as_of = parse_as_of(as_of)
+    bounds = {"start": quarter.start, "end": quarter.end}
     with store.reading(db) as con:
-        con.execute(sql("audit_items"), {"start": quarter.start, "end": quarter.end})
+        con.execute(sql("audit_groups"), bounds)
         counts = _counts(con)
         issues = _counting_issues(con) + _checks(con, quarter, as_of)
         result = AuditResult(quarter, counts, issues)
-        if details:
+        if details:  # the breakdowns share one table of the quarter's items, names joined
+            con.execute(sql("audit_items"), bounds)
             result.breakdowns = {name: _rows(con.execute(sql("audit_breakdown"), {"dimension": name}))
                                  for name in BREAKDOWNS}
             result.trend = [{"quarter": f"{y}Q{q}", "total": total, "counted": counted, "coverage_pct": pct}
@@ -76,7 +78,7 @@ def _rows(cursor) -> list[dict]:
 def _counts(con) -> dict[str, dict]:
     counts = {plural: {"total": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
               for plural in KINDS.values()}
-    for kind, reason, n in con.execute("SELECT kind, reason, count(*) FROM quarter_items GROUP BY ALL").fetchall():
+    for kind, reason, n in con.execute("SELECT kind, reason, sum(items) FROM quarter_groups GROUP BY ALL").fetchall():
         side = counts[KINDS[kind]]
         side["total"] += n
         if reason is None:
@@ -114,6 +116,7 @@ def _checks(con, quarter: Quarter, as_of: dt.datetime) -> list[dict]:
             "appointments": count if check in ("excluded_with_appointments", "will_reactivate") else 0,
             "availabilities": count if check == "availability_attribute_missing" else 0,
             "detail": detail,
-            "action": msg(f"check_{check}", id=subject_id, name=subject_name, detail=detail, count=count),
+            "action": msg(f"check_{check}", id=subject_id, name=subject_name, count=count,
+                          detail=msg(f"attribute_{detail}") if check == "availability_attribute_missing" else detail),
         })
     return issues

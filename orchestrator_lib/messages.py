@@ -240,6 +240,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "check_will_reactivate": (
         "Le service « {name} » ({id}), inclus et inactif, a {count} rendez-vous à venir : il sera réactivé à la prochaine synchronisation.",
         "Service '{name}' ({id}), included and inactive, has {count} future appointment(s): it will be reactivated at the next sync."),
+    "attribute_published_at": ("date d'ouverture à la réservation", "date opened for booking"),
+    "attribute_clientele": ("clientèle visée", "clientele"),
+    "attribute_reason": ("raison de consultation", "reason for consultation"),
+    "attribute_mode": ("mode de consultation", "consultation mode"),
+    "attribute_location": ("lieu", "location"),
+    "report_failed": (
+        "Le rapport n'a pas pu être produit : le carnet {notebook} s'est arrêté ({detail}). Ouvrez-le pour voir la cellule en cause.",
+        "The report could not be produced: notebook {notebook} stopped ({detail}). Open it to see the failing cell.",
+    ),
     # Explain
     "explain_imported_active": ("Importé et actif (onglet Actifs), types : {types}.", "Imported and active (Active tab), types: {types}."),
     "explain_imported_inactive": ("Importé et inactif (onglet Inactifs) ; types gardés : {types}.",

@@ -43,6 +43,12 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> "Quarter":
+        """``2026Q3``; also ``current`` and ``previous`` (relative to today), for schedulers."""
+        relative = (text or "").strip().lower()
+        if relative in ("current", "courant"):
+            return cls.of(now_local())
+        if relative in ("previous", "precedent", "précédent"):
+            return cls.of(now_local()).previous()
         found = re.fullmatch(r"\s*(\d{4})\s*[Qq]([1-4])\s*", text or "")
         if not found:
             raise InputError("bad_option", option="--quarter", value=text,

@@ -29,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import store
+from .errors import OrchestratorError
 from .audit import REASONS, AuditResult, run_audit
 from .messages import language
 from .periods import LOCAL, parse_as_of
@@ -499,9 +500,12 @@ def execute_notebook(output: Path, *, db: Path, quarter: str, as_of: str | None)
 
     # The kernel talks over private Unix sockets, not unencrypted localhost TCP.
     with tempfile.TemporaryDirectory(prefix="orchestrator-kernel-") as sockets:
-        papermill.execute_notebook(str(notebook_path()), str(output), kernel_name=KERNEL, progress_bar=False,
-                                   parameters={"db": str(db), "quarter": quarter, "as_of": as_of},
-                                   config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}))
+        try:
+            papermill.execute_notebook(str(notebook_path()), str(output), kernel_name=KERNEL, progress_bar=False,
+                                       parameters={"db": str(db), "quarter": quarter, "as_of": as_of},
+                                       config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}))
+        except papermill.PapermillExecutionError as error:
+            raise OrchestratorError("report_failed", notebook=output, detail=f"{error.ename}: {error.evalue}") from None
 
 
 # The lab template without its CDN scripts (require.js, MathJax, Mermaid): the report opens offline.

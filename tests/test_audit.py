@@ -195,9 +195,9 @@ def test_quarter_bounds_are_local_dates(tmp_path, db):
                    "2026-10-01T03:30:00+00:00"],     # 23:30 on 30 September in Montreal
         "2026Q4": ["2026-10-01T00:00:00", "2026-10-01T04:00:00Z"],
     }
-    flat = [(quarter, start) for quarter, values in starts.items() for start in values]
-    clinic(tmp_path, db, appointments=[appointment(i, "SRV-IMP", "STF-ACT", start) for i, (_, start) in enumerate(flat)],
-           availabilities=[availability(i, "SRV-IMP", "STF-ACT", start) for i, (_, start) in enumerate(flat)])
+    flat = [start for values in starts.values() for start in values]
+    clinic(tmp_path, db, appointments=[appointment(i, "SRV-IMP", "STF-ACT", s) for i, s in enumerate(flat)],
+           availabilities=[availability(i, "SRV-IMP", "STF-ACT", s) for i, s in enumerate(flat)])
     for quarter, values in starts.items():
         result = audit(db, quarter)
         assert result.counts["appointments"]["total"] == len(values), quarter

@@ -1,5 +1,5 @@
 -- Checks that do not change the counts (SPEC §4), one row per finding:
--- (check, subject_id, subject_name, detail, count).
+-- (check, subject_id, subject_name, detail, count). Reads quarter_groups (audit_groups.sql).
 -- Responsible physician: missing, several, or inactive.
 SELECT 'responsible_missing' AS check, NULL AS subject_id, NULL AS subject_name, NULL AS detail, 0 AS count
 WHERE NOT EXISTS (SELECT 1 FROM emr_staff WHERE responsible)
@@ -27,9 +27,12 @@ WHERE missing
 GROUP BY a.staff_id, attribute
 UNION ALL
 -- Excluded services that still receive appointments in the quarter: a possible mistake.
-SELECT 'excluded_with_appointments', service_id, any_value(service_name), NULL, count(*)
-FROM quarter_items WHERE kind = 'appointment' AND reason = 'service_excluded'
-GROUP BY service_id
+SELECT 'excluded_with_appointments', g.service_id, coalesce(any_value(e.name), any_value(s.name)), NULL, sum(g.items)
+FROM quarter_groups g
+JOIN services s USING (service_id)
+LEFT JOIN emr_services e USING (service_id)
+WHERE g.kind = 'appointment' AND g.reason = 'service_excluded'
+GROUP BY g.service_id
 UNION ALL
 -- Included inactive services with future appointments: reactivated at the next sync.
 SELECT 'will_reactivate', s.service_id, coalesce(any_value(e.name), any_value(s.name)), NULL, count(*)
