@@ -179,8 +179,9 @@ def undo(db=None, run_id: str | None = None, *, user: str | None = None) -> str:
 
 def _undo_target(con, run_id: str | None) -> str:
     if run_id is None:
+        # The latest run that changed something (a sync with nothing listed records an empty run).
         row = con.execute("SELECT run_id FROM runs WHERE undone_by IS NULL AND kind <> 'undo' "
-                          "ORDER BY number DESC LIMIT 1").fetchone()
+                          "AND run_id IN (SELECT run_id FROM run_changes) ORDER BY number DESC LIMIT 1").fetchone()
         if row is None:
             raise RefusedError("undo_nothing")
         return row[0]

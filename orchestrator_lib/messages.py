@@ -146,6 +146,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}, ligne {line}, colonne {column} : JSON invalide ({detail}).",
         "{file}, line {line}, column {column}: invalid JSON ({detail}).",
     ),
+    "decisions_encoding": (
+        "{file} : octet {byte} (position {position}) illisible en UTF-8 ; enregistrez le fichier de décisions en UTF-8.",
+        "{file}: byte {byte} (position {position}) is not UTF-8; save the decisions file as UTF-8.",
+    ),
     "decisions_shape": (
         "{file} : {detail}. Forme attendue : {{\"exclude\": [id, …], \"inactive\": [id, …], \"types\": {{id: [type, …]}}}}.",
         "{file}: {detail}. Expected shape: {{\"exclude\": [id, …], \"inactive\": [id, …], \"types\": {{id: [type, …]}}}}.",

@@ -65,8 +65,8 @@ class Plan:
     def ids(self, predicate) -> list[str]:
         return sorted(c.service_id for c in self.changes if predicate(c))
 
-    def summary(self, run_id: str | None = None) -> dict:
-        """The ``orchestrator sync --json`` document."""
+    def summary(self, run_id: str = "dry-run") -> dict:
+        """The ``orchestrator sync --json`` document (``run_id`` is "dry-run" before apply)."""
         return {
             "run_id": run_id,
             "active": self.ids(lambda c: c.after.status == "active"),
@@ -256,10 +256,15 @@ def read_decisions(path) -> dict:
         text = open(path, encoding="utf-8-sig").read()
     except OSError as error:
         raise InputError("decisions_shape", file=path, detail=error.strerror) from None
+    except UnicodeDecodeError as error:
+        raise InputError("decisions_encoding", file=path, byte=f"0x{error.object[error.start]:02X}",
+                         position=error.start + 1) from None
     try:
         decisions = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError("decisions_json", file=path, line=error.lineno, column=error.colno, detail=error.msg) from None
+    except RecursionError:
+        raise InputError("decisions_shape", file=path, detail="imbrication trop profonde") from None
 
     def ids(value) -> bool:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)

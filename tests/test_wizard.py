@@ -104,18 +104,30 @@ ACTIVE_EMR = [("SRV-VAC", "Vaccination", "active"),
               ("SRV-OLD", "Ancien service", "inactive")]
 
 
+@pytest.fixture(scope="module")
+def small_template(tmp_path_factory):
+    """ACTIVE_EMR, nothing imported; SRV-PAU and SRV-OLD have a future appointment."""
+    folder = tmp_path_factory.mktemp("small")
+    return make_clinic(folder, folder / "clinic.duckdb", ACTIVE_EMR, [("SRV-PAU", FUTURE), ("SRV-OLD", FUTURE)])
+
+
+@pytest.fixture
+def small(small_template, db):
+    return copy_db(small_template, db)
+
+
 # --- pending services and search --------------------------------------------------------
 
-def test_pending_are_emr_active_services_never_imported(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+def test_pending_are_emr_active_services_never_imported(small):
+    db = small
     wizard = Wizard(db, as_of=AS_OF)
     assert ids(wizard.listed(EXCLUDE)) == ["SRV-PAU", "SRV-PRE", "SRV-VAC"]  # SRV-OLD is inactive in the EMR
     sync(db, types={"SRV-VAC": ["urgent"]}, exclude=["SRV-PAU"], inactive=["SRV-PRE"])
     assert ids(Wizard(db, as_of=AS_OF).listed(EXCLUDE)) == []  # every one was imported, whatever its state
 
 
-def test_a_service_deactivated_in_the_emr_is_never_pending(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR, [("SRV-OLD", FUTURE)])
+def test_a_service_deactivated_in_the_emr_is_never_pending(small):
+    db = small
     wizard = Wizard(db, as_of=AS_OF)
     for step in (EXCLUDE, INACTIVE, TYPES):
         assert "SRV-OLD" not in ids(wizard.listed(step))
@@ -138,13 +150,13 @@ def test_a_service_deactivated_in_the_emr_is_never_pending(tmp_path, db):
     ("ancien", []),          # inactive in the EMR: never listed, so never found
     ("introuvable", []),
 ])
-def test_search_by_name_or_id_ignoring_case_and_accents(tmp_path, db, text, expected):
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+def test_search_by_name_or_id_ignoring_case_and_accents(small, text, expected):
+    db = small
     assert ids(Wizard(db, as_of=AS_OF).search(EXCLUDE, text)) == expected
 
 
-def test_search_only_looks_in_the_list_of_its_step(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+def test_search_only_looks_in_the_list_of_its_step(small):
+    db = small
     wizard = Wizard(db, as_of=AS_OF)
     wizard.set_excluded("SRV-VAC")
     assert ids(wizard.search(EXCLUDE, "vaccin")) == ["SRV-VAC"]
@@ -155,8 +167,8 @@ def test_search_only_looks_in_the_list_of_its_step(tmp_path, db):
 
 # --- the lists of steps 2 and 3 ---------------------------------------------------------
 
-def test_step_2_lists_pending_services_not_excluded(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+def test_step_2_lists_pending_services_not_excluded(small):
+    db = small
     wizard = Wizard(db, as_of=AS_OF)
     wizard.set_excluded("SRV-PRE")
     assert ids(wizard.listed(INACTIVE)) == ["SRV-PAU", "SRV-VAC"]
@@ -282,8 +294,8 @@ def test_an_excluded_imported_service_is_never_listed_nor_reactivated(mixed):
 
 # --- types --------------------------------------------------------------------------------
 
-def test_choosing_a_type_again_removes_it_and_several_types_may_be_chosen(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+def test_choosing_a_type_again_removes_it_and_several_types_may_be_chosen(small):
+    db = small
     wizard = Wizard(db, as_of=AS_OF)
     wizard.toggle_type("SRV-VAC", "urgent")
     assert wizard.types_of("SRV-VAC") == ["urgent"]
@@ -300,8 +312,8 @@ def test_choosing_a_type_again_removes_it_and_several_types_may_be_chosen(tmp_pa
     assert wizard.plan().summary()["active"] == ["SRV-PRE"]
 
 
-def test_type_choices_are_checked(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+def test_type_choices_are_checked(small):
+    db = small
     wizard = Wizard(db, as_of=AS_OF)
     with pytest.raises(InputError) as unknown:
         wizard.toggle_type("SRV-VAC", "chirurgie")
@@ -320,8 +332,8 @@ def test_type_choices_are_checked(tmp_path, db):
 
 # --- Previous -----------------------------------------------------------------------------
 
-def test_previous_keeps_every_choice_and_updates_later_lists(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR, [("SRV-PAU", FUTURE)])
+def test_previous_keeps_every_choice_and_updates_later_lists(small):
+    db = small
     wizard = Wizard(db, as_of=AS_OF)
     assert wizard.step == EXCLUDE
     assert wizard.next() == INACTIVE
@@ -359,7 +371,7 @@ def test_previous_keeps_every_choice_and_updates_later_lists(tmp_path, db):
 
 def summary_without_run_id(wizard) -> dict:
     summary = wizard.plan().summary()
-    assert summary.pop("run_id") is None
+    assert summary.pop("run_id") == "dry-run"
     return summary
 
 
@@ -469,9 +481,9 @@ def test_history_records_who_when_as_of_and_every_decision(mixed):
     assert changes["P-TYPED"].name == "Pending to type"
 
 
-def test_the_default_user_is_recorded(tmp_path, db, monkeypatch):
+def test_the_default_user_is_recorded(small, monkeypatch):
     monkeypatch.setenv("ORCHESTRATOR_USER", "jean")
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+    db = small
     sync(db, types={"SRV-VAC": ["urgent"]})
     assert history.list_runs(db)[0]["applied_by"] == "jean"
 
@@ -540,8 +552,8 @@ def test_undo_twice_and_undo_of_an_undo_are_refused(mixed):
         assert snapshot(mixed) == before
 
 
-def test_undo_with_nothing_to_undo_is_refused(tmp_path, db):
-    make_clinic(tmp_path, db, ACTIVE_EMR)
+def test_undo_with_nothing_to_undo_is_refused(small):
+    db = small
     before = snapshot(db)
     with pytest.raises(RefusedError) as refused:
         history.undo(db)
@@ -585,6 +597,24 @@ def test_a_stale_wizard_is_refused_and_writes_nothing(mixed):
     assert refused.value.key == "stale_state"
     assert snapshot(mixed) == before
     assert second.types_of("P-TYPED") == ["suivi_regulier"]  # the choices are not lost
+
+
+def test_a_refreshed_wizard_keeps_its_choices_but_not_stale_preselections(mixed):
+    wizard = Wizard(mixed, as_of=AS_OF)
+    assert wizard.types_of("I-INACT-F") == ["semi_urgent", "suivi_regulier"]   # preselected
+    wizard.set_types("P-TYPED", ["urgent"])
+    # Meanwhile someone undoes every run: the I-* services are pending again.
+    for run_id in ("run-0003", "run-0002", "run-0001"):
+        history.undo(mixed, run_id)
+    wizard.refresh()
+    assert ids(wizard.listed(EXCLUDE)) == ["I-ACT-F", "I-EXCL-F", "I-INACT", "I-INACT-F",
+                                           "P-EXCL", "P-KEPT", "P-KEPT-F", "P-TYPED"]
+    assert wizard.types_of("I-INACT-F") == []          # its old types were never chosen in this wizard
+    assert wizard.types_of("P-TYPED") == ["urgent"]    # a choice that still applies is kept
+    summary = wizard.apply()
+    assert summary["active"] == ["P-TYPED"]
+    assert states(mixed)["I-INACT-F"] == (False, "inactive", [])
+    assert_invariants(mixed)
 
 
 def test_a_manual_change_meanwhile_makes_the_wizard_stale(mixed):
