@@ -43,7 +43,10 @@ import time
 from pathlib import Path
 
 from orchestrator_lib import store
-from orchestrator_lib.demo import SERVICES, write_demo_export
+from orchestrator_lib.demo import SERVICES
+
+# The export and its reuse are bench/load.py's (run from this folder, it is importable).
+from load import export, fresh, verdict  # noqa: E402
 
 TABLES = ("services", "staff", "appointments", "availabilities")
 QUARTER = "2026Q3"
@@ -124,26 +127,6 @@ def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     return time.perf_counter() - started, result
 
 
-def export(folder: Path, n: int, reuse: bool) -> tuple[dict[str, int], float | None]:
-    """Generate the export, or reuse a kept one made for the same N (bench/load.py's marker)."""
-    marker = folder.parent / "export.json"
-    if reuse and marker.exists() and all((folder / f"{t}.csv").exists() for t in TABLES):
-        kept = json.loads(marker.read_text())
-        if kept.get("appointments_requested") == n:
-            return kept["counts"], None
-    started = time.perf_counter()
-    counts = write_demo_export(folder, appointments=n)
-    seconds = time.perf_counter() - started
-    marker.write_text(json.dumps({"appointments_requested": n, "counts": counts}))
-    return counts, seconds
-
-
-def fresh(path: Path) -> Path:
-    for leftover in (path, path.with_name(path.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    return path
-
-
 def import_catalogue(db: Path) -> dict[str, int]:
     """The services as a clinic's sync leaves them (written straight into the
     orchestrator's table: the wizard's per-service checks are not what is
@@ -169,9 +152,6 @@ def import_catalogue(db: Path) -> dict[str, int]:
                         rows)
     return tally
 
-
-def verdict(ok: bool) -> str:
-    return "met" if ok else "NOT met"
 
 
 def main() -> int:

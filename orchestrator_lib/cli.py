@@ -334,40 +334,21 @@ def service_activate(service_id, types, user, as_json):
     _manual("activate", service_id, user, as_json, list(types))
 
 
-@service.command("deactivate")
-@click.argument("service_id")
-@user_option
-@json_option
-def service_deactivate(service_id, user, as_json):
-    """Désactiver (les types sont gardés).
-
-    Example: orchestrator service deactivate SRV-001
-    """
-    _manual("deactivate", service_id, user, as_json)
+def _simple_change(name: str, action: str, doc: str) -> None:
+    """Register ``orchestrator service NAME SERVICE_ID``: one manual change without options."""
+    @service.command(name, help=doc)
+    @click.argument("service_id")
+    @user_option
+    @json_option
+    def command(service_id, user, as_json):
+        _manual(action, service_id, user, as_json)
 
 
-@service.command("exclude")
-@click.argument("service_id")
-@user_option
-@json_option
-def service_exclude(service_id, user, as_json):
-    """Exclure de la synchronisation automatique (devient inactif).
-
-    Example: orchestrator service exclude SRV-036
-    """
-    _manual("exclude", service_id, user, as_json)
-
-
-@service.command("include")
-@click.argument("service_id")
-@user_option
-@json_option
-def service_include(service_id, user, as_json):
-    """Réinclure dans la synchronisation automatique (reste inactif).
-
-    Example: orchestrator service include SRV-036
-    """
-    _manual("include", service_id, user, as_json)
+_simple_change("deactivate", "deactivate", "Désactiver (les types sont gardés).\n\nExample: orchestrator service deactivate SRV-001")
+_simple_change("exclude", "exclude", "Exclure de la synchronisation automatique (devient inactif).\n\n"
+               "Example: orchestrator service exclude SRV-036")
+_simple_change("include", "include", "Réinclure dans la synchronisation automatique (reste inactif).\n\n"
+               "Example: orchestrator service include SRV-036")
 
 
 @service.command("set-types")
