@@ -93,7 +93,3 @@ AVAILABILITIES = Table("availabilities", "emr_availabilities", (
 ))
 
 TABLES: tuple[Table, ...] = (SERVICES, STAFF, APPOINTMENTS, AVAILABILITIES)
-
-# Regulatory attributes every availability must carry (reference/domain.md).
-# The referral source applies only "where applicable", so it is not required.
-REGULATORY_ATTRIBUTES = ("published_at", "clientele", "reason", "mode", "location")

@@ -14,7 +14,9 @@ SELECT 'specialty_not_primary_care', staff_id, name, specialty, 0 FROM emr_staff
 WHERE status = 'active' AND specialty IS NOT NULL
   AND NOT list_contains($primary_care, strip_accents(lower(trim(specialty))))
 UNION ALL
--- Availabilities of the quarter lacking a regulatory attribute, per staff member and attribute.
+-- Availabilities of the quarter lacking a regulatory attribute (reference/domain.md: opening date,
+-- clientele, reason, mode, site), per staff member and attribute. The referral source applies only
+-- "where applicable", so its absence is not a finding.
 SELECT 'availability_attribute_missing', a.staff_id, coalesce(any_value(m.name), a.staff_id), attribute, count(*)
 FROM (
     UNPIVOT (SELECT staff_id, (published_at IS NULL) AS published_at, (clientele IS NULL) AS clientele,

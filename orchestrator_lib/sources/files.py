@@ -152,9 +152,6 @@ class TableFile:
                 yield (line + 1 if self.format == "csv" else self.sheet_rows[index]), row
                 line = reader.line_num
 
-    def column_label(self, name: str) -> str:
-        return name
-
     def cleanup(self) -> None:
         for path in self._temporary:
             path.unlink(missing_ok=True)
