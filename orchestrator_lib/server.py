@@ -38,7 +38,8 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
         "Voila": {"ip": host, "port": port, "open_browser": False, "token": token or None,
                   "root_dir": str(NOTEBOOK.parent)},
         "VoilaConfiguration": {
-            "preheat_kernel": True, "default_pool_size": 1,
+            # Two kernels kept warm: two managers arriving together both get a ready page.
+            "preheat_kernel": True, "default_pool_size": 2,
             "show_tracebacks": False, "strip_sources": True,
             "file_allowlist": [], "file_denylist": [".*"],
         },

@@ -11,6 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+# The dashboard's browser fixtures (Voilà server, Chromium) live in their own module.
+pytest_plugins = ["browser_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 ORCHESTRATOR = str(Path(sys.executable).parent / "orchestrator")

@@ -22,11 +22,15 @@ from ..audit import is_primary_care, run_audit
 from ..catalogue import catalogue_counts, list_services, list_staff, list_types
 from ..explain import explain
 from ..messages import msg
-from ..periods import Quarter, now_local
+from ..periods import Quarter, parse_as_of
 from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _e, _error_html, _show, _type_label,
                      guarded, label)
 from .wizard_view import CatalogueView, WizardView
 
+# pandas tables of the Audit tab, readable: borders, padding, numbers on the right.
+AUDIT_TABLE_CSS = ("<style>.audit-result table{border-collapse:collapse;margin:0.25em 0 1em}"
+                   ".audit-result th,.audit-result td{border:1px solid #ccc;padding:0.2em 0.6em;text-align:left;"
+                   "vertical-align:top}.audit-result td:has(> .num),.audit-result td.num{text-align:right}</style>")
 TAB_KEYS = ("tab_overview", "tab_services", "tab_sync", "tab_staff", "tab_audit")
 ROLE_KEYS = {"medecin": "role_medecin", "ips": "role_ips", "infirmiere": "role_infirmiere",
              "gestionnaire": "role_gestionnaire", "autre": "role_autre"}
@@ -83,7 +87,7 @@ class OverviewPanel(_Panel):
         self.services = widgets.HTML().add_class("overview-services")
         self.staff = widgets.HTML().add_class("overview-staff")
         self.trend = widgets.Box()
-        refresh = widgets.Button(description=label("refresh"), icon="refresh").add_class("overview-refresh")
+        refresh = widgets.Button(layout=widgets.Layout(width="auto"), description=label("refresh"), icon="refresh").add_class("overview-refresh")
         refresh.on_click(lambda _b: self._refresh())
         self.children = [self.error, widgets.HBox([refresh, self.stamp]), self.coverage, self.services,
                          self.staff, widgets.HTML(f"<h4>{_e(label('trend_heading'))}</h4>"), self.trend]
@@ -93,7 +97,7 @@ class OverviewPanel(_Panel):
         self.refresh()
 
     def draw(self) -> None:
-        current = Quarter.of(now_local() if self.as_of is None else Quarter.parse(self.as_of).start)
+        current = Quarter.of(parse_as_of(self.as_of))
         audits = {q: run_audit(self.db, q, details=q == current) for q in (current, current.previous())}
         self.coverage.value = "".join(
             f'<div class="coverage-{kind}" data-quarter="{q}" data-coverage="{audits[q].coverage_pct}">'
@@ -121,18 +125,18 @@ class ServicesPanel(_Panel):
         self.catalogue = CatalogueView(db)
         self.service_id = widgets.Combobox(placeholder=label("detail_placeholder"), ensure_option=False)
         self.service_id.add_class("services-detail-id")
-        show = widgets.Button(description=label("detail_show")).add_class("services-detail-show")
+        show = widgets.Button(layout=widgets.Layout(width="auto"), description=label("detail_show")).add_class("services-detail-show")
         show.on_click(lambda _b: self._detail())
         self.detail = widgets.HTML().add_class("services-detail")
         self.type_buttons = {t["code"]: widgets.ToggleButton(description=_type_label(t)).add_class(
             f"services-type-{t['code']}") for t in list_types(db)}
-        self.actions = {name: widgets.Button(description=label(f"action_{name}")).add_class(f"services-{name}")
+        self.actions = {name: widgets.Button(layout=widgets.Layout(width="auto"), description=label(f"action_{name}")).add_class(f"services-{name}")
                         for name in ("activate", "deactivate", "exclude", "include")}
         for name, button in self.actions.items():
             button.on_click(lambda _b, name=name: self._ask(name))
         self.confirm_text = widgets.HTML()
-        self.confirm = widgets.Button(description=label("confirm"), button_style="warning").add_class("services-confirm")
-        self.cancel = widgets.Button(description=label("cancel")).add_class("services-cancel")
+        self.confirm = widgets.Button(layout=widgets.Layout(width="auto"), description=label("confirm"), button_style="warning").add_class("services-confirm")
+        self.cancel = widgets.Button(layout=widgets.Layout(width="auto"), description=label("cancel")).add_class("services-cancel")
         self.confirm.on_click(lambda _b: self._do())
         self.cancel.on_click(lambda _b: self._ask(None))
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm, self.cancel])
@@ -190,7 +194,7 @@ class SyncPanel(_Panel):
         self.as_of = as_of
         self.catalogue = catalogue
         self.source = os.environ.get("ORCHESTRATOR_EXPORT_DIR")
-        load = widgets.Button(description=label("load_export"), icon="download").add_class("sync-load")
+        load = widgets.Button(layout=widgets.Layout(width="auto"), description=label("load_export"), icon="download").add_class("sync-load")
         load.disabled = not self.source
         load.on_click(lambda _b: self._load())
         self.progress = widgets.IntProgress(min=0, max=100, description=label("loading"))
@@ -198,14 +202,19 @@ class SyncPanel(_Panel):
         self.loaded = widgets.HTML()
         self.wizard_box = widgets.Box()
         self.history = widgets.HTML().add_class("sync-history")
-        undo = widgets.Button(description=label("undo_last")).add_class("sync-undo")
+        undo = widgets.Button(layout=widgets.Layout(width="auto"), description=label("undo_last")).add_class("sync-undo")
         undo.on_click(lambda _b: self._undo())
         self.children = [self.error, self.stamp,
                          widgets.HBox([load, self.progress]), self.loaded, self.wizard_box,
                          widgets.HTML(f"<h4>{_e(label('history_heading'))}</h4>"), self.history, undo]
 
     def draw(self) -> None:
-        self.wizard_box.children = [WizardView(self.db, self.as_of, catalogue=self.catalogue)]
+        # Built once: leaving the tab and coming back keeps a wizard in progress.
+        if not self.wizard_box.children:
+            self.wizard_box.children = [WizardView(self.db, self.as_of, catalogue=self.catalogue,
+                                                   on_change=self._draw_history)]
+        else:
+            self.wizard_box.children[0].reload()
         self._draw_history()
 
     def _draw_history(self) -> None:
@@ -221,6 +230,7 @@ class SyncPanel(_Panel):
     @guarded
     def _undo(self) -> None:
         run_id = history.undo(self.db)
+        self.wizard_box.children = []  # the undone run's services are pending again: a fresh wizard
         self.refresh()
         self.loaded.value = f'<div style="{RESULT_STYLE}">{_e(msg("undone", run_id=run_id))}</div>'
 
@@ -251,7 +261,7 @@ class StaffPanel(_Panel):
         self.children = [self.error, self.stamp, self.tabs, self.missing]
 
     def draw(self) -> None:
-        quarter = Quarter.of(now_local() if self.as_of is None else Quarter.parse(self.as_of).start)
+        quarter = Quarter.of(parse_as_of(self.as_of))
         issues = run_audit(self.db, quarter).issues
         at_stake = {i["subject_id"]: i for i in issues if i["kind"] in ("staff_inactive", "staff_missing")}
         pages = []
@@ -281,9 +291,9 @@ class AuditPanel(_Panel):
         super().__init__(db, "audit")
         self.as_of = as_of
         self.quarter = widgets.Dropdown(description=label("quarter")).add_class("audit-quarter")
-        run = widgets.Button(description=label("run_audit"), button_style="primary").add_class("audit-run")
+        run = widgets.Button(layout=widgets.Layout(width="auto"), description=label("run_audit"), button_style="primary").add_class("audit-run")
         run.on_click(lambda _b: self._run())
-        self.report_button = widgets.Button(description=label("make_report"), icon="file").add_class("audit-report")
+        self.report_button = widgets.Button(layout=widgets.Layout(width="auto"), description=label("make_report"), icon="file").add_class("audit-report")
         self.report_button.on_click(lambda _b: self._report())
         self.busy = widgets.HTML()
         self.downloads = widgets.HTML().add_class("audit-downloads")
@@ -292,7 +302,7 @@ class AuditPanel(_Panel):
                          self.busy, self.downloads, self.result]
 
     def draw(self) -> None:
-        current = Quarter.of(now_local())
+        current = Quarter.of(parse_as_of(self.as_of))
         trend = run_audit(self.db, current, details=True).trend
         quarters = sorted({t["quarter"] for t in trend} | {str(current), str(current.previous())}, reverse=True)
         chosen = self.quarter.value or str(current.previous())
@@ -304,7 +314,8 @@ class AuditPanel(_Panel):
         from ..report import breakdown_table, issues_table, summary_table
 
         result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
-        parts = [f"<h4>{_e(label('coverage_of', quarter=result.quarter))} {result.coverage_pct:.1f} %</h4>",
+        parts = [AUDIT_TABLE_CSS,
+                 f"<h4>{_e(label('coverage_of', quarter=result.quarter))} {result.coverage_pct:.1f} %</h4>",
                  f"<h4>{_e(label('issues_heading', n=len(result.issues)))}</h4>",
                  issues_table(result).to_html(index=False, classes="audit-issues", border=0),
                  f"<h4>{_e(label('summary_heading'))}</h4>", summary_table(result).to_html(index=False, border=0)]

@@ -101,11 +101,12 @@ class WizardView(widgets.VBox):
     """The synchronisation wizard as widgets: ``WizardView(db, as_of=...)``."""
 
     def __init__(self, db=None, as_of=None, *, user: str | None = None, catalogue: "CatalogueView | None" = None,
-                 page_size: int = PAGE_SIZE):
+                 page_size: int = PAGE_SIZE, on_change=None):
         self.db = db
         self.as_of = as_of
         self.user = user
         self.catalogue = catalogue
+        self.on_change = on_change  # called after an apply or an undo (e.g. to redraw a history)
         self.page_size = page_size
         self.page = 0
         self.last_run_id: str | None = None
@@ -469,6 +470,17 @@ class WizardView(widgets.VBox):
     def _refresh_catalogue(self) -> None:
         if self.catalogue is not None:
             self.catalogue.refresh()
+        if self.on_change is not None:
+            self.on_change()
+
+    @guarded
+    def reload(self) -> None:
+        """Read the database again, keeping the step and every choice that still applies."""
+        if self.wizard is None:
+            self.wizard = Wizard(self.db, as_of=self.as_of, user=self.user)
+        else:
+            self.wizard.refresh()
+        self._change_step(lambda: None)
 
 
 # --- the catalogue --------------------------------------------------------------------
