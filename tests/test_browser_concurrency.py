@@ -125,10 +125,11 @@ def test_browser_writes_while_cli_reads(page, dashboard_factory, kit, tmp_path):
             expect(page_label).to_have_text("1–25 sur 38")
             wizard.locator(".wizard-next").click()
             expect(title).to_have_text("3. Services actifs : types")
+            expect(page_label.locator('[data-step="3"]')).to_have_count(1)  # the rows of step 3 are drawn
             for service_id, code in TYPED.items():
                 button = row(service_id, ".wizard-row-name").locator(f".wizard-type-{code}")
                 button.click()
-                expect(button).to_have_class(ACTIVE)
+                expect(button).to_have_class(ACTIVE, timeout=20_000)
             wizard.locator(".wizard-next").click()
             expect(title).to_have_text("Appliquer")
             no_alert()

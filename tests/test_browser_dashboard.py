@@ -166,6 +166,7 @@ def test_wizard_in_the_page(page, dashboard, demo_db, kit, screenshots):
 
     # 3. Types, with the toggle buttons; an accent-free search finds « Précédent ».
     expect(title).to_have_text("3. Services actifs : types")
+    expect(page_label.locator("[data-step=\"3\"]")).to_have_count(1)  # rows of step 3 drawn
     expect(page_label).to_have_text(f"1–25 sur {PENDING_AT_START - 3}")
     search.press_sequentially("precedent")
     expect(page_label).to_have_text("1–1 sur 1")

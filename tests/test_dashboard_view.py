@@ -23,8 +23,10 @@ def _wizard(dashboard):
 
 
 def test_every_tab_draws_without_error(dashboard):
-    for index, panel in enumerate(dashboard.panels):
+    for index in range(len(dashboard.tabs.children)):
         dashboard.tabs.selected_index = index
+        panel = dashboard.panel(index)
+        assert panel is dashboard.tabs.children[index]
         assert panel.error.value == "", panel.error.value
     assert "data-coverage" in dashboard.overview.coverage.value
 

@@ -189,10 +189,9 @@ class ServicesPanel(_Panel):
 
 
 class SyncPanel(_Panel):
-    def __init__(self, db, as_of=None, catalogue: CatalogueView | None = None):
+    def __init__(self, db, as_of=None):
         super().__init__(db, "sync")
         self.as_of = as_of
-        self.catalogue = catalogue
         self.source = os.environ.get("ORCHESTRATOR_EXPORT_DIR")
         load = widgets.Button(layout=widgets.Layout(width="auto"), description=label("load_export"), icon="download").add_class("sync-load")
         load.disabled = not self.source
@@ -211,8 +210,7 @@ class SyncPanel(_Panel):
     def draw(self) -> None:
         # Built once: leaving the tab and coming back keeps a wizard in progress.
         if not self.wizard_box.children:
-            self.wizard_box.children = [WizardView(self.db, self.as_of, catalogue=self.catalogue,
-                                                   on_change=self._draw_history)]
+            self.wizard_box.children = [WizardView(self.db, self.as_of, on_change=self._draw_history)]
         else:
             self.wizard_box.children[0].reload()
         self._draw_history()
@@ -342,6 +340,9 @@ class AuditPanel(_Panel):
         self.downloads.value = " · ".join(links)
 
 
+PANELS = (OverviewPanel, ServicesPanel, SyncPanel, StaffPanel, AuditPanel)
+
+
 def _download(path: Path, name: str, text: str, mime: str) -> str:
     """A link that downloads the file from the page itself: the server serves no file."""
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
@@ -362,18 +363,30 @@ class DashboardView(widgets.VBox):
         self._build()
 
     def _build(self) -> None:
-        self.overview = OverviewPanel(self.db, self.as_of)
-        self.services = ServicesPanel(self.db, self.as_of)
-        self.sync = SyncPanel(self.db, self.as_of, catalogue=self.services.catalogue)
-        self.staff = StaffPanel(self.db, self.as_of)
-        self.audit = AuditPanel(self.db, self.as_of)
-        self.panels = [self.overview, self.services, self.sync, self.staff, self.audit]
-        self.tabs = widgets.Tab(children=self.panels, titles=[label(k) for k in TAB_KEYS])
+        # Only the first tab is built now; the others on their first visit. The
+        # page then has few widgets to draw, and the overview appears sooner.
+        self.panels: list[_Panel | None] = [None] * len(PANELS)
+        self.tabs = widgets.Tab(children=[widgets.VBox() for _ in PANELS], titles=[label(k) for k in TAB_KEYS])
         self.tabs.add_class("dashboard-tabs")
         self.tabs.observe(self._on_tab, names="selected_index")
         title = widgets.HTML(f"<h2>{_e(label('dashboard_title'))}</h2>")
         self.children = [widgets.HBox([title, self.language]), self.tabs]
         self._show_panel(0)
+
+    def panel(self, index: int) -> "_Panel":
+        """The tab's panel, built on first use."""
+        if self.panels[index] is None:
+            self.panels[index] = PANELS[index](self.db, self.as_of)
+            children = list(self.tabs.children)
+            children[index] = self.panels[index]
+            self.tabs.children = children
+        return self.panels[index]
+
+    overview = property(lambda self: self.panel(0))
+    services = property(lambda self: self.panel(1))
+    sync = property(lambda self: self.panel(2))
+    staff = property(lambda self: self.panel(3))
+    audit = property(lambda self: self.panel(4))
 
     def refresh(self) -> None:
         """Read the shown tab's figures again (called when a visitor arrives)."""
@@ -389,5 +402,5 @@ class DashboardView(widgets.VBox):
 
     def _show_panel(self, index: int) -> None:
         """Read the tab's figures now: another program may have changed the database."""
-        panel = self.panels[index]
+        panel = self.panel(index)
         guarded(type(panel).refresh)(panel)

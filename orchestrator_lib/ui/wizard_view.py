@@ -253,11 +253,13 @@ class WizardView(widgets.VBox):
                     row.service_id = None
                     _show(row, False)
             if total:
-                self.page_label.value = _e(label("page", first=first + 1, last=first + len(visible), total=total))
+                page_text = label("page", first=first + 1, last=first + len(visible), total=total)
             elif text.strip():
-                self.page_label.value = _e(label("page_empty_search", text=text.strip()))
+                page_text = label("page_empty_search", text=text.strip())
             else:
-                self.page_label.value = _e(label("page_empty"))
+                page_text = label("page_empty")
+            # Set after the rows, and marked with the step: once the page shows it, the rows are current.
+            self.page_label.value = f'<span data-step="{step}">{_e(page_text)}</span>'
             self.page_previous.disabled = self.page == 0
             self.page_next.disabled = self.page >= pages - 1
 
