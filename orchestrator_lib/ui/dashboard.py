@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -389,8 +390,15 @@ class DashboardView(widgets.VBox):
     audit = property(lambda self: self.panel(4))
 
     def refresh(self) -> None:
-        """Read the shown tab's figures again (called when a visitor arrives)."""
+        """Read the shown tab's figures again."""
         self._show_panel(self.tabs.selected_index or 0)
+
+    def refresh_soon(self) -> threading.Thread:
+        """Refresh from a thread: the kernel stays free to answer the page,
+        which draws the (preheated) widgets at once and the new figures after."""
+        thread = threading.Thread(target=self.refresh, name="dashboard-refresh", daemon=True)
+        thread.start()
+        return thread
 
     def _switch_language(self, change) -> None:
         os.environ["ORCHESTRATOR_LANG"] = change["new"]
