@@ -86,6 +86,16 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
         con.close()
 
 
+def states(db: Path) -> dict[str, tuple]:
+    """service_id -> (excluded, status, sorted types) as the database holds them."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {sid: (excluded, status, sorted(types)) for sid, excluded, status, types in con.execute(
+            "SELECT service_id, excluded, status, types FROM services").fetchall()}
+    finally:
+        con.close()
+
+
 def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run the installed ``orchestrator`` console script."""
     result = subprocess.run([ORCHESTRATOR, *args], capture_output=True, text=True, timeout=timeout,

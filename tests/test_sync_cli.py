@@ -17,7 +17,6 @@ import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -26,7 +25,7 @@ from orchestrator_lib.cli import main
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import Wizard
 
-from conftest import run_cli, snapshot, write_export
+from conftest import run_cli, snapshot, states, write_export
 
 AS_OF = "2026-11-27T12:00"
 FUTURE = "2026-12-04T09:00"
@@ -111,15 +110,6 @@ def assert_refused(result, before, db, *mentions):
     for text in mentions:
         assert text in result.stderr
     assert snapshot(db) == before
-
-
-def states(db) -> dict[str, tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {sid: (excluded, status, sorted(types)) for sid, excluded, status, types in con.execute(
-            "SELECT service_id, excluded, status, types FROM services").fetchall()}
-    finally:
-        con.close()
 
 
 GOOD = {"exclude": ["S-3"], "inactive": ["S-2", "S-10"],

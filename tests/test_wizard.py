@@ -21,7 +21,7 @@ from orchestrator_lib.explain import explain
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
 
-from conftest import snapshot, write_export
+from conftest import snapshot, states, write_export
 
 AS_OF = "2026-11-27T12:00"
 PAST = "2026-11-20T09:00"        # same quarter, before AS_OF
@@ -55,16 +55,6 @@ def sync(db, exclude=(), inactive=(), types=None, user=None) -> dict:
     wizard = Wizard(db, as_of=AS_OF, user=user)
     wizard.apply_decisions({"exclude": list(exclude), "inactive": list(inactive), "types": types or {}})
     return wizard.apply()
-
-
-def states(db) -> dict[str, tuple]:
-    """service_id -> (excluded, status, sorted types) as the database holds them."""
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {sid: (excluded, status, sorted(types)) for sid, excluded, status, types in con.execute(
-            "SELECT service_id, excluded, status, types FROM services").fetchall()}
-    finally:
-        con.close()
 
 
 def assert_invariants(db) -> None:
