@@ -311,7 +311,14 @@ def language() -> str:
     return "en" if os.environ.get("ORCHESTRATOR_LANG", "fr").lower().startswith("en") else "fr"
 
 
+def in_language(texts: tuple[str, str], **values: object) -> str:
+    """The (French, English) pair's text in the user's language, filled with ``values``.
+    Every catalogue of words (messages here, view and report labels) goes through it."""
+    french, english = texts
+    text = english if language() == "en" else french
+    return text.format(**values) if values else text
+
+
 def msg(key: str, **values: object) -> str:
     """The message ``key`` in the user's language, filled with ``values``."""
-    french, english = MESSAGES[key]
-    return (english if language() == "en" else french).format(**values)
+    return in_language(MESSAGES[key], **values)

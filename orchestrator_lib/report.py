@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from . import store
 from .errors import OrchestratorError
 from .audit import REASONS, AuditResult, run_audit
-from .messages import language
+from .messages import in_language, language
 from .periods import LOCAL, parse_as_of
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
@@ -142,9 +142,7 @@ BREAKDOWN_SHEET = {"service": "sheet_service", "staff": "sheet_staff", "type": "
 
 def label(key: str, **values: object) -> str:
     """The report's word for ``key`` in the user's language (the key itself if unknown)."""
-    french, english = LABELS.get(key, (key, key))
-    text = english if language() == "en" else french
-    return text.format(**values) if values else text
+    return in_language(LABELS.get(key, (key, key)), **values)
 
 
 # --- numbers and dates, the way the reader writes them ------------------------------------------

@@ -10,7 +10,7 @@ from functools import wraps
 import ipywidgets as widgets
 
 from ..errors import OrchestratorError
-from ..messages import language, msg
+from ..messages import in_language, language, msg
 
 log = logging.getLogger(__name__)
 
@@ -182,8 +182,7 @@ NUMBER_STYLE = "border:1px solid #ccc;padding:0.2em 0.6em;text-align:right"
 
 def label(key: str, **values: object) -> str:
     """The label ``key`` in the user's language (read at each call: it may change)."""
-    french, english = LABELS[key]
-    return (english if language() == "en" else french).format(**values)
+    return in_language(LABELS[key], **values)
 
 
 def _services(n: int) -> str:
