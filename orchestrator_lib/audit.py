@@ -65,9 +65,19 @@ def run_audit(db=None, quarter: str | Quarter = None, *, as_of=None, details: bo
             con.execute(sql("audit_items"), bounds)
             result.breakdowns = {name: _rows(con.execute(sql("audit_breakdown"), {"dimension": name}))
                                  for name in BREAKDOWNS}
-            result.trend = [{"quarter": f"{y}Q{q}", "total": total, "counted": counted, "coverage_pct": pct}
-                            for y, q, total, counted, pct in con.execute(sql("audit_trend")).fetchall()]
+            result.trend = _trend(con)
     return result
+
+
+def coverage_trend(db=None) -> list[dict]:
+    """Coverage per quarter, for every quarter present in the data."""
+    with store.reading(db) as con:
+        return _trend(con)
+
+
+def _trend(con) -> list[dict]:
+    return [{"quarter": f"{y}Q{q}", "total": total, "counted": counted, "coverage_pct": pct}
+            for y, q, total, counted, pct in con.execute(sql("audit_trend")).fetchall()]
 
 
 def _rows(cursor) -> list[dict]:

@@ -10,6 +10,7 @@ other programs can write in between) and says when its figures were read.
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 import datetime as dt
 import os
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .. import history, manual, store
-from ..audit import is_primary_care, run_audit
+from ..audit import coverage_trend, is_primary_care, run_audit
 from ..catalogue import catalogue_counts, list_services, list_staff, list_types
 from ..explain import explain
 from ..messages import msg
@@ -99,7 +100,7 @@ class OverviewPanel(_Panel):
 
     def draw(self) -> None:
         current = Quarter.of(parse_as_of(self.as_of))
-        audits = {q: run_audit(self.db, q, details=q == current) for q in (current, current.previous())}
+        audits = {q: run_audit(self.db, q) for q in (current, current.previous())}
         self.coverage.value = "".join(
             f'<div class="coverage-{kind}" data-quarter="{q}" data-coverage="{audits[q].coverage_pct}">'
             f"<b>{_e(label('coverage_' + kind, quarter=q))}</b> {audits[q].coverage_pct:.1f} %</div>"
@@ -116,7 +117,7 @@ class OverviewPanel(_Panel):
                             + "".join(f"<div>• {_e(i['action'])}</div>" for i in problems))
         from ..report import trend_chart
 
-        self.trend.children = [_figure_image(trend_chart(audits[current]))]
+        self.trend.children = [_figure_image(trend_chart(replace(audits[current], trend=coverage_trend(self.db))))]
 
 
 class ServicesPanel(_Panel):
@@ -302,7 +303,7 @@ class AuditPanel(_Panel):
 
     def draw(self) -> None:
         current = Quarter.of(parse_as_of(self.as_of))
-        trend = run_audit(self.db, current, details=True).trend
+        trend = coverage_trend(self.db)  # the quarters present in the data
         quarters = sorted({t["quarter"] for t in trend} | {str(current), str(current.previous())}, reverse=True)
         chosen = self.quarter.value or str(current.previous())
         self.quarter.options = quarters
