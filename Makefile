@@ -30,14 +30,23 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: $(BIN)/.installed $(CHROMIUM)
+# The tests' local FHIR R4 server (tests/fhir_server, Node): its packages come from the
+# committed lockfile, installed again whenever the lockfile changes.
+FHIR_SERVER  := tests/fhir_server
+FHIR_MODULES := $(FHIR_SERVER)/node_modules/.package-lock.json
+$(FHIR_MODULES): $(FHIR_SERVER)/package-lock.json
+	cd $(FHIR_SERVER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
 	$(BIN)/python -m pytest
 
-bench: $(BIN)/.installed $(CHROMIUM)
+bench: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/wizard.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/fhir.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -68,24 +68,45 @@ def main(ctx: click.Context, db: Path | None) -> None:
 
 
 @main.command()
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", type=click.Path(path_type=Path), required=False)
+@click.option("--fhir", "fhir_url", metavar="URL",
+              help="Lire le DMÉ sur ce serveur FHIR R4 (jeton dans $ORCHESTRATOR_FHIR_TOKEN).")
+@click.option("--full", is_flag=True, help="FHIR : tout relire au lieu des seuls changements depuis le dernier chargement.")
 @json_option
 @click.pass_obj
-def load(db, folder: Path, as_json: bool) -> None:
-    """Charger une exportation du DMÉ (dossier de quatre tables).
+def load(db, folder: Path | None, fhir_url: str | None, full: bool, as_json: bool) -> None:
+    """Charger le DMÉ : un dossier d'exportation de quatre tables, ou un serveur FHIR R4.
 
-    Example: orchestrator load data/demo --json
+    Sans argument : la source configurée ($ORCHESTRATOR_FHIR_URL, sinon
+    $ORCHESTRATOR_EXPORT_DIR).
+
+    Examples: orchestrator load data/demo --json
+              orchestrator load --fhir https://dme.example/fhir/R4
     """
-    from .load import load_export
+    from . import load as loading
 
-    result = load_export(folder, db, progress=not as_json and sys.stderr.isatty())
+    if folder and fhir_url:
+        raise click.UsageError(msg("load_one_source"))
+    source = fhir_url or (str(folder) if folder else loading.configured_source())
+    if not source:
+        raise click.UsageError(msg("load_no_source"))
+    progress = not as_json and sys.stderr.isatty()
+    if fhir_url or (not folder and source.startswith(("http://", "https://"))):
+        result = loading.load_fhir(source, db, full=full, progress=progress)
+    else:
+        result = loading.load_export(source, db, progress=progress)
     _report_load(result, as_json)
 
 
 def _report_load(result, as_json: bool) -> None:
+    for warning in result.warnings:  # stderr: stdout holds only the JSON document
+        click.echo(msg("warning", text=warning), err=True)
     if as_json:
         _emit(result.to_json())
-    elif not result.changed:
+        return
+    if result.read:
+        click.echo(result.read)
+    if not result.changed:
         click.echo(msg("nothing_changed"))
     else:
         click.echo(msg("loaded", services=result.services, staff=result.staff,

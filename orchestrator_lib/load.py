@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import os
 import signal
-from dataclasses import asdict, dataclass
+import tempfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -37,6 +38,8 @@ class LoadResult:
     pending: list[str]
     changed: bool = True
     source: str = ""
+    warnings: list[str] = field(default_factory=list)  # kept but worth a look (FHIR codes not mapped)
+    read: str = ""  # FHIR: what was read from the server, for the user
 
     def to_json(self) -> dict:
         """The ``orchestrator load --json`` document (SPEC §5)."""
@@ -54,8 +57,47 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
 
     ``progress``: True for a progress bar on the terminal, or a function called
     with (bytes done, bytes in all) after each table (the dashboard's bar)."""
-    db = store.resolve_db(db)
     files = open_export(folder)  # headers and encodings are checked before the database is touched
+    return _load(files, db, str(Path(folder).resolve()), progress)
+
+
+def load_fhir(url: str, db: str | os.PathLike | None = None, *, full: bool = False,
+              progress: bool | Callable[[int, int], None] = False) -> LoadResult:
+    """Load the EMR served by the FHIR R4 server at ``url`` into ``db``.
+
+    Everything is read before the database is opened, then written in one
+    transaction, exactly as an export folder. After a first load from the same
+    server, appointments and slots are read incrementally unless ``full``;
+    a full read is what notices resources deleted on the server."""
+    from .sources import fhir
+
+    db = store.resolve_db(db)
+    since = None if full else _previous_high_water(db, fhir.display_url(url))
+    export = fhir.fetch_export(url, since=since, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="orchestrator-fhir-") as folder:
+        files = export.table_files(Path(folder))
+        result = _load(files, db, export.server, progress, high_water=export.high_water)
+    result.warnings, result.read = export.warnings(), export.summary()
+    return result
+
+
+def configured_source() -> str | None:
+    """The EMR the dashboard's *Synchroniser* reads: ``$ORCHESTRATOR_FHIR_URL``,
+    else the export folder ``$ORCHESTRATOR_EXPORT_DIR``, else none."""
+    return os.environ.get("ORCHESTRATOR_FHIR_URL") or os.environ.get("ORCHESTRATOR_EXPORT_DIR") or None
+
+
+def load_source(source: str, db: str | os.PathLike | None = None, *,
+                progress: bool | Callable[[int, int], None] = False) -> LoadResult:
+    """Load ``source``: a FHIR server when it is an http(s) URL, else an export folder."""
+    if source.startswith(("http://", "https://")):
+        return load_fhir(source, db, progress=progress)
+    return load_export(source, db, progress=progress)
+
+
+def _load(files: list[TableFile], db, source: str, progress, high_water=None) -> LoadResult:
+    """Copy ``files`` into ``db`` in one transaction (or not at all)."""
+    db = store.resolve_db(db)
     try:
         with store.writing(db) as con:
             key = store.patient_key(con, db)
@@ -65,7 +107,7 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
                     _copy_table(con, table_file, key)
                     _failpoint(f"after_{table_file.table.name}")
                     bar.update(table_file.path.stat().st_size)
-            result = _record_load(con, Path(folder), previous)
+            result = _record_load(con, source, previous, high_water)
             _failpoint("before_commit")
     except _Unchanged as unchanged:
         return unchanged.args[0]
@@ -74,6 +116,20 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
             table_file.cleanup()
     _failpoint("after_commit")
     return result
+
+
+def _previous_high_water(db, source: str):
+    """Since when an incremental read of ``source`` may start: the newest
+    change seen by the last load, when that load came from the same server."""
+    import datetime as dt
+
+    if not db.exists():
+        return None
+    with store.reading(db) as con:
+        last = con.execute("SELECT source, high_water FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()
+    if last is None or last[0] != source or last[1] is None:
+        return None
+    return last[1].astimezone(dt.timezone.utc)
 
 
 # --- copying one table -----------------------------------------------------------
@@ -95,9 +151,14 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
     relation, params = table_file.relation()
     targets = ", ".join(f'"{_target(c)}"' for c in table.columns)
     values = ", ".join(_value(table, c) for c in table.columns)
-    con.execute(f"DELETE FROM {table.db_table}")
+    # A merge (an incremental FHIR read) replaces only the rows it brings.
+    into = "incoming" if table_file.merge else table.db_table
+    if table_file.merge:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE incoming AS FROM {table.db_table} LIMIT 0")
+    else:
+        con.execute(f"DELETE FROM {table.db_table}")
     try:
-        con.execute(f"INSERT INTO {table.db_table} ({targets}) SELECT {values} FROM ({relation})",
+        con.execute(f"INSERT INTO {into} ({targets}) SELECT {values} FROM ({relation})",
                     {**params, "key": key} if table.column_names_with_kind("patient") else params)
     except duckdb.InvalidInputException as error:
         raise _explain_rule_error(error, table_file) from None
@@ -105,6 +166,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
         raise InputError("csv_malformed", file=table_file.path, line="?",
                          detail=str(error).splitlines()[0]) from None
     table_file.check_structure(con)
+    if table_file.merge:
+        con.execute(f'DELETE FROM {table.db_table} WHERE "{table.id_column}" IN (SELECT "{table.id_column}" FROM incoming)')
+        con.execute(f"INSERT INTO {table.db_table} BY NAME FROM incoming")
+        con.execute("DROP TABLE incoming")
 
 
 def _target(column: Column) -> str:
@@ -175,11 +240,9 @@ def _explain_rule_error(error: duckdb.Error, table_file: TableFile) -> InputErro
         return InputError("csv_malformed", file=table_file.path, line="?", detail=text.splitlines()[0])
     id_column = table_file.table.id_column
     match = {id_column: found.get("id"), found["column"]: found.get("value")}
-    lines = table_file.locate(match)
     column = table_file.table.column(found["column"])
-    return InputError(found["rule"], file=table_file.path, line=lines[0] if lines else "?",
-                      column=found["column"], value=found.get("value"),
-                      allowed=", ".join(column.codes))
+    return table_file.error(found["rule"], match, column=found["column"], value=found.get("value"),
+                            allowed=", ".join(column.codes))
 
 
 def _check_unique(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
@@ -204,9 +267,8 @@ def _check_end_after_start(con: duckdb.DuckDBPyConnection, table_file: TableFile
         'WHERE "end" < start LIMIT 1'
     ).fetchone()
     if row:
-        lines = table_file.locate({table.id_column: row[0]}) + ["?"]
-        raise InputError("end_before_start", file=table_file.path, line=lines[0], column="end",
-                         start=row[1], end=row[2])
+        raise table_file.error("end_before_start", {table.id_column: row[0]}, column="end",
+                               start=row[1], end=row[2])
 
 
 # --- after the copy ---------------------------------------------------------------
@@ -238,19 +300,19 @@ def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     return last[0] or _fingerprint(con)
 
 
-def _record_load(con: duckdb.DuckDBPyConnection, folder: Path, previous: str | None) -> LoadResult:
+def _record_load(con: duckdb.DuckDBPyConnection, source: str, previous: str | None, high_water=None) -> LoadResult:
     """Log the load, or roll it back through ``_Unchanged`` when the content is the same."""
     counts = {name: con.execute(f"SELECT count(*) FROM emr_{name}").fetchone()[0] for name in FINGERPRINT_SQL}
     pending = [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY service_id").fetchall()]
     fingerprint = _fingerprint(con) if previous else None
-    result = LoadResult(**counts, pending=pending, source=str(folder))
+    result = LoadResult(**counts, pending=pending, source=source)
     if previous is not None and fingerprint == previous:
         result.changed = False
         raise _Unchanged(result)
     con.execute(
-        "INSERT INTO emr_loads (loaded_by, source, fingerprint, services, staff, appointments, availabilities) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [store.current_user(), str(folder.resolve()), fingerprint, *counts.values()],
+        "INSERT INTO emr_loads (loaded_by, source, fingerprint, services, staff, appointments, availabilities, "
+        "high_water) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [store.current_user(), source, fingerprint, *counts.values(), high_water],
     )
     return result
 

@@ -9,6 +9,143 @@ from __future__ import annotations
 import os
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    # FHIR server (sources/fhir_client.py, sources/fhir.py)
+    "load_one_source": (
+        "Donnez soit un dossier d'exportation, soit --fhir URL, pas les deux.",
+        "Give either an export folder or --fhir URL, not both.",
+    ),
+    "load_no_source": (
+        "Aucune source : donnez un dossier d'exportation, --fhir URL, ou définissez ORCHESTRATOR_FHIR_URL "
+        "ou ORCHESTRATOR_EXPORT_DIR.",
+        "No source: give an export folder, --fhir URL, or set ORCHESTRATOR_FHIR_URL or ORCHESTRATOR_EXPORT_DIR.",
+    ),
+    "warning": ("Attention : {text}", "Warning: {text}"),
+    "fhir_read_full": (
+        "Lu sur {server} (lecture complète) : {counts}.",
+        "Read from {server} (full read): {counts}.",
+    ),
+    "fhir_read_incremental": (
+        "Lu sur {server} (changements depuis {since}) : {counts}.",
+        "Read from {server} (changes since {since}): {counts}.",
+    ),
+    "fhir_url_invalid": (
+        "Adresse de serveur FHIR invalide : {url} (attendu : http://… ou https://…, p. ex. https://dme.example/fhir/R4).",
+        "Invalid FHIR server address: {url} (expected http://… or https://…, e.g. https://emr.example/fhir/R4).",
+    ),
+    "fhir_token_missing": (
+        "{url} : le serveur FHIR demande une authentification (HTTP 401). Donnez le jeton d'accès dans la variable "
+        "d'environnement {env} (jamais dans un fichier ni un paramètre). Rien n'a été changé.",
+        "{url}: the FHIR server requires authentication (HTTP 401). Put the access token in the environment variable "
+        "{env} (never in a file or a parameter). Nothing was changed.",
+    ),
+    "fhir_unauthorized": (
+        "{url} : le serveur FHIR refuse le jeton de {env} (HTTP 401) : il est invalide ou expiré ; demandez-en un "
+        "nouveau à l'administrateur du DMÉ. Rien n'a été changé.",
+        "{url}: the FHIR server rejects the token in {env} (HTTP 401): it is invalid or expired; ask the EMR "
+        "administrator for a new one. Nothing was changed.",
+    ),
+    "fhir_forbidden": (
+        "{url} : le jeton de {env} est valide mais n'a pas le droit de lire ces ressources (HTTP 403) ; demandez "
+        "l'accès en lecture à l'administrateur du DMÉ. Rien n'a été changé.",
+        "{url}: the token in {env} is valid but may not read these resources (HTTP 403); ask the EMR administrator "
+        "for read access. Nothing was changed.",
+    ),
+    "fhir_timeout": (
+        "{url} : pas de réponse du serveur FHIR en {seconds} s, après plusieurs essais. Rien n'a été changé ; "
+        "réessayez plus tard ou augmentez ORCHESTRATOR_FHIR_TIMEOUT.",
+        "{url}: no answer from the FHIR server within {seconds} s, after several attempts. Nothing was changed; "
+        "try again later or raise ORCHESTRATOR_FHIR_TIMEOUT.",
+    ),
+    "fhir_connection": (
+        "{url} : connexion au serveur FHIR impossible ({detail}). Vérifiez l'adresse et le réseau. Rien n'a été changé.",
+        "{url}: cannot reach the FHIR server ({detail}). Check the address and the network. Nothing was changed.",
+    ),
+    "fhir_unavailable": (
+        "{url} : le serveur FHIR est indisponible (HTTP {status}, {attempts} essais) : {detail}. Rien n'a été "
+        "changé ; réessayez plus tard.",
+        "{url}: the FHIR server is unavailable (HTTP {status}, {attempts} attempts): {detail}. Nothing was "
+        "changed; try again later.",
+    ),
+    "fhir_retry_too_long": (
+        "{url} : le serveur FHIR demande d'attendre {seconds} s avant de réessayer (HTTP {status}). Rien n'a été "
+        "changé ; relancez le chargement plus tard.",
+        "{url}: the FHIR server asks to wait {seconds} s before trying again (HTTP {status}). Nothing was "
+        "changed; run the load again later.",
+    ),
+    "fhir_not_fhir": (
+        "{url} : la réponse n'est pas du FHIR (HTTP {status}, {media}) : « {detail} ». L'adresse mène-t-elle "
+        "bien à la base FHIR R4 du DMÉ (…/fhir/R4) ? Rien n'a été changé.",
+        "{url}: the answer is not FHIR (HTTP {status}, {media}): '{detail}'. Does the address lead to the "
+        "EMR's FHIR R4 base (…/fhir/R4)? Nothing was changed.",
+    ),
+    "fhir_bad_json": (
+        "{url} : JSON illisible ({size} octets ; réponse tronquée ?) : {detail}, après plusieurs essais. "
+        "Rien n'a été changé.",
+        "{url}: unreadable JSON ({size} bytes; a truncated answer?): {detail}, after several attempts. "
+        "Nothing was changed.",
+    ),
+    "fhir_outcome": (
+        "{url} : le serveur FHIR signale une erreur (HTTP {status}) : {detail}. Rien n'a été changé.",
+        "{url}: the FHIR server reports an error (HTTP {status}): {detail}. Nothing was changed.",
+    ),
+    "fhir_http_error": (
+        "{url} : erreur HTTP {status} du serveur FHIR : {detail}. Rien n'a été changé.",
+        "{url}: HTTP error {status} from the FHIR server: {detail}. Nothing was changed.",
+    ),
+    "fhir_not_bundle": (
+        "{url} : une recherche FHIR doit renvoyer un Bundle, le serveur a renvoyé « {found} ». Rien n'a été changé.",
+        "{url}: a FHIR search must return a Bundle, the server returned '{found}'. Nothing was changed.",
+    ),
+    "fhir_paging_loop": (
+        "{url} : le lien « next » des pages de {resource} ramène à une page déjà lue ; le serveur pagine en boucle. "
+        "Chargement arrêté, rien n'a été changé ; signalez-le à l'éditeur du DMÉ.",
+        "{url}: the 'next' link of the {resource} pages leads back to a page already read; the server pages in a "
+        "loop. Load stopped, nothing was changed; report it to the EMR vendor.",
+    ),
+    "fhir_next_elsewhere": (
+        "{url} : le lien « next » mène hors du serveur {base} ; il n'est pas suivi (le jeton n'y est pas envoyé). "
+        "Rien n'a été changé.",
+        "{url}: the 'next' link leads outside server {base}; it is not followed (the token is not sent there). "
+        "Nothing was changed.",
+    ),
+    "fhir_value_missing": (
+        "{resource} ({server}), élément {element} : valeur obligatoire manquante. Corrigez-la dans le DMÉ ; rien n'a été changé.",
+        "{resource} ({server}), element {element}: required value is missing. Fix it in the EMR; nothing was changed.",
+    ),
+    "fhir_value_datetime": (
+        "{resource} ({server}), élément {element} : « {value} » n'est pas une date FHIR valide. Rien n'a été changé.",
+        "{resource} ({server}), element {element}: '{value}' is not a valid FHIR date. Nothing was changed.",
+    ),
+    "fhir_value_code": (
+        "{resource} ({server}), élément {element} : code inconnu « {value} ». Codes permis : {allowed}.",
+        "{resource} ({server}), element {element}: unknown code '{value}'. Allowed codes: {allowed}.",
+    ),
+    "fhir_value_boolean": (
+        "{resource} ({server}), élément {element} : « {value} » n'est ni vrai ni faux.",
+        "{resource} ({server}), element {element}: '{value}' is neither true nor false.",
+    ),
+    "fhir_end_before_start": (
+        "{resource} ({server}), élément {element} : la fin ({end}) précède le début ({start}). Rien n'a été changé.",
+        "{resource} ({server}), element {element}: the end ({end}) is before the start ({start}). Nothing was changed.",
+    ),
+    "fhir_unknown_code": (
+        "{element} : code « {code} » inconnu de la correspondance, gardé sans valeur ou comme valeur par défaut "
+        "({count} ressource(s)) ; voir docs/fhir.md.",
+        "{element}: code '{code}' unknown to the mapping, kept empty or as the default value ({count} "
+        "resource(s)); see docs/fhir.md.",
+    ),
+    "fhir_skipped_undated": (
+        "{count} rendez-vous proposé(s), en liste d'attente ou annulé(s) sans date ignoré(s).",
+        "{count} proposed, waitlisted or cancelled appointment(s) without a date skipped.",
+    ),
+    "fhir_skipped_busy_unavailable": (
+        "{count} plage(s) bloquée(s) (Slot busy-unavailable) ignorée(s) : ce ne sont pas des disponibilités.",
+        "{count} blocked slot(s) (Slot busy-unavailable) skipped: they are not availabilities.",
+    ),
+    "fhir_skipped_entered_in_error": (
+        "{count} plage(s) saisie(s) par erreur (Slot entered-in-error) ignorée(s).",
+        "{count} slot(s) entered in error (Slot entered-in-error) skipped.",
+    ),
     # Export folder and files
     "folder_missing": (
         "Dossier d'exportation introuvable : {folder}",

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 # The dashboard's browser fixtures (Voilà server, Chromium) live in their own module.
-pytest_plugins = ["browser_fixtures"]
+pytest_plugins = ["browser_fixtures", "fake_fhir", "fhir_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -53,8 +53,10 @@ def write_export(folder: Path, tables: dict[str, str] | None = None, *, encoding
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
-    """No test reads the developer's database, key or language."""
-    for name in ("ORCHESTRATOR_DB", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_LANG", "ORCHESTRATOR_FAILPOINT"):
+    """No test reads the developer's database, key, language or EMR source."""
+    for name in ("ORCHESTRATOR_DB", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_LANG", "ORCHESTRATOR_FAILPOINT",
+                 "ORCHESTRATOR_FHIR_URL", "ORCHESTRATOR_FHIR_TOKEN", "ORCHESTRATOR_FHIR_TIMEOUT",
+                 "ORCHESTRATOR_EXPORT_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ORCHESTRATOR_LOCK_TIMEOUT", "20")
 

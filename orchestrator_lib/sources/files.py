@@ -56,6 +56,7 @@ class TableFile:
     _temporary: list[Path] = field(default_factory=list)
     sheet_rows: list[int] = field(default_factory=list)  # Excel: sheet row of each data line
     attempt: int = 0  # each read gets its own table of rejected lines
+    merge = False  # the loader replaces the table with a file's rows (see sources.fhir)
 
     # -- SQL --------------------------------------------------------------
     def relation(self) -> tuple[str, dict]:
@@ -119,6 +120,11 @@ class TableFile:
         return self.sheet_rows[line - 2] if self.sheet_rows and line >= 2 else line
 
     # -- finding a row for a message --------------------------------------
+    def error(self, key: str, match: dict[str, str | None], **values) -> InputError:
+        """The error ``key`` about the first row holding ``match``, named by file and line."""
+        lines = self.locate(match)
+        return InputError(key, file=self.path, line=lines[0] if lines else "?", **values)
+
     def locate(self, values: dict[str, str | None], limit: int = 1) -> list[int]:
         """Line numbers (header = 1) of the first rows whose canonical columns
         hold ``values`` (None matches an empty cell)."""

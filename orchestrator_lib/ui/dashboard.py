@@ -23,6 +23,7 @@ from .. import history, manual, store
 from ..audit import coverage_trend, is_primary_care, run_audit
 from ..catalogue import catalogue_counts, list_services, list_staff, list_types
 from ..explain import explain
+from ..load import configured_source
 from ..messages import msg
 from ..periods import Quarter, parse_as_of
 from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _e, _error_html, _show, _type_label,
@@ -194,10 +195,12 @@ class SyncPanel(_Panel):
     def __init__(self, db, as_of=None):
         super().__init__(db, "sync")
         self.as_of = as_of
-        self.source = os.environ.get("ORCHESTRATOR_EXPORT_DIR")
+        self.source = configured_source()
         load = widgets.Button(layout=widgets.Layout(width="auto"), description=label("load_export"), icon="download").add_class("sync-load")
         load.disabled = not self.source
+        load.tooltip = self.source or ""
         load.on_click(lambda _b: self._load())
+        self.load_button = load
         self.progress = widgets.IntProgress(min=0, max=100, description=label("loading"))
         _show(self.progress, False)
         self.loaded = widgets.HTML()
@@ -236,7 +239,7 @@ class SyncPanel(_Panel):
 
     @guarded
     def _load(self) -> None:
-        from ..load import load_export
+        from ..load import load_source
 
         _show(self.progress, True)
         self.progress.value = 0
@@ -245,11 +248,13 @@ class SyncPanel(_Panel):
             self.progress.value = int(100 * done / max(total, 1))
 
         try:
-            result = load_export(self.source, self.db, progress=advance)
+            result = load_source(self.source, self.db, progress=advance)
         finally:
             _show(self.progress, False)
         self.refresh()
-        self.loaded.value = f'<div style="{RESULT_STYLE}">{_e(msg("loaded", **result.to_json() | {"pending": len(result.pending)}))}</div>'
+        lines = ([result.read] if result.read else []) + [msg("loaded", **result.to_json() | {"pending": len(result.pending)})]
+        lines += [msg("warning", text=w) for w in result.warnings]
+        self.loaded.value = f'<div style="{RESULT_STYLE}">{"<br>".join(_e(line) for line in lines)}</div>'
 
 
 class StaffPanel(_Panel):

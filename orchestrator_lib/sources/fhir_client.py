@@ -1,0 +1,289 @@
+"""A careful FHIR R4 REST client: searches, paging, retries, clear failures.
+
+Only what the connector needs: ``search`` yields every resource of a search,
+following ``Bundle.link`` *next* until there is none. Around each request:
+
+- timeouts on connect and read (``$ORCHESTRATOR_FHIR_TIMEOUT`` seconds for a
+  read, 60 by default), so a silent server never hangs an unattended load;
+- bounded retries with exponential backoff on what passes (429, 502, 503, 504,
+  timeouts, dropped connections, a body cut short), honouring ``Retry-After``;
+- a message that says what to do on what does not pass: 401/403 (the token),
+  an answer that is not FHIR (an HTML page from a proxy), an OperationOutcome,
+  a *next* link that loops or leaves the server.
+
+The bearer token comes from ``$ORCHESTRATOR_FHIR_TOKEN`` only. It lives in the
+session's headers and is never part of a URL, a message or a log line; it is
+never sent to another origin than the server's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import os
+import random
+import re
+import time
+from typing import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+import tenacity
+
+from ..errors import InputError, OrchestratorError
+
+TOKEN_ENV = "ORCHESTRATOR_FHIR_TOKEN"
+TIMEOUT_ENV = "ORCHESTRATOR_FHIR_TIMEOUT"
+RETRYABLE_STATUS = (429, 502, 503, 504)
+BACKOFF_SECONDS = 0.5  # first wait between attempts; doubles each time, up to 30 s
+FHIR_MEDIA_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+
+
+class FhirError(OrchestratorError):
+    """The FHIR server could not give what the load needs: nothing was changed."""
+
+
+class FhirRefused(FhirError):
+    """The server refused the request as such (access, address, query): fix, then retry."""
+
+    exit_code = 2
+
+
+class _Transient(FhirError):
+    """A failure worth another try; the last one reaches the user as is."""
+
+    def __init__(self, key: str, retry_after: float | None = None, **values: object):
+        self.retry_after = retry_after
+        super().__init__(key, **values)
+
+
+def display_url(url: str) -> str:
+    """The URL as it may be shown: without user name or password."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme, parts.hostname, parts.port
+
+
+class FhirClient:
+    def __init__(self, base_url: str, *, token: str | None = None, page_size: int = 1000,
+                 timeout: float | None = None, attempts: int = 5, max_wait: float = 120.0,
+                 sleep: Callable[[float], None] = time.sleep):
+        if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+            raise InputError("fhir_url_invalid", url=display_url(base_url))
+        self.base = base_url.rstrip("/")
+        self.page_size = page_size
+        read = timeout if timeout is not None else float(os.environ.get(TIMEOUT_ENV) or 60)
+        self.timeout = (min(10.0, read), read)
+        self.attempts = attempts
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/fhir+json", "User-Agent": "orchestrator_lib"})
+        token = token if token is not None else os.environ.get(TOKEN_ENV)
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.has_token = bool(token)  # requests drops the header on a redirect to another host
+        self.started_at: dt.datetime | None = None  # server clock at the first answer
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> "FhirClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- searching ------------------------------------------------------------
+    def search(self, resource_type: str, params: dict | None = None,
+               on_page: Callable[[int, int | None], None] | None = None) -> Iterator[dict]:
+        """Every resource the search finds (included ones too), page after page.
+
+        ``on_page(resources in the page, Bundle.total or None)`` after each page."""
+        url: str | None = f"{self.base}/{resource_type}"
+        query = {"_count": str(self.page_size), **(params or {})}
+        seen: set[str] = set()
+        while url:
+            page = requests.Request("GET", url, params=query).prepare().url
+            if page in seen:
+                raise FhirError("fhir_paging_loop", url=display_url(page), resource=resource_type)
+            seen.add(page)
+            bundle = self.get(page)
+            if bundle.get("resourceType") != "Bundle":
+                raise FhirError("fhir_not_bundle", url=display_url(page), found=bundle.get("resourceType"))
+            entries = bundle.get("entry") or []
+            self._check_outcomes(entries, page)
+            resources = [e["resource"] for e in entries
+                         if isinstance(e.get("resource"), dict) and e.get("search", {}).get("mode") != "outcome"]
+            if on_page:
+                on_page(len(resources), bundle.get("total"))
+            yield from resources
+            url, query = self._next_link(bundle, page), None
+
+    def _next_link(self, bundle: dict, page: str) -> str | None:
+        nexts = [link.get("url") for link in bundle.get("link") or [] if link.get("relation") == "next"]
+        if not nexts or not nexts[0]:
+            return None
+        target = requests.compat.urljoin(page, nexts[0])
+        if _origin(target) != _origin(self.base):
+            raise FhirError("fhir_next_elsewhere", url=display_url(target), base=display_url(self.base))
+        return target
+
+    @staticmethod
+    def _check_outcomes(entries: list[dict], page: str) -> None:
+        """An OperationOutcome of severity error or fatal inside a page stops the load."""
+        for entry in entries:
+            resource = entry.get("resource") or {}
+            if resource.get("resourceType") == "OperationOutcome" and _outcome_is_error(resource):
+                raise FhirError("fhir_outcome", url=display_url(page), status=200, detail=outcome_text(resource))
+
+    # -- one request ------------------------------------------------------------
+    def get(self, url: str) -> dict:
+        """The JSON resource at ``url``; transient failures are tried again."""
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(_Transient),
+            stop=tenacity.stop_after_attempt(self.attempts),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        return retrying(self._get_once, url)
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Retry-After when the server gives one, else exponential backoff with jitter."""
+        error = state.outcome.exception()
+        if getattr(error, "retry_after", None) is not None:
+            return error.retry_after
+        return min(30.0, BACKOFF_SECONDS * 2 ** (state.attempt_number - 1)) * random.uniform(0.75, 1.25)
+
+    def _get_once(self, url: str) -> dict:
+        shown = display_url(url)
+        try:
+            response = self.session.get(url, timeout=self.timeout, allow_redirects=True)
+            body = response.content  # read here: a body cut short raises now
+        except requests.exceptions.Timeout:
+            raise _Transient("fhir_timeout", url=shown, seconds=self.timeout[1]) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            raise _Transient("fhir_connection", url=shown, detail=_short(error)) from None
+        except requests.exceptions.RequestException as error:
+            raise FhirError("fhir_connection", url=shown, detail=_short(error)) from None
+        status = response.status_code
+        if status in RETRYABLE_STATUS:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            if retry_after is not None and retry_after > self.max_wait:
+                raise FhirError("fhir_retry_too_long", url=shown, status=status, seconds=round(retry_after))
+            raise _Transient("fhir_unavailable", retry_after=retry_after, url=shown, status=status,
+                             attempts=self.attempts, detail=_body_text(response, body))
+        if status in (401, 403):
+            key = "fhir_forbidden" if status == 403 else ("fhir_unauthorized" if self.has_token else "fhir_token_missing")
+            raise FhirRefused(key, url=shown, status=status, env=TOKEN_ENV)
+        document = self._json(response, body, shown)
+        if status >= 400:
+            if document.get("resourceType") == "OperationOutcome":
+                raise (FhirRefused if status < 500 else FhirError)(
+                    "fhir_outcome", url=shown, status=status, detail=outcome_text(document))
+            raise FhirError("fhir_http_error", url=shown, status=status, detail=_short(document))
+        if document.get("resourceType") == "OperationOutcome" and _outcome_is_error(document):
+            raise FhirError("fhir_outcome", url=shown, status=status, detail=outcome_text(document))
+        if self.started_at is None:
+            self.started_at = _server_time(document, response)
+        return document
+
+    def _json(self, response: requests.Response, body: bytes, shown: str) -> dict:
+        media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media not in FHIR_MEDIA_TYPES:
+            raise FhirError("fhir_not_fhir", url=shown, status=response.status_code,
+                            media=media or "?", detail=_body_text(response, body))
+        try:
+            document = json.loads(body)
+        except ValueError as error:
+            # Most often a body cut short on the way: worth another try.
+            raise _Transient("fhir_bad_json", url=shown, detail=str(error), size=len(body)) from None
+        if not isinstance(document, dict) or "resourceType" not in document:
+            raise FhirError("fhir_not_fhir", url=shown, status=response.status_code, media=media,
+                            detail=_short(body.decode("utf-8", "replace")))
+        return document
+
+    # -- writing (tests, benchmarks, seeding a server) ---------------------------
+    def post_batch(self, resources: list[dict]) -> None:
+        """PUT ``resources`` (with their ids) in one batch Bundle; raise on any refusal."""
+        bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+            for r in resources]}
+        response = self.session.post(self.base, json=bundle, timeout=(self.timeout[0], 600),
+                                     headers={"Content-Type": "application/fhir+json"})
+        document = self._json(response, response.content, display_url(self.base))
+        if response.status_code >= 400:
+            raise FhirError("fhir_outcome", url=display_url(self.base), status=response.status_code,
+                            detail=outcome_text(document))
+        for entry in document.get("entry") or []:
+            status = str(entry.get("response", {}).get("status", ""))
+            if not status[:1] in ("2",):
+                raise FhirError("fhir_outcome", url=display_url(self.base), status=status,
+                                detail=outcome_text(entry.get("response", {}).get("outcome") or {}))
+
+
+# --- reading what a server said ---------------------------------------------------
+
+def _outcome_is_error(outcome: dict) -> bool:
+    return any(i.get("severity") in ("error", "fatal") for i in outcome.get("issue") or [])
+
+
+def outcome_text(outcome: dict) -> str:
+    """An OperationOutcome's issues in one line: what the server says went wrong."""
+    parts = []
+    for issue in outcome.get("issue") or []:
+        text = issue.get("diagnostics") or (issue.get("details") or {}).get("text") or issue.get("code") or ""
+        parts.append(f"{issue.get('severity', '?')}: {text}".strip())
+    return "; ".join(parts) or "?"
+
+
+def _server_time(document: dict, response: requests.Response) -> dt.datetime | None:
+    """When the server answered, by its own clock: the searchset's
+    ``meta.lastUpdated`` (FHIR: when the search ran), else the Date header."""
+    try:
+        stamp = (document.get("meta") or {}).get("lastUpdated")
+        if stamp:
+            return dt.datetime.fromisoformat(stamp)
+        return email.utils.parsedate_to_datetime(response.headers["Date"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delay in seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _body_text(response: requests.Response, body: bytes) -> str:
+    """What a non-FHIR answer says, short: an HTML page's title, else its first words."""
+    charset = re.search(r"charset=([\w-]+)", response.headers.get("Content-Type", ""))
+    try:
+        text = body.decode(charset.group(1) if charset else "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        text = body.decode("latin-1")
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title:
+        return _short(title.group(1))
+    return _short(re.sub(r"<[^>]+>", " ", text))
+
+
+def _short(value: object, limit: int = 160) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
