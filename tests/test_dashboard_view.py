@@ -58,3 +58,23 @@ def test_language_switch_rebuilds_in_english(dashboard):
     finally:
         dashboard.language.value = "fr"
     assert dashboard.tabs.titles[0] == "Vue d'ensemble"
+
+
+def test_synchroniser_reads_the_configured_fhir_server(fake_fhir, db, tmp_path, monkeypatch):
+    from orchestrator_lib.sources.fhir import export_resources
+
+    from conftest import SMALL_EXPORT, write_export
+
+    tables = dict(SMALL_EXPORT, appointments=SMALL_EXPORT["appointments"].replace(",noshow,", ",arrived-late,"))
+    fake_fhir.serve(export_resources(write_export(tmp_path / "served", tables)))
+    monkeypatch.setenv("ORCHESTRATOR_EXPORT_DIR", str(DEMO))  # the FHIR server wins over a folder
+    monkeypatch.setenv("ORCHESTRATOR_FHIR_URL", fake_fhir.base)
+    view = DashboardView(db, as_of="2026-11-27T12:00")
+    view.tabs.selected_index = 2
+    sync = view.sync
+    assert not sync.load_button.disabled
+    sync.load_button.click()
+    assert sync.error.value == "", sync.error.value
+    assert fake_fhir.base in sync.loaded.value and "4 rendez-vous" in sync.loaded.value
+    assert "arrived-late" in sync.loaded.value  # the unmapped status is reported, not hidden
+    assert fake_fhir.calls("Appointment") == 1
