@@ -193,3 +193,24 @@ def test_the_cli_exit_codes_and_messages(server, loaded_db):
     assert unavailable.returncode == 1 and "503" in unavailable.stderr
     both = run_cli("--db", str(loaded_db), "load", "some/folder", "--fhir", server.base)
     assert both.returncode == 2
+
+
+def test_retry_after_may_be_an_http_date(server, db):
+    import email.utils
+
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)
+    server.fail("Slot", fhir_response(outcome("slow down"), 429, **{"Retry-After": when}))
+    started = time.monotonic()
+    assert load_fhir(server.base, db).availabilities == 2
+    assert time.monotonic() - started >= 0.9 and server.calls("Slot") == 2
+
+
+@pytest.mark.parametrize("failpoint", ["after_appointments", "before_commit"])
+def test_a_load_killed_while_writing_leaves_the_database_whole(server, loaded_db, failpoint):
+    before = snapshot(loaded_db)
+    killed = run_cli("--db", str(loaded_db), "load", "--fhir", server.base,
+                     env={"ORCHESTRATOR_FAILPOINT": failpoint})
+    assert killed.returncode == -9
+    assert snapshot(loaded_db) == before
+    assert run_cli("--db", str(loaded_db), "load", "--fhir", server.base).returncode == 0
+    assert snapshot(loaded_db) != before
