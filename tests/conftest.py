@@ -77,6 +77,15 @@ def demo_export(tmp_path) -> Path:
     return Path(shutil.copytree(DEMO, tmp_path / "demo"))
 
 
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """The rows of one read-only query on ``db``."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
 def snapshot(db: Path) -> dict[str, list[tuple]]:
     """Every row of every table, sorted: equal snapshots mean equal content."""
     con = duckdb.connect(str(db), read_only=True)

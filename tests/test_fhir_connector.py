@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import time
 
-import duckdb
 import pytest
 import requests
 
-from conftest import DEMO, SMALL_EXPORT, run_cli, snapshot, write_export
+from conftest import DEMO, SMALL_EXPORT, query, run_cli, snapshot, write_export
 from fhir_server.launch import reset_fhir_server
 from orchestrator_lib.load import load_export, load_fhir
 from orchestrator_lib.sources import fhir
@@ -43,9 +42,7 @@ def one_json(result) -> dict:
 
 def demo_decisions(db, pending: list[str]) -> dict:
     """What an analyst would decide: administrative services excluded, the rest typed."""
-    con = duckdb.connect(str(db), read_only=True)
-    names = dict(con.execute("SELECT service_id, name FROM emr_services").fetchall())
-    con.close()
+    names = dict(query(db, "SELECT service_id, name FROM emr_services"))
     excluded = [s for s in pending if any(word in names[s].lower() for word in ADMINISTRATIVE)]
     return {"exclude": excluded, "types": {s: ["suivi_regulier"] for s in pending if s not in excluded}}
 
@@ -98,14 +95,6 @@ def get(base: str, reference: str) -> dict:
     return requests.get(f"{base}/{reference}", timeout=10).json()
 
 
-def rows(db, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server, db):
     first = load_fhir(small_server, db)
     assert "lecture complète" in first.read and first.appointments == 4
@@ -122,10 +111,10 @@ def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server,
     assert "changements depuis" in second.read
     assert "Appointment 1" in second.read and "Slot 2" in second.read, second.read
     assert (second.appointments, second.availabilities) == (4, 3)
-    assert rows(db, "SELECT status FROM emr_appointments WHERE appointment_id = 'APT-1'") == [("cancelled",)]
-    assert rows(db, "SELECT availability_id, staff_id FROM emr_availabilities ORDER BY 1") == [
+    assert query(db, "SELECT status FROM emr_appointments WHERE appointment_id = 'APT-1'") == [("cancelled",)]
+    assert query(db, "SELECT availability_id, staff_id FROM emr_availabilities ORDER BY 1") == [
         ("AV-1", "STF-1"), ("AV-2", "STF-1"), ("AV-3", "STF-1")]
-    assert rows(db, "SELECT count(*), count(high_water) FROM emr_loads") == [(2, 2)]
+    assert query(db, "SELECT count(*), count(high_water) FROM emr_loads") == [(2, 2)]
 
     # Nothing new: nothing recorded, and the next read starts from the same point.
     third = load_fhir(small_server, db)

@@ -3,10 +3,9 @@ kept and reported, and what stops the load with a message naming the resource.""
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
-from conftest import snapshot
+from conftest import query, snapshot
 from orchestrator_lib.errors import InputError
 from orchestrator_lib.load import load_fhir
 from orchestrator_lib.sources.fhir import REASON_SYSTEM, ROLE_SYSTEM, EXTENSIONS
@@ -46,14 +45,6 @@ def slot(id_: str, status: str = "free", **more) -> dict:
             "start": "2026-07-02T13:00:00Z", "end": "2026-07-02T14:00:00Z", **more}
 
 
-def rows(db, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_each_element_lands_in_its_column(fake_fhir, db):
     fake_fhir.serve(clinic(
         appointment("A-1", participant=[
@@ -66,16 +57,16 @@ def test_each_element_lands_in_its_column(fake_fhir, db):
                         {"url": EXTENSIONS["published_at"], "valueDateTime": "2026-06-01T10:00:00-04:00"}])))
     result = load_fhir(fake_fhir.base, db)
     assert result.warnings == []
-    assert rows(db, "SELECT service_id, name, emr_status FROM emr_services ORDER BY 1") == [
+    assert query(db, "SELECT service_id, name, emr_status FROM emr_services ORDER BY 1") == [
         ("SRV-1", "Vaccination", "active"), ("SRV-2", "Ancien", "inactive")]
-    assert rows(db, "SELECT * FROM emr_staff ORDER BY 1") == [
+    assert query(db, "SELECT * FROM emr_staff ORDER BY 1") == [
         ("STF-1", "Tremblay, Émilie Anne", "active", "1-12345", "medecin", "Médecine familiale", True),
         ("STF-2", "Roy, Jean", "inactive", None, None, None, False)]
-    (apt,) = rows(db, "SELECT appointment_id, service_id, staff_id, start::VARCHAR, status, patient_hash IS NOT NULL "
+    (apt,) = query(db, "SELECT appointment_id, service_id, staff_id, start::VARCHAR, status, patient_hash IS NOT NULL "
                       "FROM emr_appointments")
     assert apt == ("A-1", "SRV-2", "STF-1", "2026-07-02 09:00:00", "booked", True)
-    assert rows(db, "SELECT count(*) FROM emr_appointments WHERE patient_hash LIKE '%P-77%'") == [(0,)]
-    (av,) = rows(db, "SELECT availability_id, service_id, staff_id, start::VARCHAR, published_at::VARCHAR, reason, "
+    assert query(db, "SELECT count(*) FROM emr_appointments WHERE patient_hash LIKE '%P-77%'") == [(0,)]
+    (av,) = query(db, "SELECT availability_id, service_id, staff_id, start::VARCHAR, published_at::VARCHAR, reason, "
                      "clientele, mode, location FROM emr_availabilities")
     assert av == ("S-1", "SRV-1", "STF-1", "2026-07-02 09:00:00", "2026-06-01 10:00:00", "urgent", "own", None,
                   "Clinique, 1 rue X")
@@ -87,7 +78,7 @@ def test_each_element_lands_in_its_column(fake_fhir, db):
 def test_appointment_statuses_follow_spec(fake_fhir, db, fhir_status, stored):
     fake_fhir.serve(clinic(appointment("A-1", fhir_status)))
     load_fhir(fake_fhir.base, db)
-    assert rows(db, "SELECT status FROM emr_appointments") == [(stored,)]
+    assert query(db, "SELECT status FROM emr_appointments") == [(stored,)]
 
 
 def test_unknown_codes_are_kept_and_reported(fake_fhir, db):
@@ -99,9 +90,9 @@ def test_unknown_codes_are_kept_and_reported(fake_fhir, db):
         {"resourceType": "PractitionerRole", "id": "R-2", "practitioner": {"reference": "Practitioner/STF-2"},
          "code": [{"coding": [{"system": "urn:emr:roles", "code": "secretaire"}]}]}))
     result = load_fhir(fake_fhir.base, db)
-    assert rows(db, "SELECT status FROM emr_appointments") == [("booked",)]
-    assert rows(db, "SELECT reason, mode FROM emr_availabilities") == [(None, None)]
-    assert rows(db, "SELECT role FROM emr_staff WHERE staff_id = 'STF-2'") == [("autre",)]
+    assert query(db, "SELECT status FROM emr_appointments") == [("booked",)]
+    assert query(db, "SELECT reason, mode FROM emr_availabilities") == [(None, None)]
+    assert query(db, "SELECT role FROM emr_staff WHERE staff_id = 'STF-2'") == [("autre",)]
     text = "\n".join(result.warnings)
     for element, code in [("Appointment.status", "arrived-late"), ("Slot.appointmentType", "ROUTINE"),
                           ("Slot.extension(mode)", "carrier-pigeon"), ("PractitionerRole.code", "urn:emr:roles|secretaire")]:

@@ -22,7 +22,7 @@ import pytest
 from orchestrator_lib.errors import InputError
 from orchestrator_lib.load import load_export
 
-from conftest import SMALL_EXPORT, run_cli, snapshot, write_export
+from conftest import SMALL_EXPORT, query, run_cli, snapshot, write_export
 
 EMR_TABLES = ("emr_services", "emr_staff", "emr_appointments", "emr_availabilities")
 TEST_KEY = "clé de pseudonymisation des tests"
@@ -30,14 +30,6 @@ T = dt.datetime.fromisoformat
 
 
 # --- helpers ------------------------------------------------------------------------
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
 
 def emr_content(db: Path) -> dict[str, list[tuple]]:
     """Every stored EMR row, sorted, hashes included."""

@@ -317,8 +317,7 @@ def appointment_row(appointment: dict, role_holder: dict, unknown: Counter, skip
     actors = [(p.get("actor") or {}) for p in appointment.get("participant") or []]
     return {
         "appointment_id": appointment["id"],
-        "service_id": _first(ref_id(a, "HealthcareService") for a in actors)
-        or _first(c.get("code") for concept in appointment.get("serviceType") or [] for c in concept.get("coding") or []),
+        "service_id": _service_of(actors, appointment),
         "staff_id": _staff_of(actors, role_holder),
         "start": appointment.get("start"),
         "end": appointment.get("end"),
@@ -339,8 +338,7 @@ def availability_row(slot: dict, schedules: dict, role_holder: dict, unknown: Co
     reasons = [c.get("code") for c in (slot.get("appointmentType") or {}).get("coding") or []]
     return {
         "availability_id": slot["id"],
-        "service_id": _first(ref_id(a, "HealthcareService") for a in actors)
-        or _first(c.get("code") for concept in slot.get("serviceType") or [] for c in concept.get("coding") or []),
+        "service_id": _service_of(actors, slot),
         "staff_id": _staff_of(actors, role_holder),
         "start": slot.get("start"),
         "end": slot.get("end"),
@@ -363,6 +361,12 @@ def _known(codes: list, allowed: tuple[str, ...], element: str, unknown: Counter
     if codes:
         unknown[(element, codes[0])] += 1
     return None
+
+
+def _service_of(actors: list[dict], resource: dict) -> str | None:
+    """The HealthcareService among ``actors``, else the code of the resource's serviceType."""
+    return (_first(ref_id(a, "HealthcareService") for a in actors)
+            or _first(c.get("code") for concept in resource.get("serviceType") or [] for c in concept.get("coding") or []))
 
 
 def _staff_of(actors: list[dict], role_holder: dict) -> str | None:
