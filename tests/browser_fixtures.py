@@ -31,7 +31,8 @@ CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
 # Variables of the developer's shell that would change what the dashboard shows or requires.
 PRIVATE_ENV = ("ORCHESTRATOR_DB", "ORCHESTRATOR_TOKEN", "ORCHESTRATOR_LANG", "ORCHESTRATOR_EXPORT_DIR",
-               "ORCHESTRATOR_FAILPOINT", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_USER")
+               "ORCHESTRATOR_FAILPOINT", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_USER",
+               "ORCHESTRATOR_FHIR_URL", "ORCHESTRATOR_FHIR_TOKEN", "ORCHESTRATOR_FHIR_TIMEOUT")
 POOL_FILLED = re.compile(r"Kernel pool of .* is filled")
 RUNNING_AT = re.compile(r"(https?://127\.0\.0\.1:\d+)/")
 

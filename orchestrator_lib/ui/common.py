@@ -127,7 +127,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "confirm": ("Confirmer", "Confirm"),
     "cancel": ("Annuler", "Cancel"),
     "confirm_question": ("{action} : {service} ?", "{action}: {service}?"),
-    "load_export": ("Importer l'exportation du DMÉ", "Import the EMR export"),
+    "load_export": ("Synchroniser avec le DMÉ", "Synchronise with the EMR"),
     "loading": ("Chargement", "Loading"),
     "history_heading": ("Historique", "History"),
     "undo_last": ("Annuler la dernière exécution", "Undo the latest run"),

@@ -203,7 +203,7 @@ class SyncPanel(_Panel):
         self.load_button = load
         self.progress = widgets.IntProgress(min=0, max=100, description=label("loading"))
         _show(self.progress, False)
-        self.loaded = widgets.HTML()
+        self.loaded = widgets.HTML().add_class("sync-loaded")
         self.wizard_box = widgets.Box()
         self.history = widgets.HTML().add_class("sync-history")
         undo = widgets.Button(layout=widgets.Layout(width="auto"), description=label("undo_last")).add_class("sync-undo")
