@@ -167,7 +167,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
                          detail=str(error).splitlines()[0]) from None
     table_file.check_structure(con)
     if table_file.merge:
-        con.execute(f'DELETE FROM {table.db_table} WHERE "{table.id_column}" IN (SELECT "{table.id_column}" FROM incoming)')
+        con.execute(f'DELETE FROM {table.db_table} WHERE "{table.id_column}" IN (SELECT "{table.id_column}" FROM incoming) '
+                    f'OR list_contains($dropped, "{table.id_column}")', {"dropped": list(table_file.dropped)})
         con.execute(f"INSERT INTO {table.db_table} BY NAME FROM incoming")
         con.execute("DROP TABLE incoming")
 

@@ -102,18 +102,19 @@ def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server,
     put(small_server, {**get(small_server, "Appointment/APT-1"), "status": "cancelled"})
     put(small_server, {**get(small_server, "Slot/AV-1"), "id": "AV-3",
                        "start": "2026-07-09T08:00:00-04:00", "end": "2026-07-09T09:00:00-04:00"})
+    put(small_server, {**get(small_server, "Slot/AV-1"), "status": "entered-in-error"})  # no longer an availability
     # A schedule handed to another practitioner: its slots change staff without changing themselves.
     schedule = get(small_server, "Schedule/STF-2.SRV-3")
     put(small_server, {**schedule, "actor": [{"reference": "Practitioner/STF-1"},
                                              {"reference": "HealthcareService/SRV-3"}]})
 
-    second = load_fhir(small_server, db)
+    second = load_fhir(small_server + "/", db)  # the same server, written another way
     assert "changements depuis" in second.read
-    assert "Appointment 1" in second.read and "Slot 2" in second.read, second.read
-    assert (second.appointments, second.availabilities) == (4, 3)
+    assert "Appointment 1" in second.read and "Slot 3" in second.read, second.read
+    assert (second.appointments, second.availabilities) == (4, 2)
     assert query(db, "SELECT status FROM emr_appointments WHERE appointment_id = 'APT-1'") == [("cancelled",)]
     assert query(db, "SELECT availability_id, staff_id FROM emr_availabilities ORDER BY 1") == [
-        ("AV-1", "STF-1"), ("AV-2", "STF-1"), ("AV-3", "STF-1")]
+        ("AV-2", "STF-1"), ("AV-3", "STF-1")]
     assert query(db, "SELECT count(*), count(high_water) FROM emr_loads") == [(2, 2)]
 
     # Nothing new: nothing recorded, and the next read starts from the same point.

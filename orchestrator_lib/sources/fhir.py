@@ -114,6 +114,9 @@ class FhirExport:
     unknown: Counter = field(default_factory=Counter)  # (element, code) -> resources
     skipped: Counter = field(default_factory=Counter)  # why -> resources
     fetched: Counter = field(default_factory=Counter)  # resource type -> resources read
+    # Resources read but not kept (a slot now blocked, an appointment now undated):
+    # an incremental read removes the rows an earlier read made of them.
+    dropped: dict[str, set] = field(default_factory=lambda: {"appointments": set(), "availabilities": set()})
 
     @property
     def incremental(self) -> bool:
@@ -131,7 +134,8 @@ class FhirExport:
                     writer.writerow([_csv_text(row.get(c.name)) for c in table.columns])
             opened = open_table(table, path)
             merge = self.incremental and table in (APPOINTMENTS, AVAILABILITIES)
-            files.append(FhirTable(**vars(opened), server=self.server, merge=merge))
+            files.append(FhirTable(**vars(opened), server=self.server, merge=merge,
+                                   dropped=sorted(self.dropped.get(table.name, ())) if merge else []))
         return files
 
     def summary(self) -> str:
@@ -156,6 +160,7 @@ class FhirTable(TableFile):
 
     server: str = ""
     merge: bool = False  # an incremental read: merge by id instead of replacing the table
+    dropped: list = field(default_factory=list)  # with merge: ids whose rows go
 
     def error(self, key: str, match: dict, **values) -> InputError:
         resource = f"{RESOURCE_OF[self.table.name]}/{match.get(self.table.id_column)}"
@@ -196,18 +201,26 @@ def fetch_export(url: str, *, since: dt.datetime | None = None, progress: bool |
         schedules = {s["id"]: s for s in reader.read("Schedule")}
         for appointment in reader.read("Appointment", changed_only=True):
             row = appointment_row(appointment, role_holder, export.unknown, export.skipped)
-            if row:
-                export.rows["appointments"][row["appointment_id"]] = row
+            _keep(export, "appointments", appointment["id"], row)
         for slot in _slots(reader, schedules):
             row = availability_row(slot, schedules, role_holder, export.unknown, export.skipped)
-            if row:
-                export.rows["availabilities"][row["availability_id"]] = row
+            _keep(export, "availabilities", slot["id"], row)
         export.high_water = client.started_at or reader.high_water
         export.fetched = reader.fetched
         return export
     finally:
         if own_client:
             client.close()
+
+
+def _keep(export: FhirExport, table: str, resource_id: str, row: dict | None) -> None:
+    """The latest version of a resource wins (a page may repeat one updated meanwhile)."""
+    if row:
+        export.rows[table][resource_id] = row
+        export.dropped[table].discard(resource_id)
+    else:
+        export.rows[table].pop(resource_id, None)
+        export.dropped[table].add(resource_id)
 
 
 def _slots(reader: "_Reader", schedules: dict[str, dict]) -> Iterator[dict]:

@@ -59,8 +59,9 @@ class _Transient(FhirError):
 
 
 def display_url(url: str) -> str:
-    """The URL as it may be shown: without user name or password."""
-    parts = urlsplit(url)
+    """The URL as it may be shown and recorded: without user name, password
+    or trailing slash (``…/R4`` and ``…/R4/`` are one server)."""
+    parts = urlsplit(url.rstrip("/"))
     host = parts.hostname or ""
     netloc = host + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
@@ -73,17 +74,15 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
 
 class FhirClient:
     def __init__(self, base_url: str, *, token: str | None = None, page_size: int = 1000,
-                 timeout: float | None = None, attempts: int = 5, max_wait: float = 120.0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 timeout: float | None = None, attempts: int = 5, max_wait: float = 120.0):
         if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
             raise InputError("fhir_url_invalid", url=display_url(base_url))
-        self.base = base_url.rstrip("/")
+        self.base = base_url.rstrip("/")  # one server, one name: see display_url
         self.page_size = page_size
         read = timeout if timeout is not None else float(os.environ.get(TIMEOUT_ENV) or 60)
         self.timeout = (min(10.0, read), read)
         self.attempts = attempts
         self.max_wait = max_wait
-        self.sleep = sleep
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/fhir+json", "User-Agent": "orchestrator_lib"})
         token = token if token is not None else os.environ.get(TOKEN_ENV)
@@ -151,7 +150,6 @@ class FhirClient:
             retry=tenacity.retry_if_exception_type(_Transient),
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=self._wait,
-            sleep=self.sleep,
             reraise=True,
         )
         return retrying(self._get_once, url)

@@ -57,6 +57,7 @@ class TableFile:
     sheet_rows: list[int] = field(default_factory=list)  # Excel: sheet row of each data line
     attempt: int = 0  # each read gets its own table of rejected lines
     merge = False  # the loader replaces the table with a file's rows (see sources.fhir)
+    dropped = ()   # with merge: ids whose rows go (see sources.fhir)
 
     # -- SQL --------------------------------------------------------------
     def relation(self) -> tuple[str, dict]:
