@@ -214,3 +214,9 @@ def test_a_load_killed_while_writing_leaves_the_database_whole(server, loaded_db
     assert snapshot(loaded_db) == before
     assert run_cli("--db", str(loaded_db), "load", "--fhir", server.base).returncode == 0
     assert snapshot(loaded_db) != before
+
+
+def test_json_that_is_not_fhir_is_described_without_its_content(server, loaded_db):
+    server.fail("Appointment", Response('{"patients": ["TREM52031512"], "page": 1}', content_type="application/json"))
+    error = fails_cleanly(server, loaded_db, "fhir_not_fhir")
+    assert "patients, page" in str(error) and "TREM52031512" not in str(error)

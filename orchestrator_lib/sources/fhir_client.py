@@ -187,7 +187,7 @@ class FhirClient:
             if document.get("resourceType") == "OperationOutcome":
                 raise (FhirRefused if status < 500 else FhirError)(
                     "fhir_outcome", url=shown, status=status, detail=outcome_text(document))
-            raise FhirError("fhir_http_error", url=shown, status=status, detail=_short(document))
+            raise FhirError("fhir_http_error", url=shown, status=status, detail=_shape(document))
         if document.get("resourceType") == "OperationOutcome" and _outcome_is_error(document):
             raise FhirError("fhir_outcome", url=shown, status=status, detail=outcome_text(document))
         if self.started_at is None:
@@ -206,7 +206,7 @@ class FhirClient:
             raise _Transient("fhir_bad_json", url=shown, detail=str(error), size=len(body)) from None
         if not isinstance(document, dict) or "resourceType" not in document:
             raise FhirError("fhir_not_fhir", url=shown, status=response.status_code, media=media,
-                            detail=_short(body.decode("utf-8", "replace")))
+                            detail=_shape(document))
         return document
 
     # -- writing (tests, benchmarks, seeding a server) ---------------------------
@@ -280,6 +280,13 @@ def _body_text(response: requests.Response, body: bytes) -> str:
     if title:
         return _short(title.group(1))
     return _short(re.sub(r"<[^>]+>", " ", text))
+
+
+def _shape(document: object) -> str:
+    """A JSON document described by its keys only: its values may be patient data."""
+    if isinstance(document, dict):
+        return "JSON {" + ", ".join(list(document)[:8]) + (", …}" if len(document) > 8 else "}")
+    return f"JSON {type(document).__name__}"
 
 
 def _short(value: object, limit: int = 160) -> str:
