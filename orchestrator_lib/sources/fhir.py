@@ -108,7 +108,7 @@ class FhirExport:
     """Everything read from the server, as rows of the export's four tables."""
 
     server: str
-    rows: dict[str, dict[str, dict]]          # table -> id -> row (column -> text or None)
+    rows: dict[str, dict[str, tuple]]         # table -> id -> row (the table's columns, in order)
     since: dt.datetime | None = None          # None: a full read
     high_water: dt.datetime | None = None     # where the next incremental read starts: this read's start
     unknown: Counter = field(default_factory=Counter)  # (element, code) -> resources
@@ -130,8 +130,7 @@ class FhirExport:
             with open(path, "w", encoding="utf-8", newline="") as out:
                 writer = csv.writer(out, lineterminator="\n")
                 writer.writerow([c.name for c in table.columns])
-                for row in self.rows[table.name].values():
-                    writer.writerow([_csv_text(row.get(c.name)) for c in table.columns])
+                writer.writerows(map(_csv_row, self.rows[table.name].values()))
             opened = open_table(table, path)
             merge = self.incremental and table in (APPOINTMENTS, AVAILABILITIES)
             files.append(FhirTable(**vars(opened), server=self.server, merge=merge,
@@ -169,12 +168,8 @@ class FhirTable(TableFile):
                           **{k: v for k, v in values.items() if k != "column"})
 
 
-def _csv_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def _csv_row(row: tuple) -> list:
+    return ["true" if v is True else "false" if v is False else v for v in row]
 
 
 # --- fetching ---------------------------------------------------------------------------
@@ -192,19 +187,19 @@ def fetch_export(url: str, *, since: dt.datetime | None = None, progress: bool |
         reader = _Reader(client, since, progress)
         export = FhirExport(display_url(client.base), {t.name: {} for t in TABLES}, since=since)
         for service in reader.read("HealthcareService"):
-            export.rows["services"][service["id"]] = service_row(service)
-        practitioners = reader.read("Practitioner")
-        roles = reader.read("PractitionerRole")
+            _keep(export, SERVICES, service["id"], service_row(service))
+        practitioners = list(reader.read("Practitioner"))
+        roles = list(reader.read("PractitionerRole"))
         role_holder = {r["id"]: ref_id(r.get("practitioner"), "Practitioner") for r in roles}
         for row in staff_rows(practitioners, roles, export.unknown):
-            export.rows["staff"][row["staff_id"]] = row
+            _keep(export, STAFF, row["staff_id"], row)
         schedules = {s["id"]: s for s in reader.read("Schedule")}
         for appointment in reader.read("Appointment", changed_only=True):
             row = appointment_row(appointment, role_holder, export.unknown, export.skipped)
-            _keep(export, "appointments", appointment["id"], row)
+            _keep(export, APPOINTMENTS, appointment["id"], row)
         for slot in _slots(reader, schedules):
             row = availability_row(slot, schedules, role_holder, export.unknown, export.skipped)
-            _keep(export, "availabilities", slot["id"], row)
+            _keep(export, AVAILABILITIES, slot["id"], row)
         export.high_water = client.started_at or reader.high_water
         export.fetched = reader.fetched
         return export
@@ -213,14 +208,16 @@ def fetch_export(url: str, *, since: dt.datetime | None = None, progress: bool |
             client.close()
 
 
-def _keep(export: FhirExport, table: str, resource_id: str, row: dict | None) -> None:
-    """The latest version of a resource wins (a page may repeat one updated meanwhile)."""
+def _keep(export: FhirExport, table: Table, resource_id: str, row: dict | None) -> None:
+    """Keep ``row`` as a tuple of the table's columns (a third of a dict's memory).
+    The latest version of a resource wins: a page may repeat one updated meanwhile."""
+    rows, dropped = export.rows[table.name], export.dropped.setdefault(table.name, set())
     if row:
-        export.rows[table][resource_id] = row
-        export.dropped[table].discard(resource_id)
+        rows[resource_id] = tuple(row.get(c.name) for c in table.columns)
+        dropped.discard(resource_id)
     else:
-        export.rows[table].pop(resource_id, None)
-        export.dropped[table].add(resource_id)
+        rows.pop(resource_id, None)
+        dropped.add(resource_id)
 
 
 def _slots(reader: "_Reader", schedules: dict[str, dict]) -> Iterator[dict]:
@@ -245,14 +242,14 @@ class _Reader:
         self.high_water: dt.datetime | None = None
         self.fetched: Counter = Counter()
 
-    def read(self, resource_type: str, params: dict | None = None, changed_only: bool = False) -> list[dict]:
+    def read(self, resource_type: str, params: dict | None = None, changed_only: bool = False) -> Iterator[dict]:
+        """The resources of one search, as they arrive (a page at a time in memory)."""
         from tqdm import tqdm
 
         params = dict(params or {})
         if changed_only and self.since is not None:
             params["_lastUpdated"] = "ge" + (self.since - INCREMENTAL_MARGIN).astimezone(dt.timezone.utc) \
                 .strftime("%Y-%m-%dT%H:%M:%SZ")
-        found: list[dict] = []
         with tqdm(desc=resource_type, unit=" ress.", disable=self.progress is not True, leave=False) as bar:
             def on_page(count: int, total: int | None) -> None:
                 if total is not None:
@@ -263,12 +260,11 @@ class _Reader:
 
             for resource in self.client.search(resource_type, params, on_page=on_page):
                 if resource.get("resourceType") == resource_type and resource.get("id"):
-                    found.append(resource)
                     self.fetched[resource_type] += 1
                     stamp = _last_updated(resource)
                     if stamp and (self.high_water is None or stamp > self.high_water):
                         self.high_water = stamp
-        return found
+                    yield resource
 
 
 def _last_updated(resource: dict) -> dt.datetime | None:
