@@ -220,3 +220,23 @@ def test_json_that_is_not_fhir_is_described_without_its_content(server, loaded_d
     server.fail("Appointment", Response('{"patients": ["TREM52031512"], "page": 1}', content_type="application/json"))
     error = fails_cleanly(server, loaded_db, "fhir_not_fhir")
     assert "patients, page" in str(error) and "TREM52031512" not in str(error)
+
+
+def test_a_server_that_is_down_gets_bounded_retries_and_a_clear_message(loaded_db):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    down = run_cli("--db", str(loaded_db), "load", "--fhir", f"http://user:pw@127.0.0.1:{port}/fhir/R4")
+    assert down.returncode == 1 and "connexion au serveur FHIR impossible" in down.stderr
+    assert "pw@" not in down.stderr  # credentials in an address are never shown
+    before = snapshot(loaded_db)
+    with pytest.raises(OrchestratorError) as caught:
+        load_fhir(f"http://127.0.0.1:{port}/fhir/R4", loaded_db)
+    assert caught.value.key == "fhir_connection" and snapshot(loaded_db) == before
+
+
+def test_an_address_that_is_not_http_is_refused_before_anything(loaded_db):
+    refused = run_cli("--db", str(loaded_db), "load", "--fhir", "dme.example/fhir/R4")
+    assert refused.returncode == 2 and "Adresse de serveur FHIR invalide" in refused.stderr
