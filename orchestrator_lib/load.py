@@ -10,6 +10,7 @@ replaces the EMR side and never touches an orchestrator decision.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -118,11 +119,9 @@ def _load(files: list[TableFile], db, source: str, progress, high_water=None) ->
     return result
 
 
-def _previous_high_water(db, source: str):
-    """Since when an incremental read of ``source`` may start: the newest
-    change seen by the last load, when that load came from the same server."""
-    import datetime as dt
-
+def _previous_high_water(db, source: str) -> dt.datetime | None:
+    """Since when an incremental read of ``source`` may start: when the last
+    load began (server clock), if that load came from the same server."""
     if not db.exists():
         return None
     with store.reading(db) as con:
