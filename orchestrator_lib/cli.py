@@ -91,10 +91,10 @@ def load(db, folder: Path | None, fhir_url: str | None, full: bool, as_json: boo
     if not source:
         raise click.UsageError(msg("load_no_source"))
     progress = not as_json and sys.stderr.isatty()
-    if fhir_url or (not folder and source.startswith(("http://", "https://"))):
-        result = loading.load_fhir(source, db, full=full, progress=progress)
+    if fhir_url:  # an explicit --fhir is a server even when it does not look like one
+        result = loading.load_fhir(fhir_url, db, full=full, progress=progress)
     else:
-        result = loading.load_export(source, db, progress=progress)
+        result = loading.load_source(source, db, full=full, progress=progress)
     _report_load(result, as_json)
 
 

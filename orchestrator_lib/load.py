@@ -88,11 +88,12 @@ def configured_source() -> str | None:
     return os.environ.get("ORCHESTRATOR_FHIR_URL") or os.environ.get("ORCHESTRATOR_EXPORT_DIR") or None
 
 
-def load_source(source: str, db: str | os.PathLike | None = None, *,
+def load_source(source: str, db: str | os.PathLike | None = None, *, full: bool = False,
                 progress: bool | Callable[[int, int], None] = False) -> LoadResult:
-    """Load ``source``: a FHIR server when it is an http(s) URL, else an export folder."""
+    """Load ``source``: a FHIR server when it is an http(s) URL, else an export folder
+    (``full`` only matters for a server)."""
     if source.startswith(("http://", "https://")):
-        return load_fhir(source, db, progress=progress)
+        return load_fhir(source, db, full=full, progress=progress)
     return load_export(source, db, progress=progress)
 
 

@@ -141,7 +141,7 @@ def test_a_load_from_another_source_makes_the_next_read_full(small_server, db, t
 def test_the_token_is_sent_and_a_wrong_one_refused(fhir_server_with_token, db, tmp_path, monkeypatch):
     base, token = fhir_server_with_token
     reset_fhir_server(base, token)
-    fhir.seed_server(base, write_export(tmp_path / "small"), client=FhirClient(base, token=token))
+    fhir.seed_server(base, write_export(tmp_path / "small"), token=token)
     monkeypatch.setenv("ORCHESTRATOR_FHIR_TOKEN", "not-" + token)
     refused = run_cli("--db", str(db), "load", "--fhir", base)
     assert refused.returncode == 2 and "401" in refused.stderr and token not in refused.stderr

@@ -26,6 +26,7 @@ merged by id into what the database holds.
 from __future__ import annotations
 
 import csv
+import itertools
 import datetime as dt
 import os
 from collections import Counter
@@ -116,7 +117,7 @@ class FhirExport:
     fetched: Counter = field(default_factory=Counter)  # resource type -> resources read
     # Resources read but not kept (a slot now blocked, an appointment now undated):
     # an incremental read removes the rows an earlier read made of them.
-    dropped: dict[str, set] = field(default_factory=lambda: {"appointments": set(), "availabilities": set()})
+    dropped: dict[str, set] = field(default_factory=dict)
 
     @property
     def incremental(self) -> bool:
@@ -174,16 +175,14 @@ def _csv_row(row: tuple) -> list:
 
 # --- fetching ---------------------------------------------------------------------------
 
-def fetch_export(url: str, *, since: dt.datetime | None = None, progress: bool | Callable[[int, int], None] = False,
-                 client: FhirClient | None = None) -> FhirExport:
+def fetch_export(url: str, *, since: dt.datetime | None = None,
+                 progress: bool | Callable[[int, int], None] = False) -> FhirExport:
     """Read the server's services, staff, appointments and availabilities.
 
     ``since``: read appointments and slots changed since then only (an
     incremental refresh). ``progress``: True for a bar per resource type on the
     terminal, or a function called with (resources read, resources expected)."""
-    own_client = client is None
-    client = client or FhirClient(url)
-    try:
+    with FhirClient(url) as client:
         reader = _Reader(client, since, progress)
         export = FhirExport(display_url(client.base), {t.name: {} for t in TABLES}, since=since)
         for service in reader.read("HealthcareService"):
@@ -203,9 +202,6 @@ def fetch_export(url: str, *, since: dt.datetime | None = None, progress: bool |
         export.high_water = client.started_at or reader.high_water
         export.fetched = reader.fetched
         return export
-    finally:
-        if own_client:
-            client.close()
 
 
 def _keep(export: FhirExport, table: Table, resource_id: str, row: dict | None) -> None:
@@ -261,9 +257,10 @@ class _Reader:
             for resource in self.client.search(resource_type, params, on_page=on_page):
                 if resource.get("resourceType") == resource_type and resource.get("id"):
                     self.fetched[resource_type] += 1
-                    stamp = _last_updated(resource)
-                    if stamp and (self.high_water is None or stamp > self.high_water):
-                        self.high_water = stamp
+                    if self.client.started_at is None:  # only then is the newest change needed
+                        stamp = _last_updated(resource)
+                        if stamp and (self.high_water is None or stamp > self.high_water):
+                            self.high_water = stamp
                     yield resource
 
 
@@ -514,21 +511,12 @@ def _instant(text: str | None) -> str | None:
     return stamp.isoformat(timespec="seconds")
 
 
-def seed_server(url: str, folder: str | os.PathLike, batch: int = 5000, client: FhirClient | None = None) -> int:
+def seed_server(url: str, folder: str | os.PathLike, batch: int = 5000, token: str | None = None) -> int:
     """PUT every resource of the export in ``folder`` on the server; the count."""
-    own_client = client is None
-    client = client or FhirClient(url)
-    count, pending = 0, []
-    try:
-        for resource in export_resources(folder):
-            pending.append(resource)
-            if len(pending) == batch:
-                client.post_batch(pending)
-                count, pending = count + len(pending), []
-        if pending:
-            client.post_batch(pending)
-            count += len(pending)
-    finally:
-        if own_client:
-            client.close()
+    resources = iter(export_resources(folder))
+    count = 0
+    with FhirClient(url, token=token) as client:
+        while chunk := list(itertools.islice(resources, batch)):
+            client.post_batch(chunk)
+            count += len(chunk)
     return count

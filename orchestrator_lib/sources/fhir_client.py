@@ -37,6 +37,8 @@ TOKEN_ENV = "ORCHESTRATOR_FHIR_TOKEN"
 TIMEOUT_ENV = "ORCHESTRATOR_FHIR_TIMEOUT"
 RETRYABLE_STATUS = (429, 502, 503, 504)
 BACKOFF_SECONDS = 0.5  # first wait between attempts; doubles each time, up to 30 s
+ATTEMPTS = 5
+MAX_RETRY_AFTER = 120.0  # a server asking to wait longer gets a message at once
 FHIR_MEDIA_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
 
 
@@ -73,16 +75,13 @@ def _origin(url: str) -> tuple[str, str | None, int | None]:
 
 
 class FhirClient:
-    def __init__(self, base_url: str, *, token: str | None = None, page_size: int = 1000,
-                 timeout: float | None = None, attempts: int = 5, max_wait: float = 120.0):
+    def __init__(self, base_url: str, *, token: str | None = None, page_size: int = 1000):
         if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
             raise InputError("fhir_url_invalid", url=display_url(base_url))
         self.base = base_url.rstrip("/")  # one server, one name: see display_url
         self.page_size = page_size
-        read = timeout if timeout is not None else float(os.environ.get(TIMEOUT_ENV) or 60)
+        read = float(os.environ.get(TIMEOUT_ENV) or 60)
         self.timeout = (min(10.0, read), read)
-        self.attempts = attempts
-        self.max_wait = max_wait
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/fhir+json", "User-Agent": "orchestrator_lib"})
         token = token if token is not None else os.environ.get(TOKEN_ENV)
@@ -148,7 +147,7 @@ class FhirClient:
         """The JSON resource at ``url``; transient failures are tried again."""
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(_Transient),
-            stop=tenacity.stop_after_attempt(self.attempts),
+            stop=tenacity.stop_after_attempt(ATTEMPTS),
             wait=self._wait,
             reraise=True,
         )
@@ -175,10 +174,10 @@ class FhirClient:
         status = response.status_code
         if status in RETRYABLE_STATUS:
             retry_after = _retry_after(response.headers.get("Retry-After"))
-            if retry_after is not None and retry_after > self.max_wait:
+            if retry_after is not None and retry_after > MAX_RETRY_AFTER:
                 raise FhirError("fhir_retry_too_long", url=shown, status=status, seconds=round(retry_after))
             raise _Transient("fhir_unavailable", retry_after=retry_after, url=shown, status=status,
-                             attempts=self.attempts, detail=_body_text(response, body))
+                             attempts=ATTEMPTS, detail=_body_text(response, body))
         if status in (401, 403):
             key = "fhir_forbidden" if status == 403 else ("fhir_unauthorized" if self.has_token else "fhir_token_missing")
             raise FhirRefused(key, url=shown, status=status, env=TOKEN_ENV)
