@@ -2,8 +2,11 @@
 
 For a quarter, every non-cancelled appointment and every availability is
 counted or not, under the first reason of ``REASONS`` (the rule itself is the
-``reason_not_counted`` SQL macro, shared with the wizard's what-if). The audit
-adds what must be fixed, in French, and checks that do not change the counts.
+``reason_not_counted`` SQL macro, shared with the wizard's what-if). Items of
+excluded services are reported but not *owed*; coverage is counted / owed, and
+a quarter with nothing owed has no coverage at all (never 100 %). The audit
+adds what must be fixed, checks that do not change the counts, and what the
+data covers (last load, last dates seen).
 """
 
 from __future__ import annotations
@@ -12,16 +15,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from . import store
-from .messages import msg
-from .periods import Quarter, parse_as_of
+from .messages import long_date, msg
+from .periods import LOCAL, Quarter, parse_as_of
 from .queries import sql
 
 REASONS = ("service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive")
+NOT_OWED = "service_excluded"  # the clinic chose to keep those services out of the report
 KINDS = {"appointment": "appointments", "availability": "availabilities"}
+STATUSES = ("ok", "under_threshold", "no_data")
 # Specialties handled by the orchestrator (primary care), compared without case or accents.
 PRIMARY_CARE_SPECIALTIES = ["medecine familiale", "medecine de famille", "medecine generale", "omnipratique",
                             "soins de premiere ligne"]
 BREAKDOWNS = ("service", "staff", "type", "month")
+# Checks whose count is of appointments / availabilities (the others name a person or a setting).
+APPOINTMENT_CHECKS = ("excluded_with_appointments", "will_reactivate")
+AVAILABILITY_CHECKS = ("availability_attribute_missing",)
+DATE_CHECKS = ("data_ends_early", "load_before_quarter_end")  # their detail is a date
 
 
 def is_primary_care(specialty: str | None) -> bool:
@@ -31,53 +40,104 @@ def is_primary_care(specialty: str | None) -> bool:
     return specialty is None or fold(specialty.strip()) in PRIMARY_CARE_SPECIALTIES
 
 
+def coverage(counted: int, owed: int) -> float | None:
+    """Counted over owed, in percent (two decimals); None when nothing is owed."""
+    return round(100.0 * counted / owed, 2) if owed else None
+
+
+def quarter_status(coverage_pct: float | None, threshold: float | None) -> str:
+    """``no_data`` when nothing is owed, ``under_threshold`` below ``threshold``, else ``ok``."""
+    if coverage_pct is None:
+        return "no_data"
+    if threshold is not None and coverage_pct < threshold:
+        return "under_threshold"
+    return "ok"
+
+
+def period_of(quarter: Quarter, as_of: dt.datetime) -> str:
+    """``ended``, ``in_progress`` or ``future``, seen from ``as_of``."""
+    if quarter.end <= as_of:
+        return "ended"
+    return "in_progress" if quarter.start <= as_of else "future"
+
+
 @dataclass
 class AuditResult:
     quarter: Quarter
-    counts: dict[str, dict]          # "appointments" / "availabilities" -> {total, counted, not_counted}
+    counts: dict[str, dict]          # "appointments" / "availabilities" -> {total, owed, counted, not_counted}
     issues: list[dict]
+    extent: dict = field(default_factory=dict)   # last load, last appointment and availability
+    period: str = "ended"            # ended | in_progress | future (seen from as_of)
+    threshold: float | None = None   # --fail-under, when given
     breakdowns: dict[str, list[dict]] = field(default_factory=dict)
     trend: list[dict] = field(default_factory=list)
 
     @property
-    def coverage_pct(self) -> float:
-        total = sum(c["total"] for c in self.counts.values())
-        counted = sum(c["counted"] for c in self.counts.values())
-        return round(100.0 * counted / total, 2) if total else 100.0
+    def owed(self) -> int:
+        return sum(c["owed"] for c in self.counts.values())
+
+    @property
+    def counted(self) -> int:
+        return sum(c["counted"] for c in self.counts.values())
+
+    @property
+    def excluded(self) -> int:
+        return sum(c["not_counted"][NOT_OWED] for c in self.counts.values())
+
+    @property
+    def coverage_pct(self) -> float | None:
+        return coverage(self.counted, self.owed)
+
+    @property
+    def status(self) -> str:
+        return quarter_status(self.coverage_pct, self.threshold)
+
+    @property
+    def passed(self) -> bool:
+        """What ``--fail-under`` asks: data, and coverage at or above the threshold."""
+        return self.status == "ok"
 
     def to_json(self) -> dict:
-        """The ``orchestrator audit --json`` document (SPEC §5)."""
-        return {"quarter": str(self.quarter), **self.counts, "coverage_pct": self.coverage_pct,
-                "issues": self.issues}
+        """The ``orchestrator audit --json`` document (SPEC §5), with what the data covers."""
+        return {"quarter": str(self.quarter), "status": self.status, **self.counts,
+                "coverage_pct": self.coverage_pct, "threshold": self.threshold, "period": self.period,
+                "data": self.extent, "issues": self.issues}
 
 
-def run_audit(db=None, quarter: str | Quarter = None, *, as_of=None, details: bool = False) -> AuditResult:
-    """Audit ``quarter`` (``2026Q3``); ``details`` adds breakdowns and the trend."""
+def run_audit(db=None, quarter: str | Quarter = None, *, as_of=None, details: bool = False,
+              fail_under: float | None = None) -> AuditResult:
+    """Audit ``quarter`` (``2026Q3``, ``T3 2026``…); ``details`` adds breakdowns and the trend;
+    ``fail_under`` is the coverage threshold that ``status`` is judged against."""
     quarter = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
     as_of = parse_as_of(as_of)
     bounds = {"start": quarter.start, "end": quarter.end}
     with store.reading(db) as con:
         con.execute(sql("audit_groups"), bounds)
         counts = _counts(con)
-        issues = _counting_issues(con) + _checks(con, quarter, as_of)
-        result = AuditResult(quarter, counts, issues)
+        extent = _extent(con)
+        period = period_of(quarter, as_of)
+        issues = _data_issues(extent, quarter, period) + _counting_issues(con) + _checks(con, quarter, as_of)
+        result = AuditResult(quarter, counts, issues, extent, period, fail_under)
         if details:  # the breakdowns share one table of the quarter's items, names joined
             con.execute(sql("audit_items"), bounds)
             result.breakdowns = {name: _rows(con.execute(sql("audit_breakdown"), {"dimension": name}))
                                  for name in BREAKDOWNS}
-            result.trend = _trend(con)
+            result.trend = _trend(con, as_of)
     return result
 
 
-def coverage_trend(db=None) -> list[dict]:
-    """Coverage per quarter, for every quarter present in the data."""
+def coverage_trend(db=None, as_of=None) -> list[dict]:
+    """Coverage per quarter, for every quarter present in the data up to the current one."""
     with store.reading(db) as con:
-        return _trend(con)
+        return _trend(con, parse_as_of(as_of))
 
 
-def _trend(con) -> list[dict]:
-    return [{"quarter": f"{y}Q{q}", "total": total, "counted": counted, "coverage_pct": pct}
-            for y, q, total, counted, pct in con.execute(sql("audit_trend")).fetchall()]
+def _trend(con, as_of: dt.datetime) -> list[dict]:
+    current = Quarter.of(as_of)
+    rows = con.execute(sql("audit_trend"), {"until": current.end}).fetchall()
+    return [{"quarter": str(Quarter(y, q)), "total": total, "owed": owed, "counted": counted,
+             "coverage_pct": coverage(counted, owed), "in_progress": Quarter(y, q) == current}
+            for y, q, total, owed, counted in rows]
 
 
 def _rows(cursor) -> list[dict]:
@@ -86,7 +146,7 @@ def _rows(cursor) -> list[dict]:
 
 
 def _counts(con) -> dict[str, dict]:
-    counts = {plural: {"total": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
+    counts = {plural: {"total": 0, "owed": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
               for plural in KINDS.values()}
     for kind, reason, n in con.execute("SELECT kind, reason, sum(items) FROM quarter_groups GROUP BY ALL").fetchall():
         side = counts[KINDS[kind]]
@@ -95,7 +155,58 @@ def _counts(con) -> dict[str, dict]:
             side["counted"] += n
         else:
             side["not_counted"][reason] = n
+    for side in counts.values():
+        side["owed"] = side["total"] - side["not_counted"][NOT_OWED]
     return counts
+
+
+def _local(moment) -> dt.datetime | None:
+    """A stored time as naive local wall-clock time (the EMR tables already are)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(LOCAL).replace(tzinfo=None)
+
+
+def _extent(con) -> dict:
+    loaded_at, source, last_appointment, last_availability = con.execute(sql("audit_extent")).fetchone()
+
+    def iso(moment):
+        return None if moment is None else _local(moment).isoformat(timespec="minutes")
+
+    return {"last_load": None if loaded_at is None else {"at": iso(loaded_at), "source": source},
+            "last_appointment": iso(last_appointment), "last_availability": iso(last_availability)}
+
+
+def _data_issues(extent: dict, quarter: Quarter, period: str) -> list[dict]:
+    """When the data cannot tell the whole quarter: it stops before the end of
+    an ended quarter, or the last load was made before that end."""
+    if period != "ended":
+        return []
+    issues = []
+    last_dates = [d for d in (extent["last_appointment"], extent["last_availability"]) if d]
+    data_end = max(last_dates) if last_dates else None
+    if data_end is not None and dt.datetime.fromisoformat(data_end) < quarter.end:
+        issues.append(_check("data_ends_early", detail=data_end[:10]))
+    load = extent["last_load"]
+    if load is not None and dt.datetime.fromisoformat(load["at"]) < quarter.end:
+        issues.append(_check("load_before_quarter_end", detail=load["at"][:10]))
+    return issues
+
+
+def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: int = 0) -> dict:
+    """A finding that does not change the counts, with what to do about it."""
+    shown = detail
+    if kind == "availability_attribute_missing":
+        shown = ", ".join(msg(f"attribute_{code}") for code in detail.split(","))
+    elif kind in DATE_CHECKS:
+        shown = long_date(detail)
+    return {
+        "kind": kind, "affects_count": False, "subject_id": subject_id, "subject_name": subject_name,
+        "appointments": count if kind in APPOINTMENT_CHECKS else 0,
+        "availabilities": count if kind in AVAILABILITY_CHECKS else 0,
+        "detail": detail.split(",") if kind == "availability_attribute_missing" else detail,
+        "action": msg(f"check_{kind}", id=subject_id, name=subject_name, count=count, detail=shown),
+    }
 
 
 def _counting_issues(con) -> list[dict]:
@@ -119,14 +230,5 @@ def _counting_issues(con) -> list[dict]:
 def _checks(con, quarter: Quarter, as_of: dt.datetime) -> list[dict]:
     rows = con.execute(sql("audit_checks"), {"start": quarter.start, "end": quarter.end, "as_of": as_of,
                                              "primary_care": PRIMARY_CARE_SPECIALTIES}).fetchall()
-    issues = []
-    for check, subject_id, subject_name, detail, count in rows:
-        issues.append({
-            "kind": check, "affects_count": False, "subject_id": subject_id, "subject_name": subject_name,
-            "appointments": count if check in ("excluded_with_appointments", "will_reactivate") else 0,
-            "availabilities": count if check == "availability_attribute_missing" else 0,
-            "detail": detail,
-            "action": msg(f"check_{check}", id=subject_id, name=subject_name, count=count,
-                          detail=msg(f"attribute_{detail}") if check == "availability_attribute_missing" else detail),
-        })
-    return issues
+    return [_check(kind, subject_id, subject_name, detail, count)
+            for kind, subject_id, subject_name, detail, count in rows]

@@ -199,12 +199,19 @@ def sync(db, decisions_file: Path, as_of, dry_run: bool, user, as_json: bool) ->
     decisions = read_decisions(decisions_file)
     wizard = Wizard(db, as_of=as_of, user=user)
     wizard.apply_decisions(decisions)
-    summary = wizard.plan().summary() if dry_run else wizard.apply()
+    summary = wizard.summary() if dry_run else wizard.apply()
     if as_json:
         _emit(summary)
         return
-    click.echo(msg("sync_done" if not dry_run else "sync_dry_run", run_id=summary["run_id"],
-                   **{k: len(v) for k, v in summary.items() if k != "run_id"}))
+    if summary["run_id"] is None:
+        click.echo(msg("sync_nothing"))
+    else:
+        click.echo(msg("sync_done" if not dry_run else "sync_dry_run", run_id=summary["run_id"],
+                       **{k: len(v) for k, v in summary.items() if isinstance(v, list)}))
+    for quarter, figures in summary["what_if"].items():
+        click.echo(msg("sync_what_if", quarter=quarter, before=figures["counted_before"],
+                       after=figures["counted_after"], coverage_before=_pct(figures["coverage_before"]),
+                       coverage_after=_pct(figures["coverage_after"])))
 
 
 @main.command("history")
@@ -247,67 +254,117 @@ def undo(db, run_id: str | None, user, as_json: bool) -> None:
 
 
 @main.command()
-@click.argument("service_id")
+@click.argument("item_id", metavar="ID")
 @as_of_option
 @json_option
 @click.pass_obj
-def explain(db, service_id: str, as_of, as_json: bool) -> None:
-    """Expliquer où est un service et pourquoi (ou pourquoi il manque à une liste).
+def explain(db, item_id: str, as_of, as_json: bool) -> None:
+    """Expliquer où est un service (ou pourquoi il manque à une liste), ou un membre du personnel.
 
-    Example: orchestrator explain SRV-036
+    Example: orchestrator explain srv-036
     """
-    from .explain import explain as explain_service
+    from .explain import explain as explain_item
 
-    found = explain_service(db, service_id, as_of=as_of)
+    found = explain_item(db, item_id, as_of=as_of)
     if as_json:
         _emit(found)
         return
-    click.echo(f"{found['service_id']} — {found['name']}")
+    click.echo(f"{found.get('service_id') or found['staff_id']} — {found['name']}")
     for fact in found["facts"]:
         click.echo(f"  • {fact['text']}")
 
 
 @main.command()
-@click.option("--quarter", required=True, help="Trimestre AAAAQn, p. ex. 2026Q3 (1er juillet au 30 septembre).")
+@click.option("--quarter", required=True,
+              help="Trimestre : 2026Q3, T3 2026, previous (celui qui vient de finir) ou current.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Dossier du rapport : carnet exécuté, HTML sans code, issues.xlsx, summary.json.")
+              help="Dossier du rapport : carnet exécuté, HTML sans code, classeur Excel, summary.json.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
-              help="Code de sortie 3 si la couverture (%) est inférieure.")
+              help="Code de sortie 3 si la couverture (%) est inférieure, ou s'il n'y a rien de dû.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Rien sur la sortie quand tout va bien (pour cron : un courriel seulement en cas de problème).")
 @as_of_option
 @json_option
 @click.pass_obj
-def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, as_of, as_json: bool) -> None:
+def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quiet: bool, as_of,
+          as_json: bool) -> None:
     """Auditer le rapport de rémunération d'un trimestre.
 
-    Example: orchestrator audit --quarter 2026Q3 --out data/reports/2026Q3 --fail-under 95
+    Example: orchestrator audit --quarter previous --out data/reports --fail-under 95 --quiet
     """
+    from . import store
     from .audit import run_audit
 
-    result = run_audit(db, quarter, as_of=as_of, details=out_dir is not None)
+    result = run_audit(db, quarter, as_of=as_of, details=out_dir is not None, fail_under=fail_under)
+    if result.status != "ok":  # the first line a scheduler's mail shows
+        click.echo(_alarm(result, store.resolve_db(db)), err=True)
+    written = None
     if out_dir is not None:
         from .report import write_report
 
-        write_report(result, db, out_dir, as_of=as_of)
+        written = write_report(result, db, out_dir, as_of=as_of)["folder"]
     if as_json:
         _emit(result.to_json())
-    else:
-        _print_audit(result, out_dir)
-    if fail_under is not None and result.coverage_pct < fail_under:
+    elif not (quiet and result.status == "ok"):
+        _print_audit(result, written)
+    if fail_under is not None and result.status != "ok":
         sys.exit(3)
 
 
-def _print_audit(result, out_dir) -> None:
-    click.echo(msg("audit_summary", quarter=result.quarter, coverage=result.coverage_pct,
-                   appointments=result.counts["appointments"]["counted"],
-                   appointments_total=result.counts["appointments"]["total"],
-                   availabilities=result.counts["availabilities"]["counted"],
-                   availabilities_total=result.counts["availabilities"]["total"]))
+def _pct(value: float | None) -> str:
+    from .messages import percent
+
+    return percent(value) if value is not None else msg("audit_no_coverage")
+
+
+def _threshold(value: float | None) -> str:
+    """``95`` or ``92,5``: the threshold as the user gave it."""
+    from .messages import number
+
+    return "—" if value is None else number(value, 0 if value == int(value) else 1)
+
+
+def _alarm(result, db: Path) -> str:
+    from .messages import number
+
+    values = {"quarter": result.quarter, "coverage": _pct(result.coverage_pct), "db": db,
+              "threshold": _threshold(result.threshold), "counted": number(result.counted), "owed": number(result.owed)}
+    if result.status == "no_data":
+        return msg("audit_alarm_no_data" if result.threshold is not None else "audit_no_data", **values)
+    return msg("audit_alarm_under", **values)
+
+
+def _print_audit(result, written: Path | None) -> None:
+    from .messages import long_date, number
+
+    a, v = result.counts["appointments"], result.counts["availabilities"]
+    click.echo(msg("audit_summary", quarter=result.quarter, coverage=_pct(result.coverage_pct),
+                   counted=number(result.counted), owed=number(result.owed),
+                   appointments=number(a["counted"]), appointments_owed=number(a["owed"]),
+                   availabilities=number(v["counted"]), availabilities_owed=number(v["owed"])))
+    if result.period == "in_progress":
+        click.echo(msg("audit_in_progress"))
+    if result.excluded:
+        click.echo(msg("audit_excluded", count=number(result.excluded)))
+    extent = result.extent
+    if extent["last_load"] is None:
+        click.echo(msg("audit_data_none"))
+    else:
+        def day(iso):
+            return long_date(iso) if iso else "—"
+
+        click.echo(msg("audit_data", loaded_at=day(extent["last_load"]["at"]), source=extent["last_load"]["source"],
+                       last_appointment=day(extent["last_appointment"]),
+                       last_availability=day(extent["last_availability"])))
+    if result.status == "ok" and result.threshold is not None:
+        click.echo(msg("audit_status_ok", quarter=result.quarter, coverage=_pct(result.coverage_pct),
+                       threshold=_threshold(result.threshold)))
     for issue in result.issues[:20]:
         click.echo(f"  • {issue['action']}")
     if len(result.issues) > 20:
         click.echo(msg("audit_more", count=len(result.issues) - 20))
-    if out_dir is not None:
-        click.echo(msg("audit_written", out=out_dir))
+    if written is not None:
+        click.echo(msg("audit_written", out=written))
 
 
 @main.command()
@@ -339,7 +396,11 @@ def _manual(action: str, service_id: str, user, as_json: bool, *args) -> None:
 
     db = click.get_current_context().find_root().obj
     run_id = getattr(manual, action)(db, service_id, *args, user=user)
-    _emit({"run_id": run_id}) if as_json else click.echo(msg("changed", run_id=run_id, service_id=service_id))
+    if as_json:
+        _emit({"run_id": run_id})
+    else:
+        click.echo(msg("changed", run_id=run_id, service_id=service_id) if run_id else
+                   msg("no_change", service_id=service_id))
 
 
 @service.command("activate")

@@ -32,6 +32,10 @@ class RefusedError(OrchestratorError):
     exit_code = 2
 
 
+class DatabaseMissingError(InputError):
+    """The database named does not exist (only ``load`` and ``demo`` create one)."""
+
+
 class DatabaseBusyError(OrchestratorError):
     """Another process held the database for longer than we are willing to wait."""
 

@@ -1,25 +1,66 @@
-"""Why a service is where it is, or missing from a wizard list (SPEC §3)."""
+"""Why a service is where it is, or missing from a wizard list (SPEC §3); and
+where a member of Personnel médical stands. Ids are matched as a person types
+them, without regard to case."""
 
 from __future__ import annotations
 
 from . import store
+from .errors import InputError
 from .messages import msg
-from .periods import parse_as_of
+from .periods import Quarter, parse_as_of
+
+# Every id a clinic can ask about: services of the export or the orchestrator,
+# staff of the export, and the ids appointments and availabilities refer to.
+_KNOWN_IDS = """
+    SELECT 'service' AS kind, service_id AS id FROM emr_services UNION
+    SELECT 'service', service_id FROM services UNION
+    SELECT 'service', service_id FROM emr_appointments UNION
+    SELECT 'service', service_id FROM emr_availabilities UNION
+    SELECT 'staff', staff_id FROM emr_staff UNION
+    SELECT 'staff', staff_id FROM emr_appointments UNION
+    SELECT 'staff', staff_id FROM emr_availabilities"""
 
 
-def explain(db, service_id: str, *, as_of=None, wizard=None) -> dict:
-    """Facts about ``service_id``, most important first, each as a code and a
-    sentence in the user's language. With ``wizard``, its current choices too."""
+def find_id(con, text: str) -> tuple[str, str] | None:
+    """(``service`` or ``staff``, the id as stored) for ``text`` in any case; None if unknown."""
+    row = con.execute(f"SELECT kind, id FROM ({_KNOWN_IDS}) WHERE lower(id) = lower(trim(?)) "
+                      "ORDER BY id = trim(?) DESC, kind LIMIT 1", [text, text]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def explain(db, item_id: str, *, as_of=None, wizard=None) -> dict:
+    """Facts about the service or staff member ``item_id`` (any case), most
+    important first, each as a code and a sentence in the user's language.
+    With ``wizard``, its current choices too. An unknown id is refused."""
     as_of = wizard.as_of if wizard is not None else parse_as_of(as_of)
     with store.reading(db) as con:
-        emr = con.execute("SELECT name, emr_status FROM emr_services WHERE service_id = ?", [service_id]).fetchone()
-        imported = con.execute("SELECT name, excluded, status, list_sort(types) FROM services WHERE service_id = ?",
-                               [service_id]).fetchone()
-        last_run = con.execute("""
-            SELECT r.run_id, r.applied_at::DATE, c.decision FROM run_changes c JOIN runs r USING (run_id)
-            WHERE c.service_id = ? ORDER BY r.number DESC LIMIT 1""", [service_id]).fetchone()
-        future = con.execute("SELECT count(*) FROM emr_appointments WHERE service_id = ? AND status <> 'cancelled' "
-                             "AND start >= ?", [service_id, as_of]).fetchone()[0]
+        found = find_id(con, item_id)
+        if found is None:
+            raise InputError("id_unknown", value=item_id)
+        kind, canonical = found
+        if kind == "staff":
+            return _explain_staff(con, canonical, as_of)
+        facts, name, future = _service_facts(con, canonical, as_of)
+    if wizard is not None and facts and facts[0][0] == "pending":
+        facts.extend(_wizard_facts(wizard, canonical, future))
+    return {"kind": "service", "service_id": canonical, "name": name, "future_appointments": future,
+            "facts": _sentences(facts, canonical)}
+
+
+def _sentences(facts: list[tuple[str, dict]], item_id: str) -> list[dict]:
+    return [{"code": code, "text": msg(f"explain_{code}", service_id=item_id, staff_id=item_id, **values)}
+            for code, values in facts]
+
+
+def _service_facts(con, service_id: str, as_of) -> tuple[list[tuple[str, dict]], str, int]:
+    emr = con.execute("SELECT name, emr_status FROM emr_services WHERE service_id = ?", [service_id]).fetchone()
+    imported = con.execute("SELECT name, excluded, status, list_sort(types) FROM services WHERE service_id = ?",
+                           [service_id]).fetchone()
+    last_run = con.execute("""
+        SELECT r.run_id, r.applied_at::DATE, c.decision FROM run_changes c JOIN runs r USING (run_id)
+        WHERE c.service_id = ? ORDER BY r.number DESC LIMIT 1""", [service_id]).fetchone()
+    future = con.execute("SELECT count(*) FROM emr_appointments WHERE service_id = ? AND status <> 'cancelled' "
+                         "AND start >= ?", [service_id, as_of]).fetchone()[0]
     facts: list[tuple[str, dict]] = []
     if imported:
         name, excluded, status, types = imported
@@ -42,11 +83,25 @@ def explain(db, service_id: str, *, as_of=None, wizard=None) -> dict:
     else:
         name = emr[0]
         facts.append(("pending", {"future": future}))
-    if wizard is not None and not imported and emr is not None and emr[1] == "active":
-        facts.extend(_wizard_facts(wizard, service_id, future))
-    return {"service_id": service_id, "name": name, "future_appointments": future,
-            "facts": [{"code": code, "text": msg(f"explain_{code}", service_id=service_id, **values)}
-                      for code, values in facts]}
+    return facts, name, future
+
+
+def _explain_staff(con, staff_id: str, as_of) -> dict:
+    """Where a member stands in Personnel médical, and what it means for this quarter's count."""
+    quarter = Quarter.of(as_of)
+    member = con.execute("SELECT name, status, responsible FROM emr_staff WHERE staff_id = ?", [staff_id]).fetchone()
+    appointments, availabilities = con.execute(
+        "SELECT count(*) FILTER (kind = 'appointment'), count(*) FILTER (kind = 'availability') "
+        "FROM remuneration_items WHERE staff_id = ? AND start >= ? AND start < ?",
+        [staff_id, quarter.start, quarter.end]).fetchone()
+    values = {"quarter": quarter, "appointments": appointments, "availabilities": availabilities}
+    if member is None:
+        facts = [("staff_missing", values)]
+        name = staff_id
+    else:
+        name, status, responsible = member
+        facts = [(f"staff_{status}", values)] + ([("staff_responsible", {})] if responsible else [])
+    return {"kind": "staff", "staff_id": staff_id, "name": name, "facts": _sentences(facts, staff_id)}
 
 
 def _wizard_facts(wizard, service_id: str, future: int) -> list[tuple[str, dict]]:

@@ -53,9 +53,19 @@ def current_states(con: duckdb.DuckDBPyConnection, service_ids: list[str]) -> di
     return {sid: State(excluded, status, tuple(types)) for sid, excluded, status, types in rows}
 
 
+def real_changes(changes: list[Change]) -> list[Change]:
+    """The changes that change something (a service left as it was is not one)."""
+    return [c for c in changes if c.before != c.after]
+
+
 def apply_changes(db, kind: str, changes: list[Change], *, user: str | None = None,
-                  as_of: dt.datetime | None = None, undoes: str | None = None) -> str:
-    """Write ``changes`` and record them as one run; return its id."""
+                  as_of: dt.datetime | None = None, undoes: str | None = None) -> str | None:
+    """Write ``changes`` and record them as one run; return its id, or None
+    when nothing would change: no run is recorded then, so an empty run never
+    fills the history nor stands in the way of an undo."""
+    changes = real_changes(changes)
+    if not changes:
+        return None
     with store.writing(db) as con:
         _check_unchanged(con, changes)
         run_id = _new_run(con, kind, user or store.current_user(), as_of, undoes)
@@ -170,6 +180,9 @@ def undo(db=None, run_id: str | None = None, *, user: str | None = None) -> str:
             SELECT DISTINCT r.run_id FROM runs r JOIN run_changes c USING (run_id)
             WHERE r.number > (SELECT number FROM runs WHERE run_id = $run) AND r.undone_by IS NULL
               AND r.kind <> 'undo' AND list_contains($ids, c.service_id)
+              -- a change that left the service as it was (recorded by earlier versions) depends on nothing
+              AND (c.before_exists, c.before_excluded, c.before_status, list_sort(c.before_types))
+                  IS DISTINCT FROM (c.after_exists, c.after_excluded, c.after_status, list_sort(c.after_types))
             ORDER BY 1""", {"run": target, "ids": [c.service_id for c in changes]}).fetchall()
     if later:
         raise RefusedError("undo_depends", run_id=target, later=", ".join(r[0] for r in later))

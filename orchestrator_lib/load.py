@@ -101,7 +101,7 @@ def _load(files: list[TableFile], db, source: str, progress, high_water=None) ->
     """Copy ``files`` into ``db`` in one transaction (or not at all)."""
     db = store.resolve_db(db)
     try:
-        with store.writing(db) as con:
+        with store.writing(db, create=True) as con:
             key = store.patient_key(con, db)
             previous = _current_fingerprint(con)
             with _progress(files, progress) as bar:

@@ -1,6 +1,7 @@
 """Changes to an imported service by hand, outside the wizard (SPEC §2):
 activate with types (which also re-includes an excluded service), deactivate,
-exclude, include, set types. Each is recorded in the history like a run."""
+exclude, include, set types. Each is recorded in the history like a run; one that changes nothing records
+nothing (the functions return None)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from .errors import InputError, RefusedError
 from .history import Change, State
 
 
-def activate(db, service_id: str, types, user: str | None = None) -> str:
+def activate(db, service_id: str, types, user: str | None = None) -> str | None:
     """Offer the service, with these types; an excluded service is included again."""
     types = _known_types(db, types)
     if not types:
@@ -20,22 +21,22 @@ def activate(db, service_id: str, types, user: str | None = None) -> str:
     return _change(db, service_id, "activate", lambda s: State(False, "active", types), user)
 
 
-def deactivate(db, service_id: str, user: str | None = None) -> str:
+def deactivate(db, service_id: str, user: str | None = None) -> str | None:
     """Stop offering the service; its types are kept for a later activation."""
     return _change(db, service_id, "deactivate", lambda s: replace(s, status="inactive"), user)
 
 
-def exclude(db, service_id: str, user: str | None = None) -> str:
+def exclude(db, service_id: str, user: str | None = None) -> str | None:
     """Turn automatic synchronisation off: inactive, never reactivated automatically."""
     return _change(db, service_id, "exclude", lambda s: State(True, "inactive", s.types), user)
 
 
-def include(db, service_id: str, user: str | None = None) -> str:
+def include(db, service_id: str, user: str | None = None) -> str | None:
     """Turn automatic synchronisation on again; the service stays inactive."""
     return _change(db, service_id, "include", lambda s: replace(s, excluded=False), user)
 
 
-def set_types(db, service_id: str, types, user: str | None = None) -> str:
+def set_types(db, service_id: str, types, user: str | None = None) -> str | None:
     """Replace the service's types; an active service keeps at least one."""
     types = _known_types(db, types)
 
@@ -47,16 +48,18 @@ def set_types(db, service_id: str, types, user: str | None = None) -> str:
     return _change(db, service_id, "set_types", after, user)
 
 
-def _change(db, service_id: str, decision: str, new_state, user) -> str:
+def _change(db, service_id: str, decision: str, new_state, user) -> str | None:
+    """Apply one change by hand; None (no run recorded) when the service already is so.
+    The id is matched without regard to case, as a person types it."""
     with store.reading(db) as con:
-        before = history.current_states(con, [service_id]).get(service_id)
-        name = con.execute("SELECT name FROM services WHERE service_id = ?", [service_id]).fetchone()
+        row = con.execute("SELECT service_id, name FROM services WHERE lower(service_id) = lower(trim(?)) "
+                          "ORDER BY service_id = trim(?) DESC LIMIT 1", [service_id, service_id]).fetchone()
+        before = history.current_states(con, [row[0]]).get(row[0]) if row else None
     if before is None:
         raise RefusedError("not_imported", service_id=service_id)
-    after = new_state(before)
-    if after == before:
-        raise RefusedError("no_change", service_id=service_id)
-    return history.apply_changes(db, "manual", [Change(service_id, name[0], decision, before, after)], user=user)
+    canonical, name = row
+    return history.apply_changes(db, "manual", [Change(canonical, name, decision, before, new_state(before))],
+                                 user=user)
 
 
 def _type_codes(db) -> list[str]:

@@ -250,6 +250,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Database {db} has been busy for more than {seconds} s, held by another program ({holder}). "
         "Try again in a moment; if it lasts, close that program.",
     ),
+    "db_missing": (
+        "La base {db} n'existe pas : rien n'a été créé. Chargez d'abord le DMÉ (`orchestrator --db {db} load DOSSIER`, "
+        "ou `orchestrator demo` pour la clinique de démonstration), ou vérifiez --db et ORCHESTRATOR_DB.",
+        "Database {db} does not exist: nothing was created. Load the EMR first (`orchestrator --db {db} load FOLDER`, "
+        "or `orchestrator demo` for the demo clinic), or check --db and ORCHESTRATOR_DB.",
+    ),
     "db_newer": (
         "La base {db} vient d'une version plus récente (schéma {found} > {known}). Mettez orchestrator_lib à jour.",
         "Database {db} comes from a newer version (schema {found} > {known}). Upgrade orchestrator_lib.",
@@ -318,8 +324,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "To activate '{service_id}', give it at least one type ({allowed}).",
     ),
     "no_change": (
-        "Le service « {service_id} » est déjà dans cet état : rien à changer.",
-        "Service '{service_id}' is already in that state: nothing to change.",
+        "Le service « {service_id} » est déjà dans cet état : rien à changer, aucune exécution n'est enregistrée.",
+        "Service '{service_id}' is already in that state: nothing to change, no run is recorded.",
     ),
     "sync_done": (
         "{run_id} appliquée : {active} actif(s), {inactive} inactif(s), {excluded} exclu(s) ; "
@@ -333,13 +339,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Dry run, nothing written: {active} active, {inactive} inactive, {excluded} excluded; "
         "{auto_reactivated} reactivated and {auto_deactivated} deactivated automatically.",
     ),
+    "sync_nothing": (
+        "Rien à changer : les services sont déjà dans l'état demandé ; aucune exécution n'est enregistrée.",
+        "Nothing to change: the services already are as asked; no run is recorded.",
+    ),
+    "sync_what_if": (
+        "  {quarter} : {before} → {after} éléments comptés, couverture {coverage_before} → {coverage_after}.",
+        "  {quarter}: {before} → {after} items counted, coverage {coverage_before} → {coverage_after}.",
+    ),
     "undone": ("Annulation enregistrée : {run_id}.", "Undo recorded: {run_id}."),
     "changed": ("{service_id} modifié ({run_id}).", "{service_id} changed ({run_id})."),
     "audit_summary": (
-        "{quarter} : couverture {coverage} % — rendez-vous comptés {appointments}/{appointments_total}, "
-        "disponibilités comptées {availabilities}/{availabilities_total}.",
-        "{quarter}: coverage {coverage}% — appointments counted {appointments}/{appointments_total}, "
-        "availabilities counted {availabilities}/{availabilities_total}.",
+        "{quarter} : couverture {coverage} — {counted} éléments comptés sur {owed} dus (rendez-vous {appointments} "
+        "sur {appointments_owed}, disponibilités {availabilities} sur {availabilities_owed}).",
+        "{quarter}: coverage {coverage} — {counted} items counted of {owed} owed (appointments {appointments} "
+        "of {appointments_owed}, availabilities {availabilities} of {availabilities_owed}).",
+    ),
+    "audit_no_coverage": ("aucune (rien de dû ce trimestre)", "none (nothing owed this quarter)"),
+    "audit_in_progress": ("Trimestre en cours : les chiffres changeront d'ici sa fin.",
+                          "Quarter in progress: the figures will change until it ends."),
+    "audit_excluded": (
+        "Exclus volontairement, non dus : {count} élément(s) de services exclus (Pause, Vacances…).",
+        "Excluded on purpose, not owed: {count} item(s) of excluded services (Pause, Vacances…).",
+    ),
+    "audit_data": (
+        "Données vues : dernier chargement le {loaded_at} ({source}) ; dernier rendez-vous le {last_appointment}, "
+        "dernière disponibilité le {last_availability}.",
+        "Data seen: last load on {loaded_at} ({source}); last appointment on {last_appointment}, "
+        "last availability on {last_availability}.",
+    ),
+    "audit_data_none": ("Données vues : aucun chargement du DMÉ enregistré.", "Data seen: no EMR load recorded."),
+    "audit_status_ok": ("Seuil atteint : couverture {coverage} ≥ {threshold} % pour {quarter}.",
+                        "Threshold met: coverage {coverage} ≥ {threshold}% for {quarter}."),
+    "audit_alarm_under": (
+        "ALERTE {quarter} : couverture {coverage}, sous le seuil de {threshold} % ({counted} comptés sur {owed} dus).",
+        "ALERT {quarter}: coverage {coverage}, under the {threshold}% threshold ({counted} counted of {owed} owed).",
+    ),
+    "audit_alarm_no_data": (
+        "ALERTE {quarter} : aucune donnée due ce trimestre (rien à compter) : le seuil de {threshold} % ne peut pas "
+        "être atteint. Vérifiez que le DMÉ a été chargé et que --db désigne la bonne base ({db}).",
+        "ALERT {quarter}: nothing owed this quarter (nothing to count): the {threshold}% threshold cannot be met. "
+        "Check that the EMR was loaded and that --db names the right database ({db}).",
+    ),
+    "audit_no_data": (
+        "{quarter} : rien de dû ce trimestre (aucun rendez-vous ni disponibilité hors services exclus) : pas de "
+        "couverture. Vérifiez que le DMÉ a été chargé dans la bonne base ({db}).",
+        "{quarter}: nothing owed this quarter (no appointment or availability outside excluded services): no "
+        "coverage. Check that the EMR was loaded into the right database ({db}).",
     ),
     "audit_more": ("  … et {count} autre(s) point(s) : voir le rapport (--out).", "  … and {count} more: see the report (--out)."),
     "audit_written": ("Rapport écrit dans {out}.", "Report written to {out}."),
@@ -373,8 +419,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{name} ({id}), spécialité « {detail} » : Non pris en charge par l'orchestrateur.",
         "{name} ({id}), specialty '{detail}': not handled by the orchestrator (primary care only)."),
     "check_availability_attribute_missing": (
-        "{count} disponibilité(s) de {name} ({id}) sans « {detail} » : compléter dans le DMÉ (exigence réglementaire).",
-        "{count} availability(ies) of {name} ({id}) without '{detail}': complete them in the EMR (regulatory requirement)."),
+        "{count} disponibilité(s) de {name} ({id}) incomplète(s), il manque : {detail}. Compléter dans le DMÉ "
+        "(exigence réglementaire).",
+        "{count} availability(ies) of {name} ({id}) incomplete, missing: {detail}. Complete them in the EMR "
+        "(regulatory requirement)."),
+    "check_data_ends_early": (
+        "Les données s'arrêtent le {detail} : le trimestre n'est pas complet. Chargez une exportation du DMÉ faite "
+        "après la fin du trimestre.",
+        "The data stops on {detail}: the quarter is not complete. Load an EMR export made after the quarter ended."),
+    "check_load_before_quarter_end": (
+        "Le dernier chargement du DMÉ date du {detail}, avant la fin du trimestre : ce qui a changé depuis n'est pas "
+        "vu. Rechargez le DMÉ (Synchroniser, ou orchestrator load).",
+        "The last EMR load dates from {detail}, before the quarter ended: what changed since is not seen. Load the "
+        "EMR again (Sync, or orchestrator load)."),
     "check_excluded_with_appointments": (
         "Le service exclu « {name} » ({id}) reçoit {count} rendez-vous ce trimestre : vérifier que l'exclusion est voulue.",
         "Excluded service '{name}' ({id}) receives {count} appointment(s) this quarter: check the exclusion is intended."),
@@ -414,6 +471,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
                              "Deactivated in the EMR: it is not offered for sync."),
     "explain_pending": ("En attente : jamais importé, il apparaît à l'étape 1 de la synchronisation ({future} rendez-vous à venir).",
                         "Pending: never imported, it appears at step 1 of the sync ({future} future appointment(s))."),
+    "explain_staff_active": (
+        "Dans Personnel médical, onglet Actifs : ses {appointments} rendez-vous et {availabilities} disponibilités de "
+        "{quarter} peuvent être comptés.",
+        "In Personnel médical, Active tab: their {appointments} appointments and {availabilities} availabilities of "
+        "{quarter} can be counted."),
+    "explain_staff_inactive": (
+        "Dans Personnel médical, onglet Inactifs : ses {appointments} rendez-vous et {availabilities} disponibilités de "
+        "{quarter} ne sont pas comptés. L'activer dans Personnel médical.",
+        "In Personnel médical, Inactive tab: their {appointments} appointments and {availabilities} availabilities of "
+        "{quarter} are not counted. Activate them in Personnel médical."),
+    "explain_staff_missing": (
+        "Absent de Personnel médical (inconnu de l'exportation du DMÉ) : ses {appointments} rendez-vous et "
+        "{availabilities} disponibilités de {quarter} ne sont pas comptés. Le créer dans le DMÉ puis Synchroniser.",
+        "Missing from Personnel médical (unknown to the EMR export): their {appointments} appointments and "
+        "{availabilities} availabilities of {quarter} are not counted. Create them in the EMR, then Sync."),
+    "explain_staff_responsible": ("Médecin responsable du rapport GAP.", "Responsible physician of the GAP report."),
+    "id_unknown": (
+        "Identifiant inconnu : « {value} ». Ce n'est ni un service ni un membre du personnel de l'exportation du DMÉ, "
+        "de l'orchestrateur, ou des rendez-vous et disponibilités ; `orchestrator services` et `orchestrator staff` "
+        "listent ceux qui existent.",
+        "Unknown id: '{value}'. It is neither a service nor a staff member of the EMR export, of the orchestrator, or "
+        "of the appointments and availabilities; `orchestrator services` and `orchestrator staff` list those that exist."),
     "explain_chosen_excluded": ("Dans cet assistant : coché pour exclusion à l'étape 1, il n'apparaît plus aux étapes suivantes.",
                                 "In this wizard: ticked for exclusion at step 1, so it no longer appears in later steps."),
     "explain_chosen_kept_inactive": ("Dans cet assistant : gardé inactif à l'étape 2 ; sans rendez-vous à venir, il n'apparaît pas à l'étape 3.",
@@ -432,6 +511,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Refused: serving the dashboard on {host} requires a token (--token or ORCHESTRATOR_TOKEN). "
         "Without a token, only the local address 127.0.0.1 is allowed.",
     ),
+    "quarter_forms": (
+        "Formes acceptées : 2026Q3, 2026T3, 2026-Q3, T3 2026, Q3 2026, previous (le trimestre qui vient de finir), "
+        "current (le trimestre en cours).",
+        "Accepted forms: 2026Q3, 2026T3, 2026-Q3, T3 2026, Q3 2026, previous (the quarter that just ended), "
+        "current (the quarter in progress).",
+    ),
+    "as_of_forms": ("Exemple : 2026-07-01T09:00 ou 2026-07-01T13:00:00+00:00.",
+                    "Example: 2026-07-01T09:00 or 2026-07-01T13:00:00+00:00."),
     "bad_option": (
         "Valeur refusée pour {option} : « {value} ». {hint}",
         "Value refused for {option}: '{value}'. {hint}",
@@ -441,6 +528,39 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Unexpected error: {detail}",
     ),
 }
+
+
+MONTHS = {
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December"),
+}
+
+
+def long_date(day) -> str:
+    """``12 septembre 2026`` (``1er`` for the first) / ``September 12, 2026``; also takes ISO text."""
+    import datetime as dt
+
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
+    month = MONTHS[language()][day.month - 1]
+    if language() == "en":
+        return f"{month} {day.day}, {day.year}"
+    return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
+
+
+def number(value: float | int, decimals: int = 0) -> str:
+    """``12 345,6`` in French (narrow no-break space), ``12,345.6`` in English."""
+    text = f"{value:,.{decimals}f}"
+    if language() == "en":
+        return text
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def percent(value: float, decimals: int = 1) -> str:
+    """``71,6 %`` (no-break space) in French, ``71.6%`` in English."""
+    return f"{number(value, decimals)}%" if language() == "en" else f"{number(value, decimals)}\u00a0%"
 
 
 def language() -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
+from .messages import msg
 from .store import LOCAL_TIMEZONE
 
 LOCAL = ZoneInfo(LOCAL_TIMEZONE)
@@ -30,7 +31,7 @@ def parse_as_of(text: str | dt.datetime | None, option: str = "--as-of") -> dt.d
             moment = dt.datetime.fromisoformat(text.strip())
         except ValueError:
             raise InputError("bad_option", option=option, value=text,
-                             hint="Exemple : 2026-07-01T09:00 ou 2026-07-01T13:00:00+00:00.") from None
+                             hint=msg("as_of_forms")) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(LOCAL).replace(tzinfo=None)
     return moment
@@ -43,17 +44,18 @@ class Quarter:
 
     @classmethod
     def parse(cls, text: str) -> "Quarter":
-        """``2026Q3``; also ``current`` and ``previous`` (relative to today), for schedulers."""
+        """A quarter as people write it: ``2026Q3``, ``2026T3``, ``2026-Q3``, ``T3 2026``,
+        ``Q3 2026``; also ``current`` and ``previous`` (relative to today), for schedulers."""
         relative = (text or "").strip().lower()
         if relative in ("current", "courant"):
             return cls.of(now_local())
         if relative in ("previous", "precedent", "précédent"):
             return cls.of(now_local()).previous()
-        found = re.fullmatch(r"\s*(\d{4})\s*[Qq]([1-4])\s*", text or "")
+        found = (re.fullmatch(r"(?P<year>\d{4})\s*-?\s*[qt](?P<number>[1-4])", relative)
+                 or re.fullmatch(r"[qt](?P<number>[1-4])\s*-?\s*(?P<year>\d{4})", relative))
         if not found:
-            raise InputError("bad_option", option="--quarter", value=text,
-                             hint="Format attendu : AAAAQn, par exemple 2026Q3.")
-        return cls(int(found.group(1)), int(found.group(2)))
+            raise InputError("bad_option", option="--quarter", value=text, hint=msg("quarter_forms"))
+        return cls(int(found.group("year")), int(found.group("number")))
 
     @classmethod
     def of(cls, moment: dt.date) -> "Quarter":

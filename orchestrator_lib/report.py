@@ -5,23 +5,27 @@ files an office manager can open without Python:
 
 - ``summary.json``: the ``orchestrator audit --json`` document, plus the trend
   and the time the report was made;
-- ``issues.xlsx``: one sheet per table, the list of problems first;
+- ``audit-<quarter>.xlsx``: one sheet per table, the list of problems first,
+  every text cell inert (no formula can run), ready to print;
 - ``audit-<quarter>.ipynb``: ``notebooks/02_audit_remuneration.ipynb``
   executed by papermill;
 - ``audit-<quarter>.html``: that notebook without code, with static tables and
-  PNG charts only, so it reads offline.
+  PNG charts only, so it reads offline. Its first screen is for the clinic's
+  director: clinic, quarter, coverage, pass or fail, when, what data.
 
 The notebook's cells call the small helpers below (tables as pandas
-DataFrames with French headers, charts as matplotlib Figures), so that the
-notebook, the workbook and the HTML show the same tables. No counting rule
-lives here: every rule is in the SQL of ``audit``.
+DataFrames with headers in the reader's language, charts as matplotlib
+Figures), so that the notebook, the workbook and the HTML show the same
+tables. No counting rule lives here: every rule is in the SQL of ``audit``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -29,15 +33,16 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import store
+from .audit import NOT_OWED, REASONS, AuditResult, run_audit
 from .errors import OrchestratorError
-from .audit import REASONS, AuditResult, run_audit
-from .messages import in_language, language
+from .messages import MONTHS, in_language, language, long_date, number, percent
 from .periods import LOCAL, parse_as_of
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
 KERNEL = "python3"
 SHOWN_ROWS = 300          # longer tables are cut in the notebook and HTML (the workbook has them all)
 CHART_ROWS = 25           # bars per chart at most (the lowest coverage first)
+OWED_REASONS = tuple(r for r in REASONS if r != NOT_OWED)
 
 # Every word of the report, French first, English second.
 LABELS: dict[str, tuple[str, str]] = {
@@ -63,6 +68,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "location": ("lieu", "location"),
     # columns
     "col_kind": ("Problème", "Problem"),
+    "col_excluded": ("Exclus (non dus)", "Excluded (not owed)"),
+    "col_owed": ("Dus", "Owed"),
+    "col_in_progress": ("En cours", "In progress"),
     "col_affects": ("Touche le compte", "Affects the count"),
     "col_subject": ("Identifiant", "Id"),
     "col_name": ("Nom", "Name"),
@@ -87,6 +95,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_not_counted": ("Non comptés", "Not counted"),
     # summary rows
     "row_total": ("Total", "Total"),
+    "row_excluded": ("Exclus volontairement, non dus", "Excluded on purpose, not owed"),
+    "row_owed": ("Dus", "Owed"),
     "row_counted": ("Comptés", "Counted"),
     "row_not_counted": ("Non comptés : {reason}", "Not counted: {reason}"),
     "row_coverage": ("Couverture (%)", "Coverage (%)"),
@@ -105,21 +115,44 @@ LABELS: dict[str, tuple[str, str]] = {
     "nothing_to_fix": ("Rien à corriger : tout est compté et aucune vérification ne signale de problème.",
                        "Nothing to fix: everything is counted and no check reports a problem."),
     "nothing_to_show": ("Aucun élément ce trimestre.", "No item this quarter."),
-    "rows_cut": ("{shown} lignes sur {total} : la liste complète est dans issues.xlsx.",
-                 "{shown} rows of {total}: the full list is in issues.xlsx."),
-    "period": ("**Trimestre {quarter}** : rendez-vous et disponibilités du {first} au {last} (heure de Montréal).",
-               "**Quarter {quarter}**: appointments and availabilities from {first} to {last} (Montreal time)."),
-    "headline": ("**Couverture : {coverage} %** — {counted} éléments comptés sur {total} "
-                 "(rendez-vous {appointments_counted} sur {appointments}, "
-                 "disponibilités {availabilities_counted} sur {availabilities}).",
-                 "**Coverage: {coverage}%** — {counted} items counted out of {total} "
-                 "(appointments {appointments_counted} of {appointments}, "
-                 "availabilities {availabilities_counted} of {availabilities})."),
+    "rows_cut": ("{shown} lignes sur {total} : la liste complète est dans le classeur {workbook}.",
+                 "{shown} rows of {total}: the full list is in the workbook {workbook}."),
+    "not_owed": ("non dû", "not owed"),
+    "in_progress": ("en cours", "in progress"),
+    "period": ("Trimestre {quarter} : du {first} au {last} (dates locales de Montréal).",
+               "Quarter {quarter}: {first} to {last} (Montreal local dates)."),
+    "period_in_progress": ("Trimestre en cours : les chiffres changeront d'ici le {last}.",
+                           "Quarter in progress: the figures will change until {last}."),
+    "headline_coverage": ("Couverture", "Coverage"),
+    "headline_none": ("aucune", "none"),
+    "headline_counts": ("{counted} éléments comptés sur {owed} dus — rendez-vous {appointments_counted} sur "
+                        "{appointments}, disponibilités {availabilities_counted} sur {availabilities}.",
+                        "{counted} items counted of {owed} owed — appointments {appointments_counted} of "
+                        "{appointments}, availabilities {availabilities_counted} of {availabilities}."),
+    "headline_no_data": ("Rien de dû ce trimestre : aucun rendez-vous ni aucune disponibilité hors services exclus. "
+                         "Vérifiez que le DMÉ a été chargé dans la bonne base.",
+                         "Nothing owed this quarter: no appointment or availability outside excluded services. "
+                         "Check that the EMR was loaded into the right database."),
+    "headline_excluded": ("Exclus volontairement, non dus : {count} élément(s) de services exclus.",
+                          "Excluded on purpose, not owed: {count} item(s) of excluded services."),
+    "threshold_ok": ("Seuil de {threshold} : atteint.", "{threshold} threshold: met."),
+    "threshold_under": ("Seuil de {threshold} : NON ATTEINT.", "{threshold} threshold: NOT MET."),
+    "threshold_no_data": ("Seuil de {threshold} : non atteint (rien de dû).", "{threshold} threshold: not met (nothing owed)."),
+    "generated": ("Produit le {date} à {time} (heure de Montréal).", "Generated on {date} at {time} (Montreal time)."),
+    "data_seen": ("Données vues : dernier chargement du DMÉ le {loaded_at} ({source}) ; dernier rendez-vous le "
+                  "{last_appointment}, dernière disponibilité le {last_availability}.",
+                  "Data seen: last EMR load on {loaded_at} ({source}); last appointment on {last_appointment}, "
+                  "last availability on {last_availability}."),
+    "data_none": ("Données vues : aucun chargement du DMÉ enregistré.", "Data seen: no EMR load recorded."),
+    "clinic": ("Clinique", "Clinic"),
     "report_title": ("Audit du rapport de rémunération {quarter}", "Remuneration report audit {quarter}"),
+    "workbook_title": ("Audit du rapport de rémunération {quarter} — {sheet}",
+                       "Remuneration report audit {quarter} — {sheet}"),
     # charts
-    "chart_coverage": ("Couverture {quarter} : {coverage} %", "Coverage {quarter}: {coverage}%"),
+    "chart_coverage": ("Couverture {quarter} : {coverage}", "Coverage {quarter}: {coverage}"),
     "chart_items": ("Nombre d'éléments", "Number of items"),
     "chart_counted": ("Comptés", "Counted"),
+    "chart_excluded": ("Exclus (non dus)", "Excluded (not owed)"),
     "chart_by_type": ("Couverture par type de service, {quarter}", "Coverage by service type, {quarter}"),
     "chart_by_staff": ("Couverture par membre du personnel, {quarter}", "Coverage by staff member, {quarter}"),
     "chart_by_staff_cut": ("Couverture : les {shown} membres les moins couverts sur {total}, {quarter}",
@@ -127,14 +160,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_trend": ("Couverture par trimestre", "Coverage by quarter"),
     "chart_pct": ("Couverture (%)", "Coverage (%)"),
 }
-MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
-}
-# Counted first, then one colour per reason, in SPEC order.
-COLOURS = {"counted": "#2e7d32", "service_not_imported": "#c62828", "service_excluded": "#6d4c41",
+# Counted first, then one colour per reason, in SPEC order; excluded items (not owed) in grey.
+COLOURS = {"counted": "#2e7d32", "service_not_imported": "#c62828", "service_excluded": "#bdbdbd",
            "service_inactive": "#ef6c00", "staff_missing": "#6a1b9a", "staff_inactive": "#1565c0"}
 BREAKDOWN_COLUMN = {"service": "col_service", "staff": "col_staff", "type": "col_type", "month": "col_month"}
 BREAKDOWN_SHEET = {"service": "sheet_service", "staff": "sheet_staff", "type": "sheet_type", "month": "sheet_month"}
@@ -145,20 +172,10 @@ def label(key: str, **values: object) -> str:
     return in_language(LABELS.get(key, (key, key)), **values)
 
 
-# --- numbers and dates, the way the reader writes them ------------------------------------------
-
-def _number(value: float | int, decimals: int = 0) -> str:
-    text = f"{value:,.{decimals}f}"
-    if language() == "en":
-        return text
-    return text.replace(",", "\u202f").replace(".", ",")  # 12 345,6
-
-
-def _date(day: dt.date) -> str:
-    month = MONTHS[language()][day.month - 1]
-    if language() == "en":
-        return f"{month} {day.day}, {day.year}"
-    return f"{'1er' if day.day == 1 else day.day} {month} {day.year}"
+def file_names(quarter) -> dict[str, str]:
+    """The files ``write_report`` writes, by name: each carries the quarter."""
+    return {"summary": "summary.json", "workbook": f"audit-{quarter}.xlsx",
+            "notebook": f"audit-{quarter}.ipynb", "html": f"audit-{quarter}.html"}
 
 
 def _month(key: str) -> str:
@@ -170,21 +187,21 @@ def _month(key: str) -> str:
         return str(key)
 
 
-def _percent(part: int, whole: int) -> float:
-    return round(100.0 * part / whole, 1) if whole else 100.0
+def _coverage_text(value: float | None) -> str:
+    return percent(value) if value is not None else label("headline_none")
 
 
 # --- tables ---------------------------------------------------------------------------------------
 
 def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
-    """What must be fixed, in the audit's order: first what loses items from
-    the count, the largest first, then the checks. ``ids`` adds the staff
-    members and services involved (the workbook has them)."""
+    """What must be fixed, in the audit's order: first what the data cannot
+    tell, then what loses owed items from the count, the largest first, then
+    the checks. ``ids`` adds the staff members and services involved (the workbook has them)."""
     rows = []
     for issue in result.issues:
         detail = issue.get("detail")
-        if issue["kind"] == "availability_attribute_missing":
-            detail = label(detail)  # the attribute's name, not its column code
+        if isinstance(detail, list):  # regulatory attributes: their names, not their column codes
+            detail = ", ".join(label(code) for code in detail)
         row = {
             label("col_kind"): label(issue["kind"]),
             label("col_affects"): label("yes" if issue.get("affects_count") else "no"),
@@ -205,7 +222,8 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
 
 
 def summary_table(result: AuditResult) -> pd.DataFrame:
-    """Total, counted, not counted by reason (all five, zeros included) and coverage."""
+    """Total, excluded (not owed), owed, counted, not counted by reason (zeros
+    included) and coverage over owed (empty when nothing is owed)."""
     sides = [result.counts["appointments"], result.counts["availabilities"]]
 
     def row(name: str, values: list) -> dict:
@@ -216,18 +234,21 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
         return [*values, sum(values)]
 
     rows = [row(label("row_total"), both([s["total"] for s in sides])),
+            row(label("row_excluded"), both([s["not_counted"][NOT_OWED] for s in sides])),
+            row(label("row_owed"), both([s["owed"] for s in sides])),
             row(label("row_counted"), both([s["counted"] for s in sides]))]
-    for reason in REASONS:
+    for reason in OWED_REASONS:
         rows.append(row(label("row_not_counted", reason=label(reason).lower()),
                         both([s["not_counted"].get(reason, 0) for s in sides])))
-    rows.append(row(label("row_coverage"), [_percent(s["counted"], s["total"]) for s in sides]
-                    + [result.coverage_pct]))
+    coverages = [round(100.0 * s["counted"] / s["owed"], 1) if s["owed"] else None for s in sides]
+    rows.append(row(label("row_coverage"), coverages + [result.coverage_pct]))
     return pd.DataFrame(rows, dtype=object)  # counts stay integers next to the coverage row
 
 
 def breakdown_table(result: AuditResult, name: str, db=None) -> pd.DataFrame:
-    """Counted and not, by ``service``, ``staff``, ``type`` or ``month``, the
-    lowest coverage first. For ``type``, the labels come from the catalogue of ``db``."""
+    """Owed and counted, by ``service``, ``staff``, ``type`` or ``month`` (months
+    in calendar order, the others the lowest coverage first); items of excluded
+    services in their own column. For ``type``, labels come from the catalogue of ``db``."""
     if name not in BREAKDOWN_COLUMN:
         raise ValueError(f"unknown breakdown {name!r}: one of {', '.join(BREAKDOWN_COLUMN)}")
     types = type_labels(db) if name == "type" else {}
@@ -246,22 +267,26 @@ def breakdown_table(result: AuditResult, name: str, db=None) -> pd.DataFrame:
             label("col_appointments_counted"): entry["appointments_counted"],
             label("col_availabilities"): entry["availabilities"],
             label("col_availabilities_counted"): entry["availabilities_counted"],
-            label("col_coverage"): float(entry["coverage_pct"]),
+            label("col_excluded"): entry["excluded"],
+            label("col_coverage"): None if entry["coverage_pct"] is None else float(entry["coverage_pct"]),
         })
         rows.append(row)
     columns = [label(BREAKDOWN_COLUMN[name])] + ([label("col_name")] if name in ("service", "staff") else []) + [
         label(c) for c in ("col_appointments", "col_appointments_counted", "col_availabilities",
-                           "col_availabilities_counted", "col_coverage")]
+                           "col_availabilities_counted", "col_excluded", "col_coverage")]
     return pd.DataFrame(rows, columns=columns)
 
 
 def trend_table(result: AuditResult) -> pd.DataFrame:
-    """Coverage of every quarter present in the data, judged with today's catalogue."""
-    rows = [{label("col_quarter"): t["quarter"], label("col_items"): t["total"], label("col_counted"): t["counted"],
-             label("col_not_counted"): t["total"] - t["counted"], label("col_coverage"): float(t["coverage_pct"])}
+    """Coverage of every quarter present in the data up to the current one
+    (never a future quarter), judged with today's catalogue."""
+    rows = [{label("col_quarter"): t["quarter"] + (f" ({label('in_progress')})" if t["in_progress"] else ""),
+             label("col_owed"): t["owed"], label("col_counted"): t["counted"],
+             label("col_not_counted"): t["owed"] - t["counted"],
+             label("col_excluded"): t["total"] - t["owed"], label("col_coverage"): t["coverage_pct"]}
             for t in result.trend]
-    return pd.DataFrame(rows, columns=[label(c) for c in ("col_quarter", "col_items", "col_counted",
-                                                          "col_not_counted", "col_coverage")])
+    return pd.DataFrame(rows, columns=[label(c) for c in ("col_quarter", "col_owed", "col_counted",
+                                                          "col_not_counted", "col_excluded", "col_coverage")])
 
 
 def type_labels(db=None) -> dict[str, str]:
@@ -275,31 +300,67 @@ def type_labels(db=None) -> dict[str, str]:
         return dict(con.execute(f"SELECT code, {column} FROM service_types").fetchall())
 
 
+def clinic_name(db=None) -> str:
+    """The clinic, as its availabilities name their site (the regulation asks
+    each to carry it): the most frequent site name, before its address."""
+    with store.reading(db) as con:
+        row = con.execute("SELECT location FROM emr_availabilities WHERE location IS NOT NULL "
+                          "GROUP BY location ORDER BY count(*) DESC, location LIMIT 1").fetchone()
+    return row[0].split(",")[0].strip() if row else store.resolve_db(db).stem
+
+
 # --- what a notebook cell shows -------------------------------------------------------------------
 
-def period(result: AuditResult):
-    """One line: the quarter and its local dates."""
-    from IPython.display import Markdown
-
-    last = result.quarter.end.date() - dt.timedelta(days=1)
-    return Markdown(label("period", quarter=result.quarter, first=_date(result.quarter.start.date()),
-                          last=_date(last)))
-
-
-def headline(result: AuditResult):
-    """One line: coverage and counted / total for each side."""
-    from IPython.display import Markdown
+def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
+    """The report's first screen, for the clinic's director: the clinic, the
+    quarter and its dates, the coverage headline, pass or fail against the
+    threshold, when the report was made and what data it saw."""
+    from IPython.display import HTML
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
-    return Markdown(label("headline", coverage=_number(result.coverage_pct, 1),
-                          counted=_number(a["counted"] + v["counted"]), total=_number(a["total"] + v["total"]),
-                          appointments_counted=_number(a["counted"]), appointments=_number(a["total"]),
-                          availabilities_counted=_number(v["counted"]), availabilities=_number(v["total"])))
+    last = result.quarter.end.date() - dt.timedelta(days=1)
+    moment = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now(LOCAL)
+    lines = [f'<p class="audit-clinic">{_e(clinic_name(db))}</p>',
+             f'<p class="audit-period">{_e(label("period", quarter=result.quarter, first=long_date(result.quarter.start), last=long_date(last)))}</p>']
+    if result.period == "in_progress":
+        lines.append(f'<p class="audit-in-progress">{_e(label("period_in_progress", last=long_date(last)))}</p>')
+    status = result.status
+    lines.append(f'<p class="audit-coverage audit-{status}">{_e(label("headline_coverage"))} '
+                 f'<b>{_e(_coverage_text(result.coverage_pct))}</b></p>')
+    if status == "no_data":
+        lines.append(f'<p class="audit-counts">{_e(label("headline_no_data"))}</p>')
+    else:
+        lines.append(f'<p class="audit-counts">{_e(label("headline_counts", counted=number(result.counted), owed=number(result.owed), appointments_counted=number(a["counted"]), appointments=number(a["owed"]), availabilities_counted=number(v["counted"]), availabilities=number(v["owed"])))}</p>')
+    if result.threshold is not None:
+        verdict = {"ok": "threshold_ok", "under_threshold": "threshold_under", "no_data": "threshold_no_data"}[status]
+        lines.append(f'<p class="audit-verdict audit-{status}">{_e(label(verdict, threshold=percent(result.threshold, 0)))}</p>')
+    if result.excluded:
+        lines.append(f'<p class="audit-excluded">{_e(label("headline_excluded", count=number(result.excluded)))}</p>')
+    lines.append(f'<p class="audit-generated">{_e(label("generated", date=long_date(moment.date()), time=moment.strftime("%H:%M")))} '
+                 f'{_e(data_seen(result))}</p>')
+    return HTML(f'<div class="audit-first-screen">{"".join(lines)}</div>')
+
+
+def data_seen(result: AuditResult) -> str:
+    """One sentence: the last load (when, from where) and the last dates the data holds."""
+    extent = result.extent
+    if not extent.get("last_load"):
+        return label("data_none")
+
+    def day(iso: str | None) -> str:
+        return long_date(iso) if iso else "—"
+
+    return label("data_seen", loaded_at=day(extent["last_load"]["at"]), source=extent["last_load"]["source"],
+                 last_appointment=day(extent["last_appointment"]), last_availability=day(extent["last_availability"]))
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
 
 
 def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
     """A static HTML table for the notebook and the HTML report: no index, numbers
-    written the reader's way, text escaped; at most ``limit`` rows."""
+    written the reader's way (right-aligned), text escaped; at most ``limit`` rows."""
     from IPython.display import Markdown
 
     if table.empty:
@@ -308,15 +369,22 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
     decimal, thousands = (".", ",") if language() == "en" else (",", "\u202f")
     text = [c for c in shown.columns if shown[c].map(lambda v: isinstance(v, str)).all()]
     styler = (shown.style.hide(axis="index")
-              .format(precision=1, decimal=decimal, thousands=thousands, escape="html")
+              .format(precision=1, decimal=decimal, thousands=thousands, escape="html", na_rep="—")
+              .set_properties(subset=[c for c in shown.columns if c not in text], **{"text-align": "right"})
               .set_properties(subset=text, **{"text-align": "left"})
               .set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"}]))
     if len(table) > limit:
-        styler = styler.set_caption(label("rows_cut", shown=_number(limit), total=_number(len(table))))
+        styler = styler.set_caption(label("rows_cut", shown=number(limit), total=number(len(table)),
+                                          workbook=file_names("…")["workbook"]))
     return styler
 
 
 # --- charts ---------------------------------------------------------------------------------------
+
+def chart_text(text: str) -> str:
+    """A name as a chart label: ``$`` would start matplotlib's mathtext, control characters show as boxes."""
+    return re.sub(r"[\x00-\x1f\x7f]", " ", str(text)).replace("$", r"\$")
+
 
 def _figure(rows: int, *, width: float = 9.0, per_row: float = 0.32, base: float = 1.6) -> tuple[Figure, object]:
     """A Figure on the Agg canvas (static PNG, no GUI, no pyplot state) and its axes."""
@@ -325,32 +393,36 @@ def _figure(rows: int, *, width: float = 9.0, per_row: float = 0.32, base: float
     return figure, figure.add_subplot()
 
 
-def _coverage_bars(axes, names: list[str], values: list[float]) -> None:
-    """Horizontal bars of coverage in percent, the value written at the end of each."""
+def _coverage_bars(axes, names: list[str], values: list[float | None]) -> None:
+    """Horizontal bars of coverage in percent, the value written at the end of each
+    (``non dû`` where nothing is owed)."""
     positions = range(len(names))
-    axes.barh(list(positions), values, color=COLOURS["staff_inactive"])
-    axes.set_yticks(list(positions), names)
+    axes.barh(list(positions), [v or 0 for v in values], color=COLOURS["staff_inactive"])
+    axes.set_yticks(list(positions), [chart_text(n) for n in names])
     axes.invert_yaxis()
     axes.set_xlim(0, 112)
     axes.set_xlabel(label("chart_pct"))
     for y, value in zip(positions, values):
-        axes.text(value + 1, y, f"{_number(value, 1)} %", va="center", fontsize=8)
+        axes.text((value or 0) + 1, y, percent(value) if value is not None else label("not_owed"),
+                  va="center", fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
 
 
 def coverage_chart(result: AuditResult) -> Figure:
-    """Appointments and availabilities: counted, then not counted by reason (stacked)."""
+    """Appointments and availabilities: counted, then not counted by reason (stacked),
+    then the items of excluded services, which are not owed."""
     figure, axes = _figure(2, per_row=0.7, base=1.4)
     sides = [("appointments", label("col_appointments")), ("availabilities", label("col_availabilities"))]
     left = [0, 0]
-    for key in ("counted", *REASONS):
+    for key in ("counted", *OWED_REASONS, NOT_OWED):
         values = [result.counts[side]["counted"] if key == "counted" else result.counts[side]["not_counted"].get(key, 0)
                   for side, _ in sides]
-        axes.barh([name for _, name in sides], values, left=left, color=COLOURS[key],
-                  label=label("chart_counted") if key == "counted" else label(key))
+        name = {"counted": label("chart_counted"), NOT_OWED: label("chart_excluded")}.get(key, label(key))
+        axes.barh([n for _, n in sides], values, left=left, color=COLOURS[key], label=name,
+                  hatch="//" if key == NOT_OWED else None)
         left = [a + b for a, b in zip(left, values)]
     axes.invert_yaxis()
-    axes.set_title(label("chart_coverage", quarter=result.quarter, coverage=_number(result.coverage_pct, 1)))
+    axes.set_title(label("chart_coverage", quarter=result.quarter, coverage=_coverage_text(result.coverage_pct)))
     axes.set_xlabel(label("chart_items"))
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
@@ -373,22 +445,26 @@ def by_staff_chart(result: AuditResult, limit: int = CHART_ROWS) -> Figure:
     figure, axes = _figure(len(shown))
     _coverage_bars(axes, list(shown[label("col_name")]), list(shown[label("col_coverage")]))
     title = (label("chart_by_staff", quarter=result.quarter) if len(table) <= limit else
-             label("chart_by_staff_cut", shown=limit, total=_number(len(table)), quarter=result.quarter))
+             label("chart_by_staff_cut", shown=limit, total=number(len(table)), quarter=result.quarter))
     axes.set_title(title)
     return figure
 
 
 def trend_chart(result: AuditResult) -> Figure:
-    """Coverage per quarter; the audited quarter stands out."""
-    table = trend_table(result)
+    """Coverage per quarter; the audited quarter stands out, the one in progress is hatched."""
     figure, axes = _figure(0, width=9.0, base=3.6)
-    quarters = list(table[label("col_quarter")])
-    values = list(table[label("col_coverage")])
+    quarters = [t["quarter"] for t in result.trend]
+    values = [t["coverage_pct"] for t in result.trend]
     colours = [COLOURS["counted"] if q == str(result.quarter) else "#9e9e9e" for q in quarters]
-    axes.bar(quarters, values, color=colours)
-    for x, value in enumerate(values):
-        axes.text(x, value + 1.5, f"{_number(value, 1)} %", ha="center", fontsize=8)
-    axes.set_ylim(0, 112)
+    bars = axes.bar(quarters, [v or 0 for v in values], color=colours)
+    for bar, t in zip(bars, result.trend):
+        if t["in_progress"]:
+            bar.set_hatch("//")
+    for x, (value, t) in enumerate(zip(values, result.trend)):
+        text = percent(value) if value is not None else label("not_owed")
+        axes.text(x, (value or 0) + 1.5, text + (f"\n({label('in_progress')})" if t["in_progress"] else ""),
+                  ha="center", fontsize=8)
+    axes.set_ylim(0, 118)
     axes.set_ylabel(label("chart_pct"))
     axes.set_title(label("chart_trend"))
     axes.spines[["top", "right"]].set_visible(False)
@@ -420,31 +496,29 @@ _show_figures_as_png()
 # --- the report files -----------------------------------------------------------------------------
 
 def write_report(result: AuditResult, db, out_dir, *, as_of=None) -> dict[str, Path]:
-    """Write summary.json, issues.xlsx, the executed notebook and its HTML
-    into ``out_dir``; return their paths by name."""
+    """Write summary.json, the workbook, the executed notebook and its HTML
+    into ``out_dir``; return their paths by name (and ``folder``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     db_path = store.resolve_db(db).resolve()
     # One reference time for the whole report, so that the notebook's audit is the same as this one.
     as_of_text = parse_as_of(as_of).isoformat(timespec="seconds")
+    generated_at = dt.datetime.now(LOCAL).isoformat(timespec="seconds")
     if not result.breakdowns:
-        result = run_audit(db_path, result.quarter, as_of=as_of_text, details=True)
-    paths = {
-        "summary": out_dir / "summary.json",
-        "issues": out_dir / "issues.xlsx",
-        "notebook": out_dir / f"audit-{result.quarter}.ipynb",
-        "html": out_dir / f"audit-{result.quarter}.html",
-    }
-    write_summary(result, paths["summary"])
-    write_workbook(result, paths["issues"], db=db_path)
-    execute_notebook(paths["notebook"], db=db_path, quarter=str(result.quarter), as_of=as_of_text)
+        result = run_audit(db_path, result.quarter, as_of=as_of_text, details=True, fail_under=result.threshold)
+    paths = {name: out_dir / file for name, file in file_names(result.quarter).items()}
+    write_summary(result, paths["summary"], generated_at)
+    write_workbook(result, paths["workbook"], db=db_path)
+    execute_notebook(paths["notebook"], db=db_path, quarter=str(result.quarter), as_of=as_of_text,
+                     fail_under=result.threshold, generated_at=generated_at)
     write_html(paths["notebook"], paths["html"], title=label("report_title", quarter=result.quarter))
-    return paths
+    return {**paths, "folder": out_dir}
 
 
-def write_summary(result: AuditResult, path: Path) -> None:
+def write_summary(result: AuditResult, path: Path, generated_at: str | None = None) -> None:
+    """The ``--json`` document (status, threshold, data extent included), the trend and when it was made."""
     document = {**result.to_json(), "trend": result.trend,
-                "generated_at": dt.datetime.now(LOCAL).isoformat(timespec="seconds")}
+                "generated_at": generated_at or dt.datetime.now(LOCAL).isoformat(timespec="seconds")}
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
@@ -458,28 +532,21 @@ def workbook_tables(result: AuditResult, db=None) -> dict[str, pd.DataFrame]:
 
 
 def write_workbook(result: AuditResult, path: Path, db=None) -> None:
-    """issues.xlsx: bold frozen headers, filters, readable widths, long text wrapped."""
-    from openpyxl.styles import Alignment, Font
+    """The workbook: bold frozen headers repeated on every printed page, filters,
+    readable widths, thousands separators, landscape pages fitted to width, and
+    every text cell inert (``spreadsheet.write_table``)."""
+    from openpyxl import Workbook
 
-    bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for sheet, table in workbook_tables(result, db).items():
-            table.to_excel(writer, sheet_name=sheet, index=False)
-            worksheet = writer.sheets[sheet]
-            for cell in worksheet[1]:
-                cell.font = bold
-            worksheet.freeze_panes = "A2"
-            worksheet.auto_filter.ref = worksheet.dimensions
-            for index, column in enumerate(table.columns, start=1):
-                longest = max([len(str(column))] + [len(str(v)) for v in table[column].head(5000)])
-                letter = worksheet.cell(row=1, column=index).column_letter
-                worksheet.column_dimensions[letter].width = min(longest + 2, 70)
-                if longest > 70:
-                    for (cell,) in worksheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                        cell.alignment = wrapped
-                if column == label("col_coverage"):
-                    for (cell,) in worksheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                        cell.number_format = "0.0"
+    from .spreadsheet import write_table
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.title = label("report_title", quarter=result.quarter)
+    for sheet, table in workbook_tables(result, db).items():
+        worksheet = workbook.create_sheet(sheet)
+        write_table(worksheet, table, title=label("workbook_title", quarter=result.quarter, sheet=sheet),
+                    percent_columns={label("col_coverage")})
+    workbook.save(path)
 
 
 def notebook_path() -> Path:
@@ -489,22 +556,38 @@ def notebook_path() -> Path:
     return Path(orchestrator_lib.__file__).resolve().parents[1] / "notebooks" / NOTEBOOK
 
 
-def execute_notebook(output: Path, *, db: Path, quarter: str, as_of: str | None) -> None:
+def execute_notebook(output: Path, *, db: Path, quarter: str, as_of: str | None, fail_under: float | None = None,
+                     generated_at: str | None = None) -> None:
     """Run the audit notebook with papermill (no progress bar) into ``output``."""
     import tempfile
 
     import papermill
     from traitlets.config import Config
 
+    parameters = {"db": str(db), "quarter": quarter, "as_of": as_of, "fail_under": fail_under,
+                  "generated_at": generated_at}
     # The kernel talks over private Unix sockets, not unencrypted localhost TCP.
     with tempfile.TemporaryDirectory(prefix="orchestrator-kernel-") as sockets:
         try:
             papermill.execute_notebook(str(notebook_path()), str(output), kernel_name=KERNEL, progress_bar=False,
-                                       parameters={"db": str(db), "quarter": quarter, "as_of": as_of},
+                                       parameters=parameters,
                                        config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}))
         except papermill.PapermillExecutionError as error:
             raise OrchestratorError("report_failed", notebook=output, detail=f"{error.ename}: {error.evalue}") from None
 
+
+# The first screen's look, in the HTML report and in the dashboard's Audit tab.
+FIRST_SCREEN_CSS = """.audit-first-screen { border: 1px solid #ccc; border-radius: 6px; padding: 0.6em 1.2em; margin: 0.5em 0 1em; }
+.audit-first-screen p { margin: 0.35em 0; }
+.audit-clinic { font-size: 1.25em; font-weight: 600; }
+.audit-coverage { font-size: 2em; }
+.audit-coverage.audit-ok b { color: #2e7d32; }
+.audit-coverage.audit-under_threshold b, .audit-coverage.audit-no_data b { color: #c62828; }
+.audit-verdict { font-weight: 600; }
+.audit-verdict.audit-ok { color: #2e7d32; }
+.audit-verdict.audit-under_threshold, .audit-verdict.audit-no_data { color: #c62828; }
+.audit-in-progress { color: #ef6c00; font-weight: 600; }
+.audit-generated { color: #555; font-size: 0.9em; }"""
 
 # The lab template without its CDN scripts (require.js, MathJax, Mermaid): the report opens offline.
 _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
@@ -515,6 +598,7 @@ _OFFLINE_TEMPLATE = """{%- extends 'index.html.j2' -%}
 <style type="text/css">
   main { max-width: 1200px; margin: 0 auto; }
   .jp-OutputArea-output table caption { caption-side: bottom; text-align: left; font-style: italic; }
+{{ first_screen_css }}
 </style>
 {%- endblock extra_css -%}
 """
@@ -529,7 +613,8 @@ def write_html(notebook: Path, output: Path, *, title: str) -> None:
 
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, language_code=language(),
-                            extra_loaders=[jinja2.DictLoader({"audit_offline.html.j2": _OFFLINE_TEMPLATE})],
+                            extra_loaders=[jinja2.DictLoader({"audit_offline.html.j2": _OFFLINE_TEMPLATE.replace(
+                                "{{ first_screen_css }}", FIRST_SCREEN_CSS)})],
                             template_file="audit_offline.html.j2")
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}), enabled=True)

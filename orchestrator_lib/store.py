@@ -26,7 +26,7 @@ from typing import Iterator
 import duckdb
 import tenacity
 
-from .errors import DatabaseBusyError, InputError, SchemaTooNewError
+from .errors import DatabaseBusyError, DatabaseMissingError, InputError, SchemaTooNewError
 
 DEFAULT_DB = Path("data") / "orchestrator.duckdb"
 LOCAL_TIMEZONE = "America/Montreal"
@@ -34,8 +34,28 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def resolve_db(path: str | os.PathLike | None = None) -> Path:
-    """The database path: the argument, else ``$ORCHESTRATOR_DB``, else the default."""
-    return Path(path or os.environ.get("ORCHESTRATOR_DB") or DEFAULT_DB)
+    """The database path: the argument, else ``$ORCHESTRATOR_DB``, else the default.
+
+    The default ``data/orchestrator.duckdb`` is looked for in the working folder
+    and then in each folder above it, as git looks for its repository: a
+    notebook's kernel runs in ``notebooks/`` and still finds the project's
+    database. When none exists, it is the one of the working folder.
+    """
+    chosen = path or os.environ.get("ORCHESTRATOR_DB")
+    if chosen:
+        return Path(chosen)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_DB).is_file():
+            return folder / DEFAULT_DB
+    return DEFAULT_DB
+
+
+def require_existing(db: Path) -> None:
+    """Refuse a database that does not exist: only ``load`` and ``demo`` create one,
+    so a mistyped path is said, never silently replaced by an empty database."""
+    if not db.is_file():
+        raise DatabaseMissingError("db_missing", db=db)
 
 
 def current_user() -> str:
@@ -80,9 +100,7 @@ def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 def reading(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to an up-to-date database, closed on exit."""
     db = resolve_db(db)
-    if not db.exists():
-        with writing(db):
-            pass
+    require_existing(db)
     con = _open(db, read_only=True)
     try:
         version = schema_version(con)
@@ -98,11 +116,15 @@ def reading(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConn
 
 
 @contextmanager
-def writing(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(db: str | os.PathLike | None = None, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection inside one transaction: committed on success,
-    rolled back on any error, so a write is all or nothing."""
+    rolled back on any error, so a write is all or nothing. Only ``create``
+    (a load) makes a database that does not exist yet."""
     db = resolve_db(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
+    if create:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    else:
+        require_existing(db)
     con = _open(db, read_only=False)
     try:
         migrate(con)

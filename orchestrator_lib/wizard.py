@@ -65,16 +65,24 @@ class Plan:
     def ids(self, predicate) -> list[str]:
         return sorted(c.service_id for c in self.changes if predicate(c))
 
-    def summary(self, run_id: str = "dry-run") -> dict:
-        """The ``orchestrator sync --json`` document (``run_id`` is "dry-run" before apply)."""
-        return {
-            "run_id": run_id,
+    @property
+    def changes_anything(self) -> bool:
+        return bool(history.real_changes(self.changes))
+
+    def summary(self, run_id: str | None = "dry-run", what_if: dict | None = None) -> dict:
+        """The ``orchestrator sync --json`` document (SPEC §5) without ``what_if``
+        unless given: ``run_id`` is "dry-run" before apply, None when nothing changes."""
+        summary = {
+            "run_id": run_id if self.changes_anything else None,
             "active": self.ids(lambda c: c.after.status == "active"),
             "inactive": self.ids(lambda c: c.after.status == "inactive" and not c.after.excluded),
             "excluded": self.ids(lambda c: c.after.excluded),
             "auto_reactivated": self.ids(lambda c: c.decision == "auto_reactivated"),
             "auto_deactivated": self.ids(lambda c: c.decision == "auto_deactivated"),
         }
+        if what_if is not None:
+            summary["what_if"] = what_if
+        return summary
 
 
 class Wizard:
@@ -224,14 +232,25 @@ class Wizard:
 
         return what_if(self.db, self.plan().changes, self.as_of)
 
-    def apply(self) -> dict:
-        """Write the plan in one transaction, record it as a run; return the summary."""
+    def summary(self) -> dict:
+        """What Apply would do, as the ``orchestrator sync --dry-run --json`` document."""
+        from .impact import spec_what_if, what_if
+
         plan = self.plan()
+        return plan.summary("dry-run", spec_what_if(what_if(self.db, plan.changes, self.as_of)))
+
+    def apply(self) -> dict:
+        """Write the plan in one transaction, record it as a run (none when
+        nothing changes); return the summary, with the what-if seen before writing."""
+        from .impact import spec_what_if, what_if
+
+        plan = self.plan()
+        impact = spec_what_if(what_if(self.db, plan.changes, self.as_of))
         run_id = history.apply_changes(self.db, "sync", plan.changes, user=self.user, as_of=self.as_of)
         self.excluded, self.kept_inactive, self.types, self._preselected = set(), set(), {}, set()
         self.step = EXCLUDE
         self.refresh()
-        return plan.summary(run_id)
+        return plan.summary(run_id, impact)
 
     # -- decisions files (orchestrator sync) ---------------------------------------------
     def apply_decisions(self, decisions: dict) -> None:
@@ -242,12 +261,25 @@ class Wizard:
         both = sorted(set(exclude) & set(types))
         if both:
             raise RefusedError("excluded_and_typed", service_id=", ".join(both))
+        self._check_types([code for codes in types.values() for code in codes])
         for service_id in exclude:
-            self.set_excluded(service_id)
+            if not self._already(service_id, lambda s: s.excluded):
+                self.set_excluded(service_id)
         for service_id in inactive:
-            self.set_kept_inactive(service_id)
+            if not self._already(service_id, lambda s: not s.excluded):
+                self.set_kept_inactive(service_id)
         for service_id, codes in types.items():
+            service = self.services.get(service_id)
+            if service is None or not self.is_listed(service, TYPES):
+                if self._already(service_id, lambda s: s.status == "active" and set(s.types) == set(codes)):
+                    continue
             self.set_types(service_id, codes)
+
+    def _already(self, service_id: str, decided) -> bool:
+        """Whether an imported service already is as a decision asks (a decisions
+        file applied a second time changes nothing and is not refused)."""
+        service = self.services.get(service_id)
+        return service is not None and service.imported and decided(service)
 
 
 def read_decisions(path) -> dict:

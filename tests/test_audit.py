@@ -15,7 +15,8 @@ from orchestrator_lib.load import load_export
 
 # SPEC §4, in its order.
 REASONS = ["service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive"]
-JSON_KEYS = {"quarter", "appointments", "availabilities", "coverage_pct", "issues"}
+SPEC_KEYS = {"quarter", "status", "appointments", "availabilities", "coverage_pct", "issues"}
+JSON_KEYS = SPEC_KEYS | {"threshold", "period", "data"}  # the contract, and what the data covers
 
 # A clinic where every state exists once. Services: IMP imported and active,
 # EXC excluded, INA included and inactive, NEW active in the EMR but never
@@ -116,7 +117,9 @@ def test_first_reason_in_spec_order_for_appointments_and_availabilities(tmp_path
         assert counts["total"] == 1
         assert counts["counted"] == (1 if reason is None else 0)
         assert counts["not_counted"] == {r: int(r == reason) for r in REASONS}
-    assert result.coverage_pct == (100.0 if reason is None else 0.0)
+    # Items of an excluded service are reported but not owed: nothing owed is no coverage, never 100 %.
+    assert result.coverage_pct == {None: 100.0, "service_excluded": None}.get(reason, 0.0)
+    assert result.status == ("no_data" if reason == "service_excluded" else "ok")
 
 
 def test_every_reason_at_once_and_all_five_listed(tmp_path, db):
@@ -125,13 +128,16 @@ def test_every_reason_at_once_and_all_five_listed(tmp_path, db):
                           availabilities=[availability(i, *r) for i, r in enumerate(rows)]))
     expected = {r: sum(1 for _, _, reason in MATRIX if reason == r) for r in REASONS}
     for side in ("appointments", "availabilities"):
-        assert result.counts[side] == {"total": len(MATRIX), "counted": 1, "not_counted": expected}
+        assert result.counts[side] == {"total": len(MATRIX), "owed": len(MATRIX) - expected["service_excluded"],
+                                       "counted": 1, "not_counted": expected}
 
 
 def test_not_counted_lists_the_five_reasons_with_zeros(tmp_path, db):
     result = audit(clinic(tmp_path, db, appointments=[appointment(1, "SRV-IMP", "STF-ACT")]))
-    assert result.counts["appointments"] == {"total": 1, "counted": 1, "not_counted": dict.fromkeys(REASONS, 0)}
-    assert result.counts["availabilities"] == {"total": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
+    assert result.counts["appointments"] == {"total": 1, "owed": 1, "counted": 1,
+                                             "not_counted": dict.fromkeys(REASONS, 0)}
+    assert result.counts["availabilities"] == {"total": 0, "owed": 0, "counted": 0,
+                                               "not_counted": dict.fromkeys(REASONS, 0)}
 
 
 def test_cancelled_appointments_are_ignored_and_no_shows_counted(tmp_path, db):
@@ -166,11 +172,12 @@ def test_every_counting_issue_says_what_to_do_in_french_or_english(tmp_path, db)
     rows = [(service, staff) for service, staff, reason in MATRIX if reason]
     clinic(tmp_path, db, appointments=[appointment(i, *r) for i, r in enumerate(rows)])
     french = {i["kind"]: i["action"] for i in audit(db).issues if i["affects_count"] and i["action"]}
-    assert set(french) == set(REASONS)
+    # Excluded on purpose is not a problem that loses owed items: it is a check (still receiving appointments).
+    assert set(french) == set(REASONS) - {"service_excluded"}
     english = json.loads(run_cli("--db", str(db), "audit", "--quarter", "2026Q3", "--json",
                                  env={"ORCHESTRATOR_LANG": "en"}, check=True).stdout)
     actions = {i["kind"]: i["action"] for i in english["issues"] if i["affects_count"] and i["action"]}
-    assert set(actions) == set(REASONS)
+    assert set(actions) == set(REASONS) - {"service_excluded"}
     assert not set(actions.values()) & set(french.values())
 
 
@@ -276,12 +283,16 @@ def test_availabilities_missing_a_regulatory_attribute_per_staff_member(tmp_path
         availability(9, "SRV-IMP", "STF-ACT", "2026-05-04T09:00:00", location=None),  # another quarter
         availability(10, "SRV-IMP", "STF-INA", location=None),
     ]))
-    found = {(i["subject_id"], i["detail"]): i["availabilities"]
+    # One row per staff member: how many availabilities lack something, and which attributes.
+    found = {i["subject_id"]: (i["availabilities"], i["detail"])
              for i in issues_of(result, "availability_attribute_missing")}
-    assert found == {("STF-ACT", "published_at"): 1, ("STF-ACT", "clientele"): 1, ("STF-ACT", "reason"): 1,
-                     ("STF-ACT", "mode"): 3, ("STF-ACT", "location"): 1, ("STF-INA", "location"): 1}
+    assert found == {"STF-ACT": (6, ["published_at", "clientele", "reason", "mode", "location"]),
+                     "STF-INA": (1, ["location"])}
     assert all(not i["affects_count"] and i["action"] for i in issues_of(result, "availability_attribute_missing"))
-    assert result.counts["availabilities"] == {"total": 9, "counted": 8,
+    act, = (i for i in issues_of(result, "availability_attribute_missing") if i["subject_id"] == "STF-ACT")
+    assert "date d'ouverture à la réservation, clientèle visée, raison de consultation, mode de consultation, lieu" \
+        in act["action"]
+    assert result.counts["availabilities"] == {"total": 9, "owed": 9, "counted": 8,
                                                "not_counted": {**dict.fromkeys(REASONS, 0), "staff_inactive": 1}}
 
 
@@ -323,7 +334,7 @@ def test_checks_leave_counts_as_they_are(tmp_path, db):
     kinds = {i["kind"] for i in result.issues if not i["affects_count"]}
     assert kinds == {"responsible_missing", "specialty_not_primary_care", "availability_attribute_missing",
                      "excluded_with_appointments", "will_reactivate"}
-    assert result.counts["appointments"] == {"total": 2, "counted": 1,
+    assert result.counts["appointments"] == {"total": 2, "owed": 1, "counted": 1,
                                              "not_counted": {**dict.fromkeys(REASONS, 0), "service_excluded": 1}}
     assert result.counts["availabilities"]["counted"] == 1
 
@@ -341,11 +352,11 @@ def test_audit_json_has_exactly_the_spec_keys(half_counted):
     result = run_cli("--db", str(half_counted), "audit", "--quarter", "2026Q3", "--json", check=True)
     document = json.loads(result.stdout)  # one document, nothing else on stdout
     assert set(document) == JSON_KEYS
-    assert document["quarter"] == "2026Q3"
+    assert document["quarter"] == "2026Q3" and document["status"] == "ok"
     for side in ("appointments", "availabilities"):
-        assert set(document[side]) == {"total", "counted", "not_counted"}
+        assert set(document[side]) == {"total", "owed", "counted", "not_counted"}
         assert set(document[side]["not_counted"]) == set(REASONS)
-    assert document["appointments"] == {"total": 2, "counted": 1,
+    assert document["appointments"] == {"total": 2, "owed": 2, "counted": 1,
                                         "not_counted": {**dict.fromkeys(REASONS, 0), "staff_inactive": 1}}
     assert isinstance(document["coverage_pct"], float) and document["coverage_pct"] == 50.0
     assert isinstance(document["issues"], list) and document["issues"]
@@ -371,12 +382,21 @@ def test_without_fail_under_low_coverage_is_still_success(half_counted):
     assert run_cli("--db", str(half_counted), "audit", "--quarter", "2026Q3").returncode == 0
 
 
-@pytest.mark.parametrize("quarter", ["2026Q5", "2026Q0", "2026-Q3", "Q3", "26Q3", "2026T3", ""])
-def test_bad_quarter_exits_2_with_a_message(half_counted, quarter):
+@pytest.mark.parametrize("quarter", ["2026Q5", "2026Q0", "Q3", "26Q3", "2026-07", "T5 2026", ""])
+def test_bad_quarter_exits_2_with_a_message_listing_the_forms(half_counted, quarter):
     result = run_cli("--db", str(half_counted), "audit", "--quarter", quarter, "--json")
     assert result.returncode == 2
     assert result.stdout == ""
     assert "--quarter" in result.stderr and "Traceback" not in result.stderr
+    for form in ("2026Q3", "2026T3", "2026-Q3", "T3 2026", "previous", "current"):
+        assert form in result.stderr
+
+
+@pytest.mark.parametrize("quarter", ["2026Q3", "2026q3", "2026T3", "2026-Q3", "T3 2026", "Q3 2026", " t3-2026 "])
+def test_quarter_is_accepted_as_people_write_it(quarter):
+    from orchestrator_lib.periods import Quarter
+
+    assert Quarter.parse(quarter) == Quarter(2026, 3)
 
 
 def test_fail_under_out_of_range_is_bad_input(half_counted):

@@ -28,7 +28,8 @@ SHEETS = ["Problèmes", "Résumé", "Par service", "Par personnel", "Par type", 
 ISSUE_HEADERS = ["Problème", "Touche le compte", "Identifiant", "Nom", "Rendez-vous", "Disponibilités",
                  "Action à faire", "Détail", "Membres concernés", "Services concernés"]
 BREAKDOWN_HEADERS = ["Rendez-vous", "Rendez-vous comptés", "Disponibilités", "Disponibilités comptées",
-                     "Couverture (%)"]
+                     "Exclus (non dus)", "Couverture (%)"]
+WORKBOOK = f"audit-{QUARTER}.xlsx"
 MAX_SECONDS = 20
 OUR_VARIABLES = ("ORCHESTRATOR_DB", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_LANG", "ORCHESTRATOR_FAILPOINT")
 
@@ -77,7 +78,7 @@ def report(tmp_path_factory):
 
 def test_the_four_files_are_written(report):
     names = sorted(p.name for p in report["out"].iterdir())
-    assert names == sorted(["summary.json", "issues.xlsx", f"audit-{QUARTER}.ipynb", f"audit-{QUARTER}.html"])
+    assert names == sorted(["summary.json", WORKBOOK, f"audit-{QUARTER}.ipynb", f"audit-{QUARTER}.html"])
 
 
 def test_report_of_the_demo_clinic_is_fast_enough(report, capsys):
@@ -88,7 +89,8 @@ def test_report_of_the_demo_clinic_is_fast_enough(report, capsys):
 
 def test_stdout_is_the_json_document_only(report):
     document = report["document"]
-    assert set(document) == {"quarter", "appointments", "availabilities", "coverage_pct", "issues"}
+    assert set(document) == {"quarter", "status", "appointments", "availabilities", "coverage_pct", "issues",
+                             "threshold", "period", "data"}
     assert document["quarter"] == QUARTER
     assert 0 < document["coverage_pct"] < 100  # the demo clinic has something to fix
     assert "Traceback" not in report["stderr"]
@@ -104,7 +106,9 @@ def test_summary_json_is_the_cli_document_plus_trend(report):
     q3, = (t for t in trend if t["quarter"] == QUARTER)
     items = report["document"]["appointments"], report["document"]["availabilities"]
     assert q3["total"] == sum(side["total"] for side in items)
+    assert q3["owed"] == sum(side["owed"] for side in items)
     assert q3["counted"] == sum(side["counted"] for side in items)
+    assert summary["status"] == "ok" and summary["data"]["last_load"]["at"]
 
 
 def html_text(report) -> str:
@@ -143,7 +147,7 @@ def test_html_report_reads_offline(report):
 
 
 def test_workbook_sheets_and_headers(report):
-    workbook = openpyxl.load_workbook(report["out"] / "issues.xlsx")
+    workbook = openpyxl.load_workbook(report["out"] / WORKBOOK)
     assert workbook.sheetnames == SHEETS
     problems = workbook["Problèmes"]
     assert [c.value for c in problems[1]] == ISSUE_HEADERS
@@ -159,21 +163,25 @@ def test_workbook_sheets_and_headers(report):
     assert [c.value for c in workbook["Par service"][1]] == ["Service", "Nom", *BREAKDOWN_HEADERS]
     assert [c.value for c in workbook["Par type"][1]] == ["Type de service", *BREAKDOWN_HEADERS]
     assert [c.value for c in workbook["Par mois"][1]] == ["Mois", *BREAKDOWN_HEADERS]
-    assert [c.value for c in workbook["Tendance"][1]] == ["Trimestre", "Éléments", "Comptés", "Non comptés",
-                                                          "Couverture (%)"]
+    assert [c.value for c in workbook["Tendance"][1]] == ["Trimestre", "Dus", "Comptés", "Non comptés",
+                                                          "Exclus (non dus)", "Couverture (%)"]
     months = [workbook["Par mois"].cell(row=r, column=1).value for r in range(2, 5)]
-    assert sorted(months) == ["août 2026", "juillet 2026", "septembre 2026"]
+    assert months == ["juillet 2026", "août 2026", "septembre 2026"]  # calendar order
+    assert QUARTER in workbook.properties.title
 
 
 def test_workbook_summary_matches_the_counts(report):
-    rows = {row[0]: row[1:] for row in openpyxl.load_workbook(report["out"] / "issues.xlsx")["Résumé"]
+    rows = {row[0]: row[1:] for row in openpyxl.load_workbook(report["out"] / WORKBOOK)["Résumé"]
             .iter_rows(min_row=2, values_only=True)}
     a, v = report["document"]["appointments"], report["document"]["availabilities"]
     assert rows["Total"] == (a["total"], v["total"], a["total"] + v["total"])
+    excluded = a["not_counted"]["service_excluded"], v["not_counted"]["service_excluded"]
+    assert rows["Exclus volontairement, non dus"] == (*excluded, sum(excluded))
+    assert rows["Dus"] == (a["owed"], v["owed"], a["owed"] + v["owed"])
     assert rows["Comptés"] == (a["counted"], v["counted"], a["counted"] + v["counted"])
     assert rows["Non comptés : personnel inactif"][0] == a["not_counted"]["staff_inactive"]
     assert rows["Couverture (%)"][2] == report["document"]["coverage_pct"]
-    assert len(rows) == 2 + 5 + 1  # total, counted, the five reasons, coverage
+    assert len(rows) == 4 + 4 + 1  # total, excluded, owed, counted, the four reasons of owed items, coverage
 
 
 def test_executed_notebook_has_the_parameters_injected(report):
@@ -186,13 +194,14 @@ def test_notebook_is_stored_thin_and_without_outputs():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     parameters, = (c for c in code if "parameters" in c.metadata.get("tags", []))
-    assert re.findall(r"^(\w+) = ", parameters.source, re.M) == ["db", "quarter", "as_of"]
+    assert re.findall(r"^(\w+) = ", parameters.source, re.M) == ["db", "quarter", "as_of", "fail_under", "generated_at"]
     for cell in code:
         assert cell.outputs == [] and cell.execution_count is None
         assert len(cell.source.splitlines()) <= 5, cell.source
     assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
     headings = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
-    assert headings.index("## Ce qu'il faut corriger") < headings.index("## Résumé") < headings.index("## Tendance")
+    assert headings.index("## Ce qu'il faut corriger") < headings.index("## Résumé") < headings.index("## Tendance") \
+        < headings.index("## Annexe : méthode") == len(headings) - 1  # the method last, for analysts
 
 
 def test_notebook_runs_under_nbval(report):

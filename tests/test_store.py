@@ -10,13 +10,22 @@ import duckdb
 import pytest
 
 from orchestrator_lib import store
-from orchestrator_lib.errors import DatabaseBusyError, SchemaTooNewError
+from orchestrator_lib.errors import DatabaseBusyError, DatabaseMissingError, SchemaTooNewError
 from orchestrator_lib.load import load_export
 
 from conftest import snapshot
 
 
-def test_empty_database_is_created_at_latest_version(db):
+def test_a_database_is_created_at_latest_version_only_when_asked(db):
+    with pytest.raises(DatabaseMissingError, match=str(db)):
+        with store.reading(db):
+            pass
+    with pytest.raises(DatabaseMissingError):
+        with store.writing(db):
+            pass
+    assert not db.exists()
+    with store.writing(db, create=True):
+        pass
     with store.reading(db) as con:
         assert store.schema_version(con) == store.latest_version() >= 2
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -44,7 +53,7 @@ def test_migrations_are_numbered_without_gaps():
 
 
 def test_database_from_a_newer_version_is_refused(db):
-    with store.writing(db) as con:
+    with store.writing(db, create=True) as con:
         con.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
     with pytest.raises(SchemaTooNewError, match="999"):
         with store.reading(db):
@@ -52,7 +61,7 @@ def test_database_from_a_newer_version_is_refused(db):
 
 
 def test_failed_write_rolls_back_everything(db):
-    with store.writing(db):
+    with store.writing(db, create=True):
         pass
     before = snapshot(db)
     with pytest.raises(RuntimeError):

@@ -29,7 +29,8 @@ from conftest import run_cli, snapshot, states, write_export
 
 AS_OF = "2026-11-27T12:00"
 FUTURE = "2026-12-04T09:00"
-SUMMARY_KEYS = ["run_id", "active", "inactive", "excluded", "auto_reactivated", "auto_deactivated"]
+SUMMARY_KEYS = ["run_id", "active", "inactive", "excluded", "auto_reactivated", "auto_deactivated", "what_if"]
+WHAT_IF_KEYS = ["counted_before", "counted_after", "coverage_before", "coverage_after"]
 RUN_KEYS = {"run_id", "kind", "applied_at", "applied_by", "as_of", "undoes", "undone_by", "changes", "decisions"}
 
 
@@ -60,7 +61,8 @@ def template(tmp_path_factory) -> Path:
                     f"APT-2,IMP-I,STF-1,{FUTURE},booked\n"
                     f"APT-3,IMP-X,STF-1,{FUTURE},booked\n"
                     f"APT-4,S-2,STF-1,{FUTURE},cancelled\n"
-                    f"APT-5,S-3,STF-1,2026-11-01T09:00,fulfilled\n")
+                    f"APT-5,S-3,STF-1,2026-11-01T09:00,fulfilled\n"
+                    f"APT-6,GONE,STF-1,2026-11-01T09:00,fulfilled\n")
     load_export(write_export(folder / "second", {"services": services, "appointments": appointments,
                                                  "availabilities": empty["availabilities"]}), db)
     return db
@@ -123,7 +125,10 @@ GOOD_SUMMARY = {"active": ["IMP-I", "S-1", "S-10"], "inactive": ["S-2", "S-20"],
 def test_sync_json_is_exactly_the_contract(clinic, tmp_path):
     document = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--json", real=True))
     assert list(document) == SUMMARY_KEYS
+    what_if = document.pop("what_if")
     assert document == {"run_id": "run-0003", **GOOD_SUMMARY}
+    assert list(what_if) == ["2026Q4", "2026Q3"]  # the quarter of --as-of and the one before
+    assert all(list(figures) == WHAT_IF_KEYS for figures in what_if.values())
     now = states(clinic)
     assert now["S-1"] == (False, "active", ["urgent"])
     assert now["S-10"] == (False, "active", ["semi_urgent", "urgent"])
@@ -141,7 +146,7 @@ def test_sync_lists_are_sorted_and_decisions_may_be_partial(clinic, tmp_path):
     assert document["active"] == ["IMP-I", "S-10", "S-2", "S-20"]
     assert document["inactive"] == document["auto_deactivated"] == ["S-1", "S-3"]
     assert document["excluded"] == [] and document["auto_reactivated"] == ["IMP-I"]
-    for key in SUMMARY_KEYS[1:]:
+    for key in SUMMARY_KEYS[1:-1]:
         assert document[key] == sorted(document[key])
 
 
@@ -151,12 +156,12 @@ def test_dry_run_writes_nothing_and_shows_the_same_result(clinic, tmp_path):
     dry = one_json(sync(clinic, path, "--as-of", AS_OF, "--dry-run", "--json", real=True))
     assert snapshot(clinic) == before
     assert list(dry) == SUMMARY_KEYS
-    assert {k: v for k, v in dry.items() if k != "run_id"} == GOOD_SUMMARY
+    assert {k: v for k, v in dry.items() if k not in ("run_id", "what_if")} == GOOD_SUMMARY
     human = sync(clinic, path, "--as-of", AS_OF, "--dry-run")
     assert human.returncode == 0 and human.stdout.strip()
     assert snapshot(clinic) == before
     real = one_json(sync(clinic, path, "--as-of", AS_OF, "--json"))
-    assert {k: v for k, v in real.items() if k != "run_id"} == GOOD_SUMMARY
+    assert {k: v for k, v in real.items() if k != "run_id"} == {k: v for k, v in dry.items() if k != "run_id"}
 
 
 @pytest.mark.parametrize("decisions, mention", [
@@ -164,11 +169,11 @@ def test_dry_run_writes_nothing_and_shows_the_same_result(clinic, tmp_path):
     ({"exclude": ["NOPE"]}, "NOPE"),                                          # unknown id
     ({"exclude": ["OLD"]}, "OLD"),                                            # inactive in the EMR
     ({"exclude": ["S-3"], "inactive": ["S-3"]}, "S-3"),                       # step 2 does not list an excluded id
-    ({"inactive": ["IMP-I"]}, "IMP-I"),                                       # imported: not listed at step 2
+    ({"inactive": ["IMP-X"]}, "IMP-X"),                                       # imported excluded: not listed at step 2
     ({"exclude": ["S-3"], "types": {"S-3": ["urgent"]}}, "S-3"),              # both excluded and typed
     ({"inactive": ["S-2"], "types": {"S-2": ["urgent"]}}, "S-2"),             # kept inactive, no future appointment
     ({"inactive": ["S-2"], "types": {"S-2": []}}, "S-2"),                     # … even with no type
-    ({"types": {"IMP-A": ["urgent"]}}, "IMP-A"),                              # imported active
+    ({"types": {"IMP-A": ["semi_urgent"]}}, "IMP-A"),                         # imported active, other types
     ({"types": {"IMP-X": ["urgent"]}}, "IMP-X"),                              # imported excluded, future appointment
     ({"types": {"NOPE": ["urgent"]}}, "NOPE"),
     ({"types": {"S-1": ["chirurgie"]}}, "chirurgie"),                         # unknown type
@@ -315,15 +320,16 @@ def test_undo_with_nothing_to_undo(tmp_path, db):
 @pytest.mark.parametrize("service_id, expected", [
     ("S-1", ["pending"]),
     ("OLD", ["emr_inactive"]),
-    ("NOPE", ["unknown"]),
+    ("GONE", ["unknown"]),            # referred to by an appointment only
+    ("imp-a", ["imported_active", "since_run"]),  # as a person types it
     ("IMP-A", ["imported_active", "since_run"]),
     ("IMP-I", ["imported_inactive", "since_run", "will_reactivate"]),
     ("IMP-X", ["imported_excluded", "since_run", "excluded_with_future"]),
 ])
 def test_explain_json_shape(clinic, service_id, expected):
     found = one_json(orchestrator("--db", str(clinic), "explain", service_id, "--as-of", AS_OF, "--json"))
-    assert set(found) == {"service_id", "name", "future_appointments", "facts"}
-    assert found["service_id"] == service_id
+    assert set(found) == {"kind", "service_id", "name", "future_appointments", "facts"}
+    assert found["kind"] == "service" and found["service_id"] == service_id.upper()
     assert [fact["code"] for fact in found["facts"]] == expected
     assert all(set(fact) == {"code", "text"} and fact["text"] for fact in found["facts"])
 
@@ -362,9 +368,6 @@ def test_service_commands_succeed(clinic, args, state):
     ["activate", "IMP-I", "--type", "chirurgie"],           # unknown type
     ["activate", "S-1", "--type", "urgent"],                # not imported
     ["activate", "NOPE", "--type", "urgent"],
-    ["deactivate", "IMP-I"],                                # already inactive
-    ["exclude", "IMP-X"],                                   # already excluded
-    ["include", "IMP-A"],                                   # already included
     ["set-types", "IMP-A"],                                 # active needs a type
     ["set-types", "IMP-A", "--type", "urgent", "--type", "nope"],
     ["deactivate", "S-1"],
@@ -372,6 +375,32 @@ def test_service_commands_succeed(clinic, args, state):
 def test_service_commands_refused(clinic, args):
     before = snapshot(clinic)
     assert_refused(orchestrator("--db", str(clinic), "service", *args, "--json"), before, clinic)
+
+
+@pytest.mark.parametrize("args", [
+    ["deactivate", "IMP-I"],                                # already inactive
+    ["exclude", "IMP-X"],                                   # already excluded
+    ["include", "imp-a"],                                   # already included (any case)
+])
+def test_a_manual_change_that_changes_nothing_records_nothing(clinic, args):
+    before = snapshot(clinic)
+    assert one_json(orchestrator("--db", str(clinic), "service", *args, "--json")) == {"run_id": None}
+    said = orchestrator("--db", str(clinic), "service", *args)
+    assert said.returncode == 0 and "rien à changer" in said.stdout
+    assert snapshot(clinic) == before
+
+
+def test_service_ids_are_matched_without_regard_to_case(clinic):
+    document = one_json(orchestrator("--db", str(clinic), "service", "deactivate", "imp-a", "--json"))
+    assert document["run_id"] and states(clinic)["IMP-A"] == (False, "inactive", ["urgent"])
+
+
+def test_explain_knows_staff_and_refuses_an_unknown_id(clinic):
+    member = one_json(orchestrator("--db", str(clinic), "explain", "stf-1", "--as-of", AS_OF, "--json"))
+    assert (member["kind"], member["staff_id"]) == ("staff", "STF-1")
+    assert member["facts"][0]["code"] == "staff_active" and member["facts"][0]["text"]
+    before = snapshot(clinic)
+    assert_refused(orchestrator("--db", str(clinic), "explain", "NOPE", "--json"), before, clinic, "NOPE")
 
 
 def test_service_commands_in_a_real_process(clinic):

@@ -29,7 +29,7 @@ FUTURE = "2026-12-04T09:00"      # same quarter, after AS_OF
 STAFF = ("staff_id,name,status\n"
          "STF-A,Dre Active,active\n"
          "STF-I,Dr Inactif,inactive\n")
-SUMMARY_KEYS = ["run_id", "active", "inactive", "excluded", "auto_reactivated", "auto_deactivated"]
+SUMMARY_KEYS = ["run_id", "active", "inactive", "excluded", "auto_reactivated", "auto_deactivated", "what_if"]
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -378,6 +378,7 @@ def test_apply_final_states_summary_and_invariants(mixed):
     plan_summary = wizard.plan().summary()
     summary = wizard.apply()
     assert list(summary) == SUMMARY_KEYS
+    assert summary.pop("what_if")
     assert summary == {**plan_summary, "run_id": "run-0004",
                        "active": ["I-INACT-F", "P-KEPT-F", "P-TYPED"],
                        "inactive": ["P-KEPT"],
@@ -420,6 +421,7 @@ def test_summary_lists_are_sorted_ids(tmp_path, db):
     make_clinic(tmp_path, db, services)
     summary = sync(db, exclude=["S-30", "S-3"], inactive=["S-20"], types={"S-2": ["urgent"], "S-10": ["urgent"]})
     assert list(summary) == SUMMARY_KEYS
+    summary.pop("what_if")
     assert summary == {"run_id": "run-0001", "active": ["S-10", "S-2"], "inactive": ["S-1", "S-20"],
                        "excluded": ["S-3", "S-30"], "auto_reactivated": [], "auto_deactivated": ["S-1"]}
     assert isinstance(summary["run_id"], str)
@@ -701,13 +703,18 @@ def test_each_manual_change_is_one_manual_run(imported):
 def test_manual_changes_refused(imported):
     before = snapshot(imported)
     for action, key in ((lambda: manual.deactivate(imported, "NOPE"), "not_imported"),
-                        (lambda: manual.activate(imported, "NOPE", ["urgent"]), "not_imported"),
-                        (lambda: manual.deactivate(imported, "B"), "no_change"),
-                        (lambda: manual.include(imported, "A"), "no_change"),
-                        (lambda: manual.exclude(imported, "X"), "no_change")):
+                        (lambda: manual.activate(imported, "NOPE", ["urgent"]), "not_imported")):
         with pytest.raises(RefusedError) as refused:
             action()
         assert refused.value.key == key
+    assert snapshot(imported) == before
+
+
+def test_manual_changes_that_change_nothing_record_no_run(imported):
+    before = snapshot(imported)
+    assert manual.deactivate(imported, "B") is None
+    assert manual.include(imported, "A") is None
+    assert manual.exclude(imported, "X") is None
     assert snapshot(imported) == before
 
 
@@ -719,7 +726,9 @@ def codes(found) -> list[str]:
 
 def test_explain_codes(mixed, tmp_path):
     assert codes(explain(mixed, "P-TYPED", as_of=AS_OF)) == ["pending"]
-    assert codes(explain(mixed, "NOPE", as_of=AS_OF)) == ["unknown"]
+    with pytest.raises(InputError, match="NOPE"):
+        explain(mixed, "NOPE", as_of=AS_OF)
+    assert codes(explain(mixed, "p-typed", as_of=AS_OF)) == ["pending"]
     assert "imported_active" in codes(explain(mixed, "I-ACT-F", as_of=AS_OF))
     found = explain(mixed, "I-EXCL-F", as_of=AS_OF)
     assert codes(found)[0] == "imported_excluded" and "will_reactivate" not in codes(found)

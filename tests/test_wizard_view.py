@@ -273,6 +273,7 @@ def test_apply_after_someone_else_changed_a_service_is_refused_then_works_on_the
     view.next_button.click()
     view.next_button.click()
     choose(view, "SRV-001", "urgent")
+    choose(view, "SRV-006", "urgent")
     view.next_button.click()
     assert "SRV-006 Vaccination" in view.summary.value
     manual.activate(demo_db, "SRV-006", ["suivi_regulier"])   # someone else, meanwhile
@@ -284,6 +285,7 @@ def test_apply_after_someone_else_changed_a_service_is_refused_then_works_on_the
     view.apply_button.click()
     assert no_error(view)
     assert ids(list_services(demo_db, "active")) == ["SRV-001", "SRV-006"]
+    assert list_services(demo_db, "active")[1]["types"] == ["suivi_regulier"]  # the other user's choice stands
     assert len(list_runs(demo_db)) == 3
 
 

@@ -15,18 +15,25 @@ WHERE status = 'active' AND specialty IS NOT NULL
   AND NOT list_contains($primary_care, strip_accents(lower(trim(specialty))))
 UNION ALL
 -- Availabilities of the quarter lacking a regulatory attribute (reference/domain.md: opening date,
--- clientele, reason, mode, site), per staff member and attribute. The referral source applies only
--- "where applicable", so its absence is not a finding.
-SELECT 'availability_attribute_missing', a.staff_id, coalesce(any_value(m.name), a.staff_id), attribute, count(*)
+-- clientele, reason, mode, site), one row per staff member: how many lack at least one, and which
+-- attributes are missing (comma-separated codes). The referral source applies only "where
+-- applicable", so its absence is not a finding.
+SELECT 'availability_attribute_missing', l.staff_id, coalesce(m.name, l.staff_id),
+       array_to_string(list_filter(['published_at', 'clientele', 'reason', 'mode', 'location'],
+                                   (name, i) -> [l.published_at, l.clientele, l.reason, l."mode", l.location][i] > 0), ','),
+       l.items
 FROM (
-    UNPIVOT (SELECT staff_id, (published_at IS NULL) AS published_at, (clientele IS NULL) AS clientele,
-                    (reason IS NULL) AS reason, ("mode" IS NULL) AS "mode", (location IS NULL) AS location
-             FROM emr_availabilities WHERE start >= $start AND start < $end)
-    ON published_at, clientele, reason, "mode", location INTO NAME attribute VALUE missing
-) a
+    SELECT staff_id,
+           count(*) FILTER (published_at IS NULL) AS published_at, count(*) FILTER (clientele IS NULL) AS clientele,
+           count(*) FILTER (reason IS NULL) AS reason, count(*) FILTER ("mode" IS NULL) AS "mode",
+           count(*) FILTER (location IS NULL) AS location,
+           count(*) FILTER (published_at IS NULL OR clientele IS NULL OR reason IS NULL OR "mode" IS NULL
+                            OR location IS NULL) AS items
+    FROM emr_availabilities WHERE start >= $start AND start < $end
+    GROUP BY staff_id
+) l
 LEFT JOIN emr_staff m USING (staff_id)
-WHERE missing
-GROUP BY a.staff_id, attribute
+WHERE l.items > 0
 UNION ALL
 -- Excluded services that still receive appointments in the quarter: a possible mistake.
 SELECT 'excluded_with_appointments', g.service_id, coalesce(any_value(e.name), any_value(s.name)), NULL, sum(g.items)

@@ -8,7 +8,7 @@ WITH missed AS (
            CASE WHEN reason LIKE 'service%' THEN service_id END AS service_key,
            CASE WHEN reason LIKE 'staff%' THEN staff_id END AS staff_key
     FROM quarter_groups
-    WHERE reason IS NOT NULL
+    WHERE reason IS NOT NULL AND reason <> 'service_excluded'  -- not owed: the clinic chose so (checks say if by mistake)
 ),
 grouped AS (
     SELECT reason, subject_id, service_key, staff_key,

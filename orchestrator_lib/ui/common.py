@@ -10,7 +10,7 @@ from functools import wraps
 import ipywidgets as widgets
 
 from ..errors import OrchestratorError
-from ..messages import in_language, language, msg
+from ..messages import in_language, language, msg, number, percent
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +79,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "auto_deactivated": ("Désactivés automatiquement (sans type)", "Deactivated automatically (no type)"),
     "none": ("aucun", "none"),
     "and_more": ("… et {n} autres", "… and {n} more"),
-    "what_if_heading": ("Effet sur le rapport de rémunération (éléments comptés)",
-                        "Effect on the remuneration report (items counted)"),
+    "what_if_heading": ("Effet sur le rapport de rémunération (ce que l'audit comptera)",
+                        "Effect on the remuneration report (what the audit will count)"),
     "what_if_quarter": ("Trimestre", "Quarter"),
     "what_if_current": ("{quarter} (en cours)", "{quarter} (current)"),
     "what_if_previous": ("{quarter} (précédent)", "{quarter} (previous)"),
-    "appointments_gained": ("Rendez-vous gagnés", "Appointments gained"),
-    "appointments_lost": ("Rendez-vous perdus", "Appointments lost"),
-    "availabilities_gained": ("Disponibilités gagnées", "Availabilities gained"),
-    "availabilities_lost": ("Disponibilités perdues", "Availabilities lost"),
+    "what_if_counted": ("Éléments comptés", "Items counted"),
+    "what_if_coverage": ("Couverture (comptés ÷ dus)", "Coverage (counted ÷ owed)"),
+    "what_if_still_not_counted": ("Resteront non comptés (gardés inactifs ou sans type)",
+                                  "Still not counted (kept inactive or without a type)"),
+    "what_if_note": ("Avant → après l'application. Les éléments des services exclus ne sont pas dus.",
+                     "Before → after applying. Items of excluded services are not owed."),
+    "no_coverage": ("aucune", "none"),
     "undo": ("Annuler cette exécution", "Undo this run"),
     "catalogue_active": ("Actifs", "Active"),
     "catalogue_inactive": ("Inactifs", "Inactive"),
@@ -111,6 +114,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "coverage_current": ("Couverture {quarter} (en cours) :", "Coverage {quarter} (current):"),
     "coverage_previous": ("Couverture {quarter} (précédent) :", "Coverage {quarter} (previous):"),
     "coverage_of": ("Couverture {quarter} :", "Coverage {quarter}:"),
+    "counted_of_owed": ("({counted} comptés sur {owed} dus)", "({counted} counted of {owed} owed)"),
     "services_active": ("Services actifs", "Active services"),
     "services_inactive": ("Inactifs (inclus)", "Inactive (included)"),
     "services_excluded": ("Exclus", "Excluded"),
@@ -205,8 +209,9 @@ def _show(widget: widgets.Widget, visible: bool) -> None:
     widget.layout.display = None if visible else "none"
 
 
-def _signed(n: int, sign: str) -> str:
-    return f"{sign}{n}" if n else "0"
+def _pct(value: float | None) -> str:
+    """A coverage as the reader writes it; ``aucune`` when nothing is owed."""
+    return percent(value) if value is not None else label("no_coverage")
 
 
 def _error_html(text: str) -> str:

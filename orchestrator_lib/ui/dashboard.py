@@ -24,9 +24,9 @@ from ..audit import coverage_trend, is_primary_care, run_audit
 from ..catalogue import catalogue_counts, list_services, list_staff, list_types
 from ..explain import explain
 from ..load import configured_source
-from ..messages import msg
+from ..messages import msg, number
 from ..periods import Quarter, parse_as_of
-from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _e, _error_html, _show, _type_label,
+from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _e, _error_html, _pct, _show, _type_label,
                      guarded, label)
 from .wizard_view import CatalogueView, WizardView
 
@@ -101,11 +101,17 @@ class OverviewPanel(_Panel):
 
     def draw(self) -> None:
         current = Quarter.of(parse_as_of(self.as_of))
-        audits = {q: run_audit(self.db, q) for q in (current, current.previous())}
+        audits = {q: run_audit(self.db, q, as_of=self.as_of) for q in (current, current.previous())}
         self.coverage.value = "".join(
-            f'<div class="coverage-{kind}" data-quarter="{q}" data-coverage="{audits[q].coverage_pct}">'
-            f"<b>{_e(label('coverage_' + kind, quarter=q))}</b> {audits[q].coverage_pct:.1f} %</div>"
+            f'<div class="coverage-{kind} audit-{audits[q].status}" data-quarter="{q}" '
+            f'data-coverage="{"" if audits[q].coverage_pct is None else audits[q].coverage_pct}">'
+            f"<b>{_e(label('coverage_' + kind, quarter=q))}</b> {_e(_pct(audits[q].coverage_pct))} "
+            f"<small>{_e(label('counted_of_owed', counted=number(audits[q].counted), owed=number(audits[q].owed)))}"
+            f"</small></div>"
             for kind, q in (("current", current), ("previous", current.previous())))
+        from ..report import data_seen
+
+        self.coverage.value += f'<div class="overview-data"><small>{_e(data_seen(audits[current]))}</small></div>'
         counts = catalogue_counts(self.db)
         self.services.value = _table(
             [label("services_active"), label("services_inactive"), label("services_excluded"),
@@ -118,7 +124,8 @@ class OverviewPanel(_Panel):
                             + "".join(f"<div>• {_e(i['action'])}</div>" for i in problems))
         from ..report import trend_chart
 
-        self.trend.children = [_figure_image(trend_chart(replace(audits[current], trend=coverage_trend(self.db))))]
+        self.trend.children = [_figure_image(trend_chart(replace(audits[current],
+                                                                 trend=coverage_trend(self.db, self.as_of))))]
 
 
 class ServicesPanel(_Panel):
@@ -160,15 +167,18 @@ class ServicesPanel(_Panel):
     @guarded
     def _detail(self) -> None:
         self.error.value = ""
-        service_id = self.service_id.value.strip()
-        found = explain(self.db, service_id, as_of=self.as_of)
-        imported = [s for s in list_services(self.db) if s["service_id"] == service_id]
+        found = explain(self.db, self.service_id.value, as_of=self.as_of)  # any case, a service or a member
+        facts = "".join(f"<div>• {_e(f['text'])}</div>" for f in found["facts"])
+        if found["kind"] == "staff":
+            self.detail.value = f"<b>{_e(found['staff_id'])} — {_e(found['name'])}</b>{facts}"
+            return
+        self.service_id.value = found["service_id"]
+        imported = [s for s in list_services(self.db) if s["service_id"] == found["service_id"]]
         types = imported[0]["types"] if imported else []
         for code, button in self.type_buttons.items():
             button.value = code in types
         self.detail.value = (f"<b>{_e(found['service_id'])} — {_e(found['name'])}</b> · "
-                             f"{_e(label('future', n=found['future_appointments']))}"
-                             + "".join(f"<div>• {_e(f['text'])}</div>" for f in found["facts"]))
+                             f"{_e(label('future', n=found['future_appointments']))}{facts}")
 
     def _ask(self, action: str | None) -> None:
         self.pending_action = action
@@ -187,8 +197,8 @@ class ServicesPanel(_Panel):
         else:
             run_id = getattr(manual, action)(self.db, service_id)
         self.refresh()
-        self.detail.value = (f'<div style="{RESULT_STYLE}">{_e(msg("changed", run_id=run_id, service_id=service_id))}'
-                             f"</div>" + self.detail.value)
+        done = msg("changed", run_id=run_id, service_id=service_id) if run_id else msg("no_change", service_id=service_id)
+        self.detail.value = f'<div style="{RESULT_STYLE}">{_e(done)}</div>' + self.detail.value
 
 
 class SyncPanel(_Panel):
@@ -308,7 +318,7 @@ class AuditPanel(_Panel):
 
     def draw(self) -> None:
         current = Quarter.of(parse_as_of(self.as_of))
-        trend = coverage_trend(self.db)  # the quarters present in the data
+        trend = coverage_trend(self.db, self.as_of)  # the quarters present in the data, none in the future
         quarters = sorted({t["quarter"] for t in trend} | {str(current), str(current.previous())}, reverse=True)
         chosen = self.quarter.value or str(current.previous())
         self.quarter.options = quarters
@@ -318,9 +328,10 @@ class AuditPanel(_Panel):
     def _run(self) -> None:
         from ..report import breakdown_table, issues_table, summary_table
 
+        from ..report import FIRST_SCREEN_CSS, first_screen
+
         result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
-        parts = [AUDIT_TABLE_CSS,
-                 f"<h4>{_e(label('coverage_of', quarter=result.quarter))} {result.coverage_pct:.1f} %</h4>",
+        parts = [AUDIT_TABLE_CSS, f"<style>{FIRST_SCREEN_CSS}</style>", first_screen(result, self.db).data,
                  f"<h4>{_e(label('issues_heading', n=len(result.issues)))}</h4>",
                  issues_table(result).to_html(index=False, classes="audit-issues", border=0),
                  f"<h4>{_e(label('summary_heading'))}</h4>", summary_table(result).to_html(index=False, border=0)]

@@ -23,9 +23,9 @@ from .. import history
 from ..catalogue import list_types, list_services
 from ..errors import OrchestratorError
 from ..explain import explain
-from ..messages import msg
+from ..messages import msg, number
 from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _a, _e, _error_html, _services,
-                     _show, _signed, _type_label, guarded, label)
+                     _pct, _show, _type_label, guarded, label)
 from ..wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
 
 log = logging.getLogger(__name__)
@@ -328,24 +328,27 @@ class WizardView(widgets.VBox):
 
     @staticmethod
     def _what_if_html(impact: dict) -> str:
+        """Per quarter, what the audit will count after Apply (the same SQL rule):
+        items counted and coverage before → after, and the items of the listed
+        services that will still not be counted (kept inactive, left without a type)."""
         header = "".join(f'<th style="{CELL_STYLE}">{_e(label(key))}</th>' for key in (
-            "what_if_quarter", "appointments_gained", "appointments_lost",
-            "availabilities_gained", "availabilities_lost"))
+            "what_if_quarter", "what_if_counted", "what_if_coverage", "what_if_still_not_counted"))
         body = []
         for which in ("current", "previous"):
             quarter = impact["quarters"][which]
-            rows = [r for r in impact["services"] if r["quarter"] == quarter]
-
-            def total(field, sign, rows=rows):
-                return sum(max(sign * r[field], 0) for r in rows)
-
-            cells = [_signed(total("appointments", 1), "+"), _signed(total("appointments", -1), "−"),
-                     _signed(total("availabilities", 1), "+"), _signed(total("availabilities", -1), "−")]
-            body.append(f'<tr><th style="{CELL_STYLE}">{_e(label(f"what_if_{which}", quarter=quarter))}</th>'
-                        + "".join(f'<td style="{NUMBER_STYLE}">{c}</td>' for c in cells) + "</tr>")
+            figures = impact["figures"][quarter]
+            change = figures["counted_after"] - figures["counted_before"]
+            counted = (f"{number(figures['counted_before'])} → {number(figures['counted_after'])}"
+                       + (f" ({'+' if change > 0 else '−'}{number(abs(change))})" if change else ""))
+            coverage = f"{_pct(figures['coverage_before'])} → {_pct(figures['coverage_after'])}"
+            cells = [counted, coverage, number(figures["planned_not_counted_after"])]
+            body.append(f'<tr data-quarter="{_e(quarter)}"><th style="{CELL_STYLE}">'
+                        f'{_e(label(f"what_if_{which}", quarter=quarter))}</th>'
+                        + "".join(f'<td style="{NUMBER_STYLE}">{_e(c)}</td>' for c in cells) + "</tr>")
         return (f"<h4>{_e(label('what_if_heading'))}</h4>"
                 f'<table class="wizard-what-if" style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>")
+                f"<tbody>{''.join(body)}</tbody></table>"
+                f"<p><small>{_e(label('what_if_note'))}</small></p>")
 
     # -- messages --------------------------------------------------------------------------
     def _show_error(self, text: str) -> None:
@@ -448,9 +451,10 @@ class WizardView(widgets.VBox):
             self.apply_button.disabled = False
         self.last_run_id = summary["run_id"]
         counts = {k: len(v) for k, v in summary.items() if isinstance(v, list)}
-        self.result.value = (f'<div style="{RESULT_STYLE}" data-run-id="{_a(summary["run_id"])}">'
-                             f'{_e(msg("sync_done", run_id=summary["run_id"], **counts))}</div>')
-        _show(self.undo_button, True)
+        text = msg("sync_done", run_id=summary["run_id"], **counts) if summary["run_id"] else msg("sync_nothing")
+        self.result.value = (f'<div style="{RESULT_STYLE}" data-run-id="{_a(summary["run_id"] or "")}">'
+                             f'{_e(text)}</div>')
+        _show(self.undo_button, summary["run_id"] is not None)
         _show(self.result_panel, True)
         self._change_step(lambda: None)
         self._refresh_catalogue()
