@@ -193,11 +193,16 @@ def _data_issues(extent: dict, quarter: Quarter, period: str) -> list[dict]:
     return issues
 
 
-def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: int = 0) -> dict:
+ATTRIBUTES = ("published_at", "clientele", "reason", "mode", "location")  # of audit_checks.sql
+
+
+def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: int = 0,
+           attribute_names: dict[str, str] | None = None) -> dict:
     """A finding that does not change the counts, with what to do about it."""
     shown = detail
     if kind == "availability_attribute_missing":
-        shown = ", ".join(msg(f"attribute_{code}") for code in detail.split(","))
+        names = attribute_names or {code: msg(f"attribute_{code}") for code in ATTRIBUTES}
+        shown = ", ".join(names[code] for code in detail.split(","))
     elif kind in DATE_CHECKS:
         shown = long_date(detail)
     return {
@@ -230,5 +235,6 @@ def _counting_issues(con) -> list[dict]:
 def _checks(con, quarter: Quarter, as_of: dt.datetime) -> list[dict]:
     rows = con.execute(sql("audit_checks"), {"start": quarter.start, "end": quarter.end, "as_of": as_of,
                                              "primary_care": PRIMARY_CARE_SPECIALTIES}).fetchall()
-    return [_check(kind, subject_id, subject_name, detail, count)
+    names = {code: msg(f"attribute_{code}") for code in ATTRIBUTES}  # once, not per staff member
+    return [_check(kind, subject_id, subject_name, detail, count, names)
             for kind, subject_id, subject_name, detail, count in rows]

@@ -325,7 +325,9 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
     if result.period == "in_progress":
         lines.append(f'<p class="audit-in-progress">{_e(label("period_in_progress", last=long_date(last)))}</p>')
     status = result.status
-    lines.append(f'<p class="audit-coverage audit-{status}">{_e(label("headline_coverage"))} '
+    # Green or red only against a threshold (or for no data): 83 % is no success by itself.
+    judged = status if result.threshold is not None or status == "no_data" else "unjudged"
+    lines.append(f'<p class="audit-coverage audit-{judged}">{_e(label("headline_coverage"))} '
                  f'<b>{_e(_coverage_text(result.coverage_pct))}</b></p>')
     if status == "no_data":
         lines.append(f'<p class="audit-counts">{_e(label("headline_no_data"))}</p>')

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-import tenacity
 
 from .errors import DatabaseBusyError, DatabaseMissingError, InputError, SchemaTooNewError
 
@@ -79,6 +78,21 @@ def _holder(error: BaseException) -> str:
 
 
 def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        con = duckdb.connect(str(db), read_only=read_only)
+    except duckdb.IOException as error:
+        if not _is_lock_conflict(error):
+            raise
+        con = _open_when_free(db, read_only)
+    con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
+    return con
+
+
+def _open_when_free(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Wait for another process to let go of the file (tenacity is imported
+    only then: most opens find the file free, and a command starts faster)."""
+    import tenacity
+
     timeout = float(os.environ.get("ORCHESTRATOR_LOCK_TIMEOUT", "30"))
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(_is_lock_conflict),
@@ -87,13 +101,11 @@ def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         reraise=True,
     )
     try:
-        con = retrying(duckdb.connect, str(db), read_only=read_only)
+        return retrying(duckdb.connect, str(db), read_only=read_only)
     except duckdb.IOException as error:
         if _is_lock_conflict(error):
             raise DatabaseBusyError("db_busy", db=db, seconds=int(timeout), holder=_holder(error)) from None
         raise
-    con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
-    return con
 
 
 @contextmanager

@@ -78,3 +78,39 @@ def test_synchroniser_reads_the_configured_fhir_server(fake_fhir, db, tmp_path, 
     assert fake_fhir.base in sync.loaded.value and "4 rendez-vous" in sync.loaded.value
     assert "arrived-late" in sync.loaded.value  # the unmapped status is reported, not hidden
     assert fake_fhir.calls("Appointment") == 1
+
+
+def test_overview_and_audit_tab_speak_of_owed_items_and_never_offer_a_future_quarter(dashboard):
+    coverage = dashboard.overview.coverage.value
+    assert "dus" in coverage and "Données vues" in coverage  # counted of owed, and what data was seen
+    dashboard.tabs.selected_index = 4
+    audit = dashboard.audit
+    assert audit.quarter.options[0] == "2026Q4" and "2027Q1" not in audit.quarter.options  # demo data runs to 2027
+    audit.quarter.value = "2026Q3"
+    audit._run()
+    assert audit.error.value == ""
+    first_screen = audit.result.value.split('class="audit-first-screen"')[1].split("</div>")[0]
+    assert "Couverture" in first_screen and "dus" in first_screen
+
+
+def test_a_quarter_with_nothing_owed_shows_no_coverage_not_100(tmp_path):
+    from conftest import write_export
+
+    db = tmp_path / "empty.duckdb"
+    load_export(write_export(tmp_path / "export", {
+        "appointments": "appointment_id,service_id,staff_id,start\n",
+        "availabilities": "availability_id,service_id,staff_id,start,end\n"}), db)
+    view = DashboardView(db, as_of="2026-11-27T12:00")
+    coverage = view.overview.coverage.value
+    assert "aucune" in coverage and "100" not in coverage and 'data-coverage=""' in coverage
+
+
+def test_the_services_look_up_ignores_case_and_knows_staff(dashboard):
+    dashboard.tabs.selected_index = 1
+    panel = dashboard.services
+    panel.service_id.value = "srv-006"
+    panel._detail()
+    assert panel.error.value == "" and panel.service_id.value == "SRV-006" and "SRV-006" in panel.detail.value
+    panel.service_id.value = "stf-006"
+    panel._detail()
+    assert "Lévesque" in panel.detail.value and "Personnel médical" in panel.detail.value
