@@ -27,6 +27,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from orchestrator_lib.messages import number, percent
 from orchestrator_lib.audit import run_audit
 from orchestrator_lib.catalogue import catalogue_counts, list_services, list_staff
 from orchestrator_lib.history import list_runs
@@ -70,11 +71,12 @@ def check_overview(page, db) -> None:
     """The overview's figures are the library's: coverage of both quarters and catalogue counts."""
     current = Quarter.of(now_local())
     for kind, quarter in (("current", current), ("previous", current.previous())):
-        coverage = run_audit(db, quarter).coverage_pct
+        audited = run_audit(db, quarter)
         box = page.locator(f".coverage-{kind}")
         expect(box).to_have_attribute("data-quarter", str(quarter))
-        expect(box).to_have_attribute("data-coverage", str(coverage))
-        expect(box).to_contain_text(f"{coverage:.1f} %")
+        expect(box).to_have_attribute("data-coverage", str(audited.coverage_pct))
+        expect(box).to_contain_text(percent(audited.coverage_pct))
+        expect(box).to_contain_text(f"{number(audited.counted)} comptés sur {number(audited.owed)} dus")
     counts = catalogue_counts(db)
     cells = page.locator(".overview-services-table tr").nth(1).locator("td")
     expect(cells).to_have_text([str(counts[k]) for k in ("active", "inactive", "excluded", "pending")])
@@ -294,14 +296,15 @@ def test_audit_and_workbook_download(page, dashboard, demo_db, kit, screenshots,
     page.locator(".audit-quarter select").select_option("2026Q3")
     page.locator(".audit-run").click()
     expected = run_audit(demo_db, "2026Q3", details=True)
-    expect(page.locator(".audit-result")).to_contain_text(f"Couverture 2026Q3 : {expected.coverage_pct:.1f} %",
-                                                          timeout=WIDGET_TIMEOUT)
+    first_screen = page.locator(".audit-result .audit-first-screen")
+    expect(first_screen).to_contain_text(f"Couverture {percent(expected.coverage_pct)}", timeout=WIDGET_TIMEOUT)
+    expect(first_screen).to_contain_text(f"{number(expected.counted)} éléments comptés sur {number(expected.owed)} dus")
     expect(page.locator(".audit-result")).to_contain_text(f"Ce qu'il faut corriger ({len(expected.issues)})")
 
     page.locator(".audit-report").click()
     link = page.locator("a.download-xlsx")
     expect(link).to_be_visible(timeout=120_000)
-    assert link.get_attribute("download") == "issues-2026Q3.xlsx"
+    assert link.get_attribute("download") == "audit-2026Q3.xlsx"
     assert link.get_attribute("href").startswith(
         "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,")
     expect(page.locator("a.download-html")).to_have_attribute("download", "audit-2026Q3.html")

@@ -350,9 +350,9 @@ class AuditPanel(_Panel):
             result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
             with tempfile.TemporaryDirectory(prefix="orchestrator-report-") as folder:
                 paths = write_report(result, self.db, folder, as_of=self.as_of)
-                links = [_download(paths["issues"], f"issues-{result.quarter}.xlsx", label("download_xlsx"),
+                links = [_download(paths["workbook"], paths["workbook"].name, label("download_xlsx"),
                                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                         _download(paths["html"], f"audit-{result.quarter}.html", label("download_html"), "text/html")]
+                         _download(paths["html"], paths["html"].name, label("download_html"), "text/html")]
         finally:
             self.busy.value = ""
         self.downloads.value = " · ".join(links)
