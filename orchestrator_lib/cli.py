@@ -364,7 +364,7 @@ def _alarm(result, db: Path) -> str:
 
 
 def _print_audit(result, written: Path | None) -> None:
-    from .messages import long_date, number
+    from .messages import describe_extent, number
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
     click.echo(msg("audit_summary", quarter=result.quarter, coverage=_pct(result.coverage_pct),
@@ -375,16 +375,7 @@ def _print_audit(result, written: Path | None) -> None:
         click.echo(msg("audit_in_progress"))
     if result.excluded:
         click.echo(msg("audit_excluded", count=number(result.excluded)))
-    extent = result.extent
-    if extent["last_load"] is None:
-        click.echo(msg("audit_data_none"))
-    else:
-        def day(iso):
-            return long_date(iso) if iso else "—"
-
-        click.echo(msg("audit_data", loaded_at=day(extent["last_load"]["at"]), source=extent["last_load"]["source"],
-                       last_appointment=day(extent["last_appointment"]),
-                       last_availability=day(extent["last_availability"])))
+    click.echo(describe_extent(result.extent))
     if result.status == "ok" and result.threshold is not None:
         click.echo(msg("audit_status_ok", quarter=result.quarter, coverage=_pct(result.coverage_pct),
                        threshold=_threshold(result.threshold)))

@@ -363,9 +363,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Excluded on purpose, not owed: {count} item(s) of excluded services (Pause, Vacances…).",
     ),
     "audit_data": (
-        "Données vues : dernier chargement le {loaded_at} ({source}) ; dernier rendez-vous le {last_appointment}, "
+        "Données vues : dernier chargement du DMÉ le {loaded_at} ({source}) ; dernier rendez-vous le {last_appointment}, "
         "dernière disponibilité le {last_availability}.",
-        "Data seen: last load on {loaded_at} ({source}); last appointment on {last_appointment}, "
+        "Data seen: last EMR load on {loaded_at} ({source}); last appointment on {last_appointment}, "
         "last availability on {last_availability}.",
     ),
     "audit_data_none": ("Données vues : aucun chargement du DMÉ enregistré.", "Data seen: no EMR load recorded."),
@@ -561,6 +561,18 @@ def number(value: float | int, decimals: int = 0) -> str:
 def percent(value: float, decimals: int = 1) -> str:
     """``71,6 %`` (no-break space) in French, ``71.6%`` in English."""
     return f"{number(value, decimals)}%" if language() == "en" else f"{number(value, decimals)}\u00a0%"
+
+
+def describe_extent(extent: dict) -> str:
+    """What the data covers (an audit's ``extent``), as one sentence."""
+    if not extent.get("last_load"):
+        return msg("audit_data_none")
+
+    def day(iso: str | None) -> str:
+        return long_date(iso) if iso else "—"
+
+    return msg("audit_data", loaded_at=day(extent["last_load"]["at"]), source=extent["last_load"]["source"],
+               last_appointment=day(extent["last_appointment"]), last_availability=day(extent["last_availability"]))
 
 
 def language() -> str:

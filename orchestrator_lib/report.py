@@ -35,7 +35,7 @@ from matplotlib.figure import Figure
 from . import store
 from .audit import NOT_OWED, REASONS, AuditResult, run_audit
 from .errors import OrchestratorError
-from .messages import MONTHS, in_language, language, long_date, number, percent
+from .messages import MONTHS, describe_extent, in_language, language, long_date, msg, number, percent
 from .periods import LOCAL, parse_as_of
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
@@ -133,18 +133,10 @@ LABELS: dict[str, tuple[str, str]] = {
                          "Vérifiez que le DMÉ a été chargé dans la bonne base.",
                          "Nothing owed this quarter: no appointment or availability outside excluded services. "
                          "Check that the EMR was loaded into the right database."),
-    "headline_excluded": ("Exclus volontairement, non dus : {count} élément(s) de services exclus.",
-                          "Excluded on purpose, not owed: {count} item(s) of excluded services."),
     "threshold_ok": ("Seuil de {threshold} : atteint.", "{threshold} threshold: met."),
     "threshold_under": ("Seuil de {threshold} : NON ATTEINT.", "{threshold} threshold: NOT MET."),
     "threshold_no_data": ("Seuil de {threshold} : non atteint (rien de dû).", "{threshold} threshold: not met (nothing owed)."),
     "generated": ("Produit le {date} à {time} (heure de Montréal).", "Generated on {date} at {time} (Montreal time)."),
-    "data_seen": ("Données vues : dernier chargement du DMÉ le {loaded_at} ({source}) ; dernier rendez-vous le "
-                  "{last_appointment}, dernière disponibilité le {last_availability}.",
-                  "Data seen: last EMR load on {loaded_at} ({source}); last appointment on {last_appointment}, "
-                  "last availability on {last_availability}."),
-    "data_none": ("Données vues : aucun chargement du DMÉ enregistré.", "Data seen: no EMR load recorded."),
-    "clinic": ("Clinique", "Clinic"),
     "report_title": ("Audit du rapport de rémunération {quarter}", "Remuneration report audit {quarter}"),
     "workbook_title": ("Audit du rapport de rémunération {quarter} — {sheet}",
                        "Remuneration report audit {quarter} — {sheet}"),
@@ -337,7 +329,7 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
         verdict = {"ok": "threshold_ok", "under_threshold": "threshold_under", "no_data": "threshold_no_data"}[status]
         lines.append(f'<p class="audit-verdict audit-{status}">{_e(label(verdict, threshold=percent(result.threshold, 0)))}</p>')
     if result.excluded:
-        lines.append(f'<p class="audit-excluded">{_e(label("headline_excluded", count=number(result.excluded)))}</p>')
+        lines.append(f'<p class="audit-excluded">{_e(msg("audit_excluded", count=number(result.excluded)))}</p>')
     lines.append(f'<p class="audit-generated">{_e(label("generated", date=long_date(moment.date()), time=moment.strftime("%H:%M")))} '
                  f'{_e(data_seen(result))}</p>')
     return HTML(f'<div class="audit-first-screen">{"".join(lines)}</div>')
@@ -345,15 +337,7 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
 
 def data_seen(result: AuditResult) -> str:
     """One sentence: the last load (when, from where) and the last dates the data holds."""
-    extent = result.extent
-    if not extent.get("last_load"):
-        return label("data_none")
-
-    def day(iso: str | None) -> str:
-        return long_date(iso) if iso else "—"
-
-    return label("data_seen", loaded_at=day(extent["last_load"]["at"]), source=extent["last_load"]["source"],
-                 last_appointment=day(extent["last_appointment"]), last_availability=day(extent["last_availability"]))
+    return describe_extent(result.extent)
 
 
 def _e(text) -> str:

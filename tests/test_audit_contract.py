@@ -208,7 +208,7 @@ def test_every_audit_says_what_data_it_saw(tmp_path):
     assert document["data"]["last_appointment"].startswith("2027-03-31")
     assert document["data"]["last_availability"].startswith("2027-03-31")
     text = cli("--db", str(db), "audit", "--quarter", "2026Q3").stdout
-    assert "dernier chargement le" in text and "dernier rendez-vous le 31 mars 2027" in text
+    assert "dernier chargement du DMÉ le" in text and "dernier rendez-vous le 31 mars 2027" in text
 
 
 def test_data_that_stops_before_the_quarter_ends_is_the_first_issue(tmp_path):
