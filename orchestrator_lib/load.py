@@ -13,15 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import duckdb
 
-from . import store
+from . import scratch, store
 from .errors import InputError
 from .export_format import Column, Table
 from .sources.files import NotUtf8, TableFile, open_export
@@ -58,8 +56,9 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
 
     ``progress``: True for a progress bar on the terminal, or a function called
     with (bytes done, bytes in all) after each table (the dashboard's bar)."""
-    files = open_export(folder)  # headers and encodings are checked before the database is touched
-    return _load(files, db, str(Path(folder).resolve()), progress)
+    with scratch.folder() as work:
+        files = open_export(folder, work)  # headers and encodings are checked before the database is touched
+        return _load(files, db, str(Path(folder).resolve()), progress)
 
 
 def load_fhir(url: str, db: str | os.PathLike | None = None, *, full: bool = False,
@@ -75,8 +74,8 @@ def load_fhir(url: str, db: str | os.PathLike | None = None, *, full: bool = Fal
     db = store.resolve_db(db)
     since = None if full else _previous_high_water(db, fhir.display_url(url))
     export = fhir.fetch_export(url, since=since, progress=progress)
-    with tempfile.TemporaryDirectory(prefix="orchestrator-fhir-") as folder:
-        files = export.table_files(Path(folder))
+    with scratch.folder() as folder:
+        files = export.table_files(folder)
         result = _load(files, db, export.server, progress, high_water=export.high_water)
     result.warnings, result.read = export.warnings(), export.summary()
     return result
@@ -110,16 +109,16 @@ def _load(files: list[TableFile], db, source: str, progress, high_water=None) ->
             with _progress(files, progress) as bar:
                 for table_file in files:
                     _copy_table(con, table_file, key)
-                    _failpoint(f"after_{table_file.table.name}")
+                    store.failpoint(f"after_{table_file.table.name}")
                     bar.update(table_file.path.stat().st_size)
             result = _record_load(con, source, previous, high_water)
-            _failpoint("before_commit")
+            store.failpoint("before_commit")
     except _Unchanged as unchanged:
         return unchanged.args[0]
     finally:
         for table_file in files:
             table_file.cleanup()
-    _failpoint("after_commit")
+    store.failpoint("after_commit")
     return result
 
 
@@ -162,7 +161,7 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
         con.execute(f"DELETE FROM {table.db_table}")
     try:
         con.execute(f"INSERT INTO {into} ({targets}) SELECT {values} FROM ({relation})",
-                    {**params, "key": key} if table.column_names_with_kind("patient") else params)
+                    {**params, **hmac_pads(key)} if table.column_names_with_kind("patient") else params)
     except duckdb.InvalidInputException as error:
         raise _explain_rule_error(error, table_file) from None
     except duckdb.Error as error:  # a CSV DuckDB could not split into lines at all
@@ -174,6 +173,20 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
                     f'OR list_contains($dropped, "{table.id_column}")', {"dropped": list(table_file.dropped)})
         con.execute(f"INSERT INTO {table.db_table} BY NAME FROM incoming")
         con.execute("DROP TABLE incoming")
+
+
+def hmac_pads(key: bytes) -> dict[str, bytes]:
+    """The HMAC-SHA256 inner and outer keys (RFC 2104) that the pseudonym's SQL uses."""
+    block = key.ljust(64, b"\0")  # SHA-256's block; the key is 32 bytes
+    return {"inner_key": bytes(b ^ 0x36 for b in block), "outer_key": bytes(b ^ 0x5C for b in block)}
+
+
+def pseudonym(key: bytes, reference: str) -> str:
+    """What the load stores for ``reference`` (the same as its SQL): HMAC-SHA256, 128 bits, hexadecimal."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key, reference.strip().encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 def _target(column: Column) -> str:
@@ -192,10 +205,12 @@ def _value(table: Table, column: Column) -> str:
         return ", ".join(f"'{code}'" for code in codes)
 
     if column.kind == "patient":
-        # A keyed SHA-256 (secret prefix, 128 bits kept): the reference itself
-        # is never written, and without the key a pseudonym cannot be tested
-        # against a guessed patient number.
-        return f"CASE WHEN {cell} IS NULL THEN NULL ELSE left(sha256($key || encode({cell})), 32) END"
+        # HMAC-SHA256 (RFC 2104) with the clinic's key, 128 bits kept: the
+        # reference itself is never written, and without the key a pseudonym
+        # cannot be tested against a guessed patient number. DuckDB has no
+        # HMAC function: $inner_key / $outer_key are the key XOR ipad / opad.
+        return (f"CASE WHEN {cell} IS NULL THEN NULL "
+                f"ELSE left(sha256($outer_key || unhex(sha256($inner_key || encode({cell})))), 32) END")
     if column.kind == "datetime":
         parsed = _datetime(cell)
         if column.required:
@@ -337,10 +352,3 @@ def _progress(files: list[TableFile], progress):
 
         bar.update = report
     return bar
-
-
-def _failpoint(name: str) -> None:
-    """Crash here on purpose when ``$ORCHESTRATOR_FAILPOINT`` names this point:
-    lets a test prove that a load killed at any step leaves the database whole."""
-    if os.environ.get("ORCHESTRATOR_FAILPOINT") == name:
-        os.kill(os.getpid(), signal.SIGKILL)

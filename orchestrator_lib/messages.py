@@ -266,6 +266,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The patient pseudonymisation key does not match the one of database {db}. "
         "Restore the original {key_file} file or ORCHESTRATOR_PATIENT_KEY variable.",
     ),
+    "key_invalid": (
+        "Le fichier de clé {key_file} est invalide ({size} octets) : il doit contenir exactement 64 chiffres "
+        "hexadécimaux. Rien n'a été chargé. Rétablissez la clé d'origine depuis une copie de sauvegarde ; pour une "
+        "base neuve, supprimez le fichier et une nouvelle clé sera créée.",
+        "Key file {key_file} is invalid ({size} bytes): it must hold exactly 64 hexadecimal digits. Nothing was "
+        "loaded. Restore the original key from a backup; for a new database, delete the file and a new key is made.",
+    ),
     "key_missing": (
         "Le fichier de clé {key_file} a disparu alors que la base {db} contient des pseudonymes faits avec lui. "
         "Rétablissez-le (copie de sauvegarde) ou définissez ORCHESTRATOR_PATIENT_KEY avec la clé d'origine.",

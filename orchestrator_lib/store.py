@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
 import os
 import re
 import secrets
@@ -137,18 +138,32 @@ def writing(db: str | os.PathLike | None = None, *, create: bool = False) -> Ite
         db.parent.mkdir(parents=True, exist_ok=True)
     else:
         require_existing(db)
-    con = _open(db, read_only=False)
-    try:
-        migrate(con)
-        con.execute("BEGIN TRANSACTION")
+    with _private_files():
+        con = _open(db, read_only=False)
         try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+            migrate(con)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+    if db.stat().st_mode & 0o077:  # made by an earlier version, or copied by hand
+        db.chmod(0o600)
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """Files DuckDB creates while writing (the database, its write-ahead log)
+    are readable by their owner only: they hold the clinic's data."""
+    previous = os.umask(0o077)
+    try:
+        yield
     finally:
-        con.close()
+        os.umask(previous)
 
 
 # --- schema migrations -------------------------------------------------------
@@ -185,7 +200,7 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> int:
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
     )
-    version = schema_version(con)
+    version = start = schema_version(con)
     _refuse_newer(con, version)
     for number, path in migrations():
         if number <= version or (upto is not None and number > upto):
@@ -199,10 +214,31 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> int:
             raise
         con.execute("COMMIT")
         version = number
+    if version != start:
+        # Write the new schema into the file itself: DuckDB 1.5.5 cannot replay a
+        # write-ahead log holding these DDL statements (a column DEFAULT calling
+        # nextval) if the process is killed before its next checkpoint, which
+        # would leave a new database that no longer opens.
+        con.execute("CHECKPOINT")
     return version
 
 
 # --- the patient pseudonymisation key -----------------------------------------
+#
+# A patient reference becomes HMAC-SHA256(key, reference), cut to 128 bits
+# (load.py computes it in SQL). The key is 256 random bits, in a file beside
+# the database (mode 600) or in $ORCHESTRATOR_PATIENT_KEY. The database keeps
+# only a check of the key (an HMAC of a constant), so that a load with another
+# key is refused; for a random key nothing stored helps to guess it, and a
+# passphrase is stretched by scrypt first, so that each guess costs scrypt.
+
+KEY_BYTES = 32
+KEY_HEX = re.compile(r"[0-9a-f]{64}")
+KEY_CHECK = b"orchestrator-lib patient key check"
+# scrypt's cost for a passphrase: about 0.1 s and 32 MiB a derivation.
+SCRYPT = {"n": 2 ** 15, "r": 8, "p": 1, "maxmem": 64 * 2 ** 20, "dklen": KEY_BYTES}
+PASSPHRASE_SALT = b"orchestrator-lib patient key from a passphrase, v1"
+
 
 def key_file(db: Path) -> Path:
     return db.with_name(db.name + ".key")
@@ -212,35 +248,89 @@ def patient_key(con: duckdb.DuckDBPyConnection, db: Path) -> bytes:
     """The secret that turns ``patient_ref`` into a pseudonym, checked against
     the one this database's pseudonyms were made with.
 
-    From ``$ORCHESTRATOR_PATIENT_KEY`` when set, else from a file beside the
-    database created once (mode 600). Never stored in the database: a copy of
-    the database alone cannot be used to test guesses of a patient number.
-    Only a fingerprint is kept, to refuse a load made with another key.
+    From ``$ORCHESTRATOR_PATIENT_KEY`` when set (64 hexadecimal digits, or a
+    passphrase stretched by scrypt), else from the key file beside the
+    database, created once, atomically (mode 600). A key file that is not
+    exactly 64 hexadecimal digits is refused: a load never falls back to an
+    empty or weak key.
     """
-    row = con.execute("SELECT value FROM settings WHERE key = 'patient_key_fingerprint'").fetchone()
+    stored = con.execute("SELECT value FROM settings WHERE key = 'patient_key_check'").fetchone()
     from_env = os.environ.get("ORCHESTRATOR_PATIENT_KEY")
     path = key_file(db)
     if from_env:
-        key = hashlib.sha256(from_env.encode("utf-8")).digest()
+        key = _key_from_environment(from_env.strip())
     elif path.exists():
-        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
-    elif row is not None:  # a new key would silently break every pseudonym already stored
+        key = read_key_file(path)
+    elif stored is not None:  # a new key would silently break every pseudonym already stored
         raise InputError("key_missing", db=db, key_file=path)
     else:
         key = _create_key_file(path)
-    fingerprint = hashlib.sha256(b"orchestrator-key-fingerprint:" + key).hexdigest()[:16]
-    if row is None:
-        con.execute("INSERT INTO settings VALUES ('patient_key_fingerprint', ?)", [fingerprint])
-    elif row[0] != fingerprint:
+    check = hmac.new(key, KEY_CHECK, hashlib.sha256).hexdigest()
+    if stored is None:
+        con.execute("INSERT INTO settings VALUES ('patient_key_check', ?)", [check])
+    elif not hmac.compare_digest(stored[0], check):
         raise InputError("key_mismatch", db=db, key_file=path)
     return key
 
 
+def _key_from_environment(text: str) -> bytes:
+    """64 hexadecimal digits are the key itself; anything else is a passphrase,
+    stretched by scrypt. Its salt is fixed, so that the same passphrase gives
+    the same key for every database of the clinic (a store moved or rebuilt
+    keeps matching pseudonyms); each guess still costs a whole scrypt."""
+    if KEY_HEX.fullmatch(text.lower()):
+        return bytes.fromhex(text)
+    return hashlib.scrypt(text.encode("utf-8"), salt=PASSPHRASE_SALT, **SCRYPT)
+
+
+def read_key_file(path: Path) -> bytes:
+    """The key of ``path``: exactly 64 hexadecimal digits (and a final newline), else refused.
+    A key file others can read is made private (600) on the way."""
+    text = path.read_bytes().decode("ascii", errors="replace").strip()
+    if not KEY_HEX.fullmatch(text):
+        raise InputError("key_invalid", key_file=path, size=path.stat().st_size)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    return bytes.fromhex(text)
+
+
 def _create_key_file(path: Path) -> bytes:
+    """Write a new random key to a private temporary file, flush it to disk,
+    then link it into place: the key file is either absent or whole, never
+    empty, even if the disk fills or the process is killed half-way. If
+    another process created one meanwhile, that one wins."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        out.write(secrets.token_hex(32) + "\n")
-    return bytes.fromhex(path.read_text(encoding="ascii").strip())
+        try:
+            os.write(fd, (key.hex() + "\n").encode("ascii"))
+            failpoint("key_written")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return read_key_file(path)
+        _fsync_folder(path.parent)
+        return key
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def failpoint(name: str) -> None:
+    """Crash here on purpose when ``$ORCHESTRATOR_FAILPOINT`` names this point:
+    lets a test prove that a process killed at any step leaves every file whole."""
+    if os.environ.get("ORCHESTRATOR_FAILPOINT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)

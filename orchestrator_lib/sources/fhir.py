@@ -127,12 +127,13 @@ class FhirExport:
         """Write each table as a canonical CSV in ``folder``, ready for the loader."""
         files = []
         for table in TABLES:
-            path = folder / f"{table.name}.csv"
-            with open(path, "w", encoding="utf-8", newline="") as out:
+            path = folder / f"{table.name}.csv"  # in the load's private scratch folder: owner only
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8",
+                      newline="") as out:
                 writer = csv.writer(out, lineterminator="\n")
                 writer.writerow([c.name for c in table.columns])
                 writer.writerows(map(_csv_row, self.rows[table.name].values()))
-            opened = open_table(table, path)
+            opened = open_table(table, path, folder)
             merge = self.incremental and table in (APPOINTMENTS, AVAILABILITIES)
             files.append(FhirTable(**vars(opened), server=self.server, merge=merge,
                                    dropped=sorted(self.dropped.get(table.name, ())) if merge else []))

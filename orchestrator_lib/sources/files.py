@@ -22,11 +22,11 @@ import csv
 import datetime as dt
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from .. import scratch
 from ..errors import InputError
 from ..export_format import TABLES, Table
 
@@ -56,6 +56,7 @@ class TableFile:
     _temporary: list[Path] = field(default_factory=list)
     sheet_rows: list[int] = field(default_factory=list)  # Excel: sheet row of each data line
     attempt: int = 0  # each read gets its own table of rejected lines
+    work: Path | None = None  # the load's private scratch folder (scratch.py), for copies
     merge = False  # the loader replaces the table with a file's rows (see sources.fhir)
     dropped = ()   # with merge: ids whose rows go (see sources.fhir)
 
@@ -110,7 +111,7 @@ class TableFile:
     def convert_to_utf8(self) -> None:
         """After ``NotUtf8``: refuse a mix of encodings, else read the file as Windows-1252."""
         detect_encoding(self.path)
-        self.read_path = _transcode_cp1252(self.path)
+        self.read_path = _transcode_cp1252(self.path, self.work)
         self._temporary.append(self.read_path)
         self.attempt += 1
 
@@ -180,8 +181,9 @@ def _show(delimiter: str) -> str:
 
 # --- the folder ----------------------------------------------------------------
 
-def open_export(folder: str | os.PathLike) -> list[TableFile]:
-    """Find, check and prepare the four tables of an export folder."""
+def open_export(folder: str | os.PathLike, work: Path) -> list[TableFile]:
+    """Find, check and prepare the four tables of an export folder; copies
+    (of an Excel sheet, of a Windows-1252 file) go to the private folder ``work``."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("folder_missing", folder=folder)
@@ -199,7 +201,7 @@ def open_export(folder: str | os.PathLike) -> list[TableFile]:
             if len(candidates) > 1:
                 raise InputError("table_ambiguous", table=table.name, folder=folder,
                                  files=", ".join(p.name for p in candidates))
-            opened.append(open_table(table, candidates[0]))
+            opened.append(open_table(table, candidates[0], work))
     except BaseException:
         for table_file in opened:
             table_file.cleanup()
@@ -207,13 +209,16 @@ def open_export(folder: str | os.PathLike) -> list[TableFile]:
     return opened
 
 
-def open_table(table: Table, path: Path) -> TableFile:
+def open_table(table: Table, path: Path, work: Path | None = None) -> TableFile:
     kind = path.suffix.lower().lstrip(".")
     if kind == "csv":
-        return _open_csv(table, path)
-    if kind == "xlsx":
-        return _open_xlsx(table, path)
-    return _open_parquet(table, path)
+        opened = _open_csv(table, path)
+    elif kind == "xlsx":
+        opened = _open_xlsx(table, path, work)
+    else:
+        opened = _open_parquet(table, path)
+    opened.work = work
+    return opened
 
 
 def _map_header(table: Table, path: Path, header: list[str], delimiter: str = ",") -> dict[str, int]:
@@ -288,7 +293,7 @@ def _not_utf8(path: Path, bad: int) -> str:
     return "cp1252"
 
 
-def _transcode_cp1252(path: Path) -> Path:
+def _transcode_cp1252(path: Path, work: Path) -> Path:
     data = path.read_bytes()
     try:
         text = data.decode("cp1252")
@@ -296,10 +301,10 @@ def _transcode_cp1252(path: Path) -> Path:
         line, column = _position(data, error.start)
         raise InputError("encoding_invalid", file=path, line=line, column=column,
                          byte=f"0x{data[error.start]:02X}") from None
-    handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".utf8.csv")
+    handle, name = scratch.new_file(work, f"{path.stem}-", ".utf8.csv")
     with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
         out.write(text)
-    return Path(name)
+    return name
 
 
 def _first_line(path: Path) -> tuple[str, bool]:
@@ -329,7 +334,7 @@ def _choose_delimiter(table: Table, header_line: str) -> tuple[str, list[str]]:
 
 # --- Excel ------------------------------------------------------------------------
 
-def _open_xlsx(table: Table, path: Path) -> TableFile:
+def _open_xlsx(table: Table, path: Path, work: Path) -> TableFile:
     """Copy the first sheet to a temporary UTF-8 CSV, one line per sheet row."""
     import openpyxl
 
@@ -345,7 +350,7 @@ def _open_xlsx(table: Table, path: Path) -> TableFile:
         if not any(header):
             raise InputError("file_empty", file=path, columns=", ".join(table.required))
         positions = _map_header(table, path, header)
-        handle, name = tempfile.mkstemp(prefix=f"{path.stem}-", suffix=".xlsx.csv")
+        handle, name = scratch.new_file(work, f"{path.stem}-", ".xlsx.csv")
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(header)
@@ -357,7 +362,7 @@ def _open_xlsx(table: Table, path: Path) -> TableFile:
                     sheet_rows.append(number)
     finally:
         workbook.close()
-    return TableFile(table, path, "xlsx", header, positions, Path(name), ",", [Path(name)], sheet_rows)
+    return TableFile(table, path, "xlsx", header, positions, name, ",", [name], sheet_rows)
 
 
 def _excel_text(value) -> str:
