@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from . import store
@@ -30,31 +32,123 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+IDLE_KERNEL_SECONDS = 15 * 60   # a page left open and unused frees its kernel (~230 MB) after this
+
+
+def allowed_hosts(host: str) -> list[str] | None:
+    """The names the server answers to (its ``Host`` header), or None when any
+    is answered: a page of another site that renames itself to this machine's
+    address (DNS rebinding) is refused. Loopback answers to its own names; a
+    named host to that name; a bare non-loopback IP cannot be checked by name
+    and is served only with a token."""
+    if is_loopback(host):
+        return sorted(LOOPBACK_NAMES)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return [host]
+    return None
+
+
 def voila_config(host: str, port: int, token: str | None) -> dict:
     """The Voilà settings of the dashboard, as a traitlets config dict."""
     if not is_loopback(host) and not token:
         raise RefusedError("token_required", host=host)
+    names = allowed_hosts(host)
+    # jupyter_server's own Host check (loopback addresses, then these names);
+    # Voilà turns it off unless its tornado settings say otherwise.
+    host_check = {"allow_remote_access": False, "local_hostnames": names} if names else {}
     return {
         "Voila": {"ip": host, "port": port, "open_browser": False, "token": token or None,
-                  "root_dir": str(NOTEBOOK.parent)},
+                  "root_dir": str(NOTEBOOK.parent), "tornado_settings": host_check},
         "VoilaConfiguration": {
             # Two kernels kept warm: two managers arriving together both get a ready page.
             "preheat_kernel": True, "default_pool_size": 2,
             "show_tracebacks": False, "strip_sources": True,
             "file_allowlist": [], "file_denylist": [".*"],
+            "template": "orchestrator",  # lab without its CDN links: the page loads nothing from outside
         },
+        # Kernels of pages left idle are shut down (Voilà never culls its warm pool).
+        "MappingKernelManager": {"cull_idle_timeout": IDLE_KERNEL_SECONDS, "cull_interval": 60,
+                                 "cull_connected": True, "cull_busy": False},
     }
+
+
+def _dashboard_app():
+    """Voilà with two of its handlers made safe (each documented in docs/security.md)."""
+    import tornado.web
+    from voila.app import Voila
+    from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+    from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+    class KernelWebsocket(VoilaKernelWebsocketHandler):
+        """Only the v1 kernel protocol the page speaks. Voilà 0.5.13 reads every
+        binary message as v1; a socket opened without the subprotocol (a plain
+        ``new WebSocket(url)``) made it build a list of ~10^17 offsets."""
+
+        async def get(self, *args, **kwargs):
+            offered = [p.strip() for p in self.request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+            if KERNEL_PROTOCOL not in offered:
+                raise tornado.web.HTTPError(400, "kernel websocket without the v1 subprotocol")
+            return await super().get(*args, **kwargs)
+
+    class ShutdownOnClose(VoilaShutdownKernelHandler):
+        """The page's ``beforeunload`` asks for its kernel's shutdown without an
+        XSRF token; a request from the page itself is accepted, one from
+        another origin refused (in place of the XSRF check)."""
+
+        def check_xsrf_cookie(self):
+            if not same_origin(self.request.headers.get("Origin"), self.request.host):
+                raise tornado.web.HTTPError(403, "kernel shutdown from another origin")
+
+    replaced = {VoilaKernelWebsocketHandler: KernelWebsocket, VoilaShutdownKernelHandler: ShutdownOnClose}
+
+    class DashboardVoila(Voila):
+        def init_handlers(self):
+            return [(rule[0], replaced.get(rule[1], rule[1]), *rule[2:]) for rule in super().init_handlers()]
+
+    return DashboardVoila
+
+
+def same_origin(origin: str | None, host: str) -> bool:
+    """Whether ``origin`` (an Origin header) is this server as named by ``host`` (its Host header)."""
+    from urllib.parse import urlsplit
+
+    return bool(origin) and urlsplit(origin).netloc.lower() == host.lower()
 
 
 def serve(db=None, host: str = "127.0.0.1", port: int = 8866, token: str | None = None) -> None:
     """Start Voilà on the dashboard; returns when the server stops."""
     from traitlets.config import Config
-    from voila.app import Voila
 
     token = token or os.environ.get("ORCHESTRATOR_TOKEN") or None
     config = Config(voila_config(host, port, token))
     # The kernels read the database path from the environment, like every tool here.
     os.environ["ORCHESTRATOR_DB"] = str(store.resolve_db(db).resolve())
     with store.reading(db):
-        pass  # create or upgrade the database now, not in a visitor's kernel
-    Voila.launch_instance(argv=[str(NOTEBOOK)], config=config)
+        pass  # refuse a missing database and upgrade an old one now, not in a visitor's kernel
+    templates = _offline_template()
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(templates), os.environ.get("JUPYTER_PATH")]))
+    try:
+        _dashboard_app().launch_instance(argv=[str(NOTEBOOK)], config=config)
+    finally:
+        shutil.rmtree(templates, ignore_errors=True)
+
+
+def _offline_template() -> Path:
+    """Voilà's ``lab`` page template as the installed Voilà has it, without the
+    two Font Awesome links to a CDN (a floating version loaded from outside):
+    ``orchestrator`` in a folder of Jupyter's data path, made for this server."""
+    from jupyter_core.paths import jupyter_path
+
+    lab = next(Path(folder) / "lab" for folder in jupyter_path("voila", "templates")
+               if (Path(folder) / "lab" / "index.html.j2").is_file())
+    root = Path(tempfile.mkdtemp(prefix="orchestrator-voila-"))
+    target = root / "voila" / "templates" / "orchestrator"
+    shutil.copytree(lab, target)
+    index = target / "index.html.j2"
+    lines = index.read_text(encoding="utf-8").splitlines(keepends=True)
+    index.write_text("".join(line for line in lines if "cdn.jsdelivr.net" not in line), encoding="utf-8")
+    (target / "conf.json").write_text('{"base_template": "lab"}', encoding="utf-8")  # lab's parents, as lab has
+    return root

@@ -1,0 +1,127 @@
+"""The dashboard server under attack from a web page the manager visits (all
+on loopback): a foreign Host is refused (DNS rebinding), a cross-origin or
+legacy-framed kernel websocket is refused, a page's kernel is shut down when it
+closes but never by another origin, and the page loads nothing from outside."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+import requests
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
+
+from orchestrator_lib.server import KERNEL_PROTOCOL, allowed_hosts, voila_config
+
+
+@pytest.fixture(scope="module")
+def server(dashboard_factory, demo_db):
+    return dashboard_factory(demo_db)
+
+
+def page(server, host: str | None = None) -> requests.Response:
+    headers = {"Host": host} if host else {}
+    return requests.get(server.url, headers=headers, timeout=60)
+
+
+def kernel_of(response: requests.Response) -> str:
+    return re.search(r'kernelId": "([0-9a-f-]{36})"', response.text).group(1)
+
+
+def ws(server, kernel_id: str, *, protocols=(KERNEL_PROTOCOL,), origin: str | None = None, host: str | None = None):
+    """Open the kernel's websocket as a page would (or would not); the handshake's HTTP code, or 101."""
+    url = server.url.replace("http://", "ws://").rstrip("/") + f"/api/kernels/{kernel_id}/channels"
+    headers = {"Origin": origin or server.url.rstrip("/")}
+    if host:
+        headers["Host"] = host
+
+    async def attempt():
+        try:
+            connection = await websocket_connect(HTTPRequest(url, headers=headers, request_timeout=20),
+                                                 subprotocols=list(protocols) or None)
+        except HTTPClientError as error:
+            return error.code
+        connection.close()
+        return 101
+
+    return asyncio.run(attempt())
+
+
+def test_only_the_expected_host_names_are_served(server):
+    port = server.url.split(":")[2].split("/")[0]
+    assert page(server).status_code == 200
+    assert page(server, f"localhost:{port}").status_code == 200
+    for foreign in (f"attacker.example:{port}", "attacker.example", f"192.168.1.5:{port}"):
+        assert page(server, foreign).status_code == 403, foreign
+
+
+def test_the_page_loads_nothing_from_another_site(server):
+    text = page(server).text
+    assert "cdn.jsdelivr.net" not in text
+    assert not re.search(r'<(?:link|script)[^>]+(?:href|src)="https?://', text)
+
+
+def test_a_kernel_websocket_needs_the_v1_protocol_the_same_origin_and_our_host(server):
+    kernel = kernel_of(page(server))
+    port = server.url.split(":")[2].split("/")[0]
+    assert ws(server, kernel, protocols=()) == 400                                 # legacy framing: refused
+    assert ws(server, kernel, origin="http://attacker.example") == 403              # another site
+    assert ws(server, kernel, origin=f"http://attacker.example:{port}",
+              host=f"attacker.example:{port}") == 403                               # DNS rebinding
+    assert ws(server, kernel) == 101                                                # the page itself
+    assert page(server).status_code == 200                                          # and the server still serves
+
+
+def test_a_legacy_websocket_storm_leaves_the_server_small_and_serving(server):
+    import psutil
+
+    kernel = kernel_of(page(server))
+    for _ in range(20):
+        assert ws(server, kernel, protocols=()) == 400
+    assert page(server).status_code == 200
+    assert psutil.Process(server.process.pid).memory_info().rss < 300 * 2 ** 20
+
+
+def test_a_closed_page_shuts_its_kernel_down_but_another_origin_cannot(server):
+    kernel = kernel_of(page(server))
+    shutdown = server.url.rstrip("/") + f"/voila/api/shutdown/{kernel}"
+    refused = requests.post(shutdown, headers={"Origin": "http://attacker.example"}, timeout=30)
+    assert refused.status_code == 403
+    assert ws(server, kernel) == 101  # still there
+    done = requests.post(shutdown, headers={"Origin": server.url.rstrip("/")}, timeout=30)  # as beforeunload does
+    assert done.status_code == 204
+    assert ws(server, kernel) in (403, 404)  # gone
+
+
+def test_the_settings_that_do_it():
+    assert allowed_hosts("127.0.0.1") == ["localhost"] and allowed_hosts("dashboard.clinique.local") == \
+        ["dashboard.clinique.local"]
+    assert allowed_hosts("10.1.2.3") is None  # a bare address: only with a token (the command insists)
+    config = voila_config("127.0.0.1", 8866, None)
+    assert config["Voila"]["tornado_settings"] == {"allow_remote_access": False, "local_hostnames": ["localhost"]}
+    assert config["MappingKernelManager"]["cull_idle_timeout"] > 0
+
+
+def kernels(server) -> int:
+    import psutil
+
+    return sum("ipykernel" in " ".join(child.cmdline())
+               for child in psutil.Process(server.process.pid).children(recursive=True))
+
+
+def test_pages_closed_in_a_browser_free_their_kernels(dashboard_factory, demo_db, context, kit):
+    """Four visits, each page closed as a person closes a tab (beforeunload runs): the kernels
+    come back to the warm pool, instead of one more kernel (~230 MB) per visit."""
+    import time
+
+    server = dashboard_factory(demo_db)
+    for _ in range(4):
+        tab = context.new_page()
+        kit.open_dashboard(tab, server.url)
+        tab.close(run_before_unload=True)
+    deadline = time.monotonic() + 30
+    while kernels(server) > 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert kernels(server) <= 3  # the warm pool of two, and at most one being refilled
