@@ -213,9 +213,10 @@ def _value(table: Table, column: Column) -> str:
                 f"ELSE left(sha256($outer_key || unhex(sha256($inner_key || encode({cell})))), 32) END")
     if column.kind == "datetime":
         parsed = _datetime(cell)
+        checked = f"CASE WHEN {_nonexistent(parsed)} THEN {fail('value_nonexistent')} ELSE {parsed} END"
         if column.required:
-            return f"coalesce({parsed}, CASE WHEN {cell} IS NULL THEN {fail('value_missing')} ELSE {fail('value_datetime')} END)"
-        return f"CASE WHEN {cell} IS NULL THEN NULL ELSE coalesce({parsed}, {fail('value_datetime')}) END"
+            return f"coalesce({checked}, CASE WHEN {cell} IS NULL THEN {fail('value_missing')} ELSE {fail('value_datetime')} END)"
+        return f"CASE WHEN {cell} IS NULL THEN NULL ELSE coalesce({checked}, {fail('value_datetime')}) END"
     if column.kind == "code":
         folded = f"strip_accents(lower({cell}))" if column.name == "role" else f"lower({cell})"
         empty = fail("value_missing") if column.required else (f"'{column.default}'" if column.default else "NULL")
@@ -234,20 +235,38 @@ def _trimmed(cell: str) -> str:
             f"THEN nullif(trim({cell}), '') ELSE {cell} END)")
 
 
+ISO_8601 = r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?)?([zZ]|[+-]\d\d(:?\d\d)?)?"
+
+
 def _datetime(cell: str) -> str:
-    """ISO 8601 text to local wall-clock time in America/Montreal.
+    """ISO 8601 text to local wall-clock time in America/Montreal; NULL for anything else.
 
     Text without an offset is already local time: a plain TIMESTAMP cast keeps
-    it as written. The usual lengths (date, minutes, seconds) are recognised
-    without a regular expression, which matters over millions of rows. Text
-    with an offset (``Z``, ``+hh:mm``, ``-hh``) is converted; seconds are added
-    when absent because DuckDB requires them before an offset.
+    it as written. The usual shapes (date, minutes, seconds) are recognised by
+    a few character tests, which matters over millions of rows; anything else
+    must match ISO 8601 whole (``infinity``, ``epoch``, ``2026/01/02`` or a
+    five-digit year do not). Text with an offset (``Z``, ``+hh:mm``, ``-hh``)
+    is converted; seconds are added when absent because DuckDB requires them
+    before an offset.
     """
-    usual = f"length({cell}) IN (10, 16) OR (length({cell}) = 19 AND substr({cell}, 17, 1) = ':')"
-    has_offset = rf"regexp_matches(substr({cell}, 11), '[zZ+-]|\d [A-Za-z]')"
+    usual = (f"(length({cell}) IN (10, 16, 19) AND substr({cell}, 5, 1) = '-' AND substr({cell}, 8, 1) = '-' "
+             f"AND (length({cell}) = 10 OR (substr({cell}, 11, 1) IN ('T', ' ') AND substr({cell}, 14, 1) = ':' "
+             f"AND (length({cell}) = 16 OR substr({cell}, 17, 1) = ':'))))")
+    has_offset = rf"regexp_matches(substr({cell}, 11), '[zZ+-]')"
     with_seconds = rf"regexp_replace({cell}, '^(\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d)([zZ+-])', '\1:00\2')"
-    return (f"CASE WHEN {usual} OR NOT {has_offset} THEN try_cast({cell} AS TIMESTAMP) "
-            f"ELSE timezone('{store.LOCAL_TIMEZONE}', try_cast({with_seconds} AS TIMESTAMPTZ)) END")
+    return (f"CASE WHEN {usual} THEN try_cast({cell} AS TIMESTAMP) "
+            f"WHEN NOT regexp_full_match({cell}, '{ISO_8601}') THEN NULL "
+            f"WHEN {has_offset} THEN timezone('{store.LOCAL_TIMEZONE}', try_cast({with_seconds} AS TIMESTAMPTZ)) "
+            f"ELSE try_cast({cell} AS TIMESTAMP) END")
+
+
+def _nonexistent(parsed: str) -> str:
+    """Whether a local time does not exist in Montreal: the hour the clocks skip
+    in March (2:00 → 3:00). Tested only on 2 a.m. in March, so it costs nothing
+    elsewhere; a time that exists comes back unchanged from UTC."""
+    zone = store.LOCAL_TIMEZONE
+    return (f"(month({parsed}) = 3 AND hour({parsed}) = 2 "
+            f"AND timezone('{zone}', timezone('{zone}', {parsed})) <> {parsed})")
 
 
 def _explain_rule_error(error: duckdb.Error, table_file: TableFile) -> InputError:
@@ -280,14 +299,34 @@ def _check_unique(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None
 
 
 def _check_end_after_start(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
+    """Refuse an end before its start. Times are stored as local wall-clock
+    time, so an item across the November fall-back (01:30-04:00 to 01:15-05:00,
+    45 minutes) looks reversed: those few rows are judged again on the file's
+    own text, as instants, and only a real reversal stops the load."""
     table = table_file.table
-    row = con.execute(
+    reversed_rows = con.execute(
         f'SELECT "{table.id_column}", start::VARCHAR, "end"::VARCHAR FROM {table.db_table} '
-        'WHERE "end" < start LIMIT 1'
-    ).fetchone()
-    if row:
-        raise table_file.error("end_before_start", {table.id_column: row[0]}, column="end",
-                               start=row[1], end=row[2])
+        f'WHERE "end" < start ORDER BY "{table.id_column}" LIMIT {MAX_REVERSED_CHECKED}'
+    ).fetchall()
+    if not reversed_rows:
+        return
+    texts = table_file.cells({row[0] for row in reversed_rows}, ("start", "end"))
+    for item_id, start, end in reversed_rows:
+        if not _ordered_instants(*texts.get(item_id, (None, None))):
+            raise table_file.error("end_before_start", {table.id_column: item_id}, column="end",
+                                   start=start, end=end)
+
+
+MAX_REVERSED_CHECKED = 10_000  # more items seen reversed than that: the first is refused, a real reversal
+
+
+def _ordered_instants(start: str | None, end: str | None) -> bool:
+    """Whether two ISO 8601 texts, both with an offset, are instants in order."""
+    try:
+        first, last = (dt.datetime.fromisoformat(text.strip()) for text in (start, end))
+    except (AttributeError, ValueError):
+        return False
+    return first.tzinfo is not None and last.tzinfo is not None and last >= first
 
 
 # --- after the copy ---------------------------------------------------------------

@@ -116,6 +116,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{resource} ({server}), élément {element} : « {value} » n'est pas une date FHIR valide. Rien n'a été changé.",
         "{resource} ({server}), element {element}: '{value}' is not a valid FHIR date. Nothing was changed.",
     ),
+    "fhir_value_nonexistent": (
+        "{resource} ({server}), élément {element} : « {value} » n'existe pas à Montréal (au passage à l'heure "
+        "avancée, l'horloge saute de 2 h à 3 h). Rien n'a été changé.",
+        "{resource} ({server}), element {element}: '{value}' does not exist in Montreal (clocks jump from 2:00 to "
+        "3:00 when daylight saving time starts). Nothing was changed.",
+    ),
     "fhir_value_code": (
         "{resource} ({server}), élément {element} : code inconnu « {value} ». Codes permis : {allowed}.",
         "{resource} ({server}), element {element}: unknown code '{value}'. Allowed codes: {allowed}.",
@@ -208,6 +214,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value_datetime": (
         "{file}, ligne {line}, colonne « {column} » : « {value} » n'est pas une date ISO 8601 (ex. 2026-07-01T09:30:00 ou 2026-07-01T09:30:00-04:00).",
         "{file}, line {line}, column '{column}': '{value}' is not an ISO 8601 datetime (e.g. 2026-07-01T09:30:00 or 2026-07-01T09:30:00-04:00).",
+    ),
+    "value_nonexistent": (
+        "{file}, ligne {line}, colonne « {column} » : « {value} » n'existe pas à Montréal (au passage à l'heure "
+        "avancée, l'horloge saute de 2 h à 3 h). Corrigez l'heure, ou donnez-la avec son décalage (ex. "
+        "2026-03-08T03:30:00-04:00). Rien n'a été changé.",
+        "{file}, line {line}, column '{column}': '{value}' does not exist in Montreal (when daylight saving time "
+        "starts, clocks jump from 2:00 to 3:00). Fix the time, or give it with its offset (e.g. "
+        "2026-03-08T03:30:00-04:00). Nothing was changed.",
     ),
     "value_code": (
         "{file}, ligne {line}, colonne « {column} » : code inconnu « {value} ». Codes permis : {allowed}.",

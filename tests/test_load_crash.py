@@ -34,8 +34,8 @@ def big_export(tmp_path_factory):
     duckdb.execute(f"""
         COPY (SELECT 'APT-' || i AS appointment_id, 'SRV-' || (1 + i % 4) AS service_id,
                      'STF-' || (1 + i % 3) AS staff_id,
-                     strftime(TIMESTAMP '2026-01-05 08:00' + to_minutes(15 * i), '%Y-%m-%dT%H:%M:%S') AS start,
-                     strftime(TIMESTAMP '2026-01-05 08:15' + to_minutes(15 * i), '%Y-%m-%dT%H:%M:%S') AS "end",
+                     strftime(TIMESTAMP '2026-01-05 08:00' + to_days(i // 40) + to_minutes(15 * (i % 40)), '%Y-%m-%dT%H:%M:%S') AS start,
+                     strftime(TIMESTAMP '2026-01-05 08:15' + to_days(i // 40) + to_minutes(15 * (i % 40)), '%Y-%m-%dT%H:%M:%S') AS "end",
                      'fulfilled' AS status, 'PAT' || (i % 5000) AS patient_ref
               FROM range({APPOINTMENTS}) t(i))
         TO '{folder / "appointments.csv"}' (HEADER, DELIMITER ',')""")

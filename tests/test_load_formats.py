@@ -532,8 +532,8 @@ def test_datetime_forms(tmp_path, db, text, stored):
 
 def test_naive_time_is_stored_the_same_with_or_without_fraction(tmp_path, db):
     appointments = ("appointment_id,service_id,staff_id,start\n"
-                    "APT-1,SRV-1,STF-1,2026-03-08T02:30:00\n"
-                    "APT-2,SRV-1,STF-1,2026-03-08T02:30:00.000\n")
+                    "APT-1,SRV-1,STF-1,2026-03-09T02:30:00\n"
+                    "APT-2,SRV-1,STF-1,2026-03-09T02:30:00.000\n")
     load_export(write_export(tmp_path / "export", {"appointments": appointments}), db)
     (first,), (second,) = query(db, "SELECT start FROM emr_appointments ORDER BY appointment_id")
     assert first == second
@@ -767,8 +767,8 @@ def test_two_hundred_thousand_appointments(tmp_path, db):
     duckdb.execute(f"""
         COPY (SELECT 'APT-' || i AS appointment_id, 'SRV-' || (1 + i % 4) AS service_id,
                      'STF-' || (1 + i % 3) AS staff_id,
-                     strftime(TIMESTAMP '2026-01-05 08:00' + to_minutes(15 * i), '%Y-%m-%dT%H:%M:%S') AS start,
-                     strftime(TIMESTAMP '2026-01-05 08:15' + to_minutes(15 * i), '%Y-%m-%dT%H:%M:%S') AS "end",
+                     strftime(TIMESTAMP '2026-01-05 08:00' + to_days(i // 40) + to_minutes(15 * (i % 40)), '%Y-%m-%dT%H:%M:%S') AS start,
+                     strftime(TIMESTAMP '2026-01-05 08:15' + to_days(i // 40) + to_minutes(15 * (i % 40)), '%Y-%m-%dT%H:%M:%S') AS "end",
                      ['booked', 'fulfilled', 'noshow', 'cancelled'][1 + i % 4] AS status,
                      'PAT' || (i % 5000) AS patient_ref
               FROM range(200000) t(i))
@@ -782,6 +782,7 @@ def test_two_hundred_thousand_appointments(tmp_path, db):
     assert result.appointments == 200_000
     assert query(db, "SELECT count(*), count(DISTINCT appointment_id), count(DISTINCT patient_hash), "
                      "min(start), max(start) FROM emr_appointments") == [
-        (200_000, 200_000, 5000, T("2026-01-05 08:00"), T("2026-01-05 08:00") + dt.timedelta(minutes=15 * 199_999))]
+        (200_000, 200_000, 5000, T("2026-01-05 08:00"),
+         T("2026-01-05 08:00") + dt.timedelta(days=199_999 // 40, minutes=15 * (199_999 % 40)))]
     assert query(db, "SELECT status, count(*) FROM emr_appointments GROUP BY 1 ORDER BY 1") == [
         ("booked", 50_000), ("cancelled", 50_000), ("fulfilled", 50_000), ("noshow", 50_000)]

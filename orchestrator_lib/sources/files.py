@@ -139,6 +139,18 @@ class TableFile:
                     break
         return found
 
+    def cells(self, ids: set[str], columns: tuple[str, ...]) -> dict[str, tuple[str | None, ...]]:
+        """Id → the text of ``columns`` as the file holds them, for the rows of ``ids``
+        (one pass over the file, on the rare path that needs the original text)."""
+        id_pos = self.positions[self.table.id_column]
+        positions = [self.positions.get(name) for name in columns]
+        found = {}
+        for _line, row in self._rows():
+            item_id = _cell(row, id_pos)
+            if item_id in ids:
+                found[item_id] = tuple(_cell(row, pos) for pos in positions)
+        return found
+
     def _rows(self) -> Iterator[tuple[int, list]]:
         if self.format == "parquet":
             import duckdb
