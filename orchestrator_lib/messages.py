@@ -239,6 +239,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}, ligne {line}, colonne « {column} » : l'identifiant « {value} » apparaît déjà à la ligne {first_line}.",
         "{file}, line {line}, column '{column}': id '{value}' already appears on line {first_line}.",
     ),
+    "excel_too_large": (
+        "{file} : ce classeur Excel se décompresse en {size} Mio, au-delà de la limite de {limit} Mio ; rien n'a été "
+        "changé. Exportez la table en CSV.",
+        "{file}: this Excel workbook inflates to {size} MiB, past the {limit} MiB limit; nothing was changed. "
+        "Export the table as CSV.",
+    ),
+    "line_too_long": (
+        "{file}, ligne {line} : ligne de plus de {limit} Mio, sans doute un fichier abîmé ou un guillemet non "
+        "fermé ; rien n'a été changé.",
+        "{file}, line {line}: a line longer than {limit} MiB, most likely a damaged file or an unclosed quote; "
+        "nothing was changed.",
+    ),
     "excel_unreadable": (
         "{file} : classeur Excel illisible ({detail}).",
         "{file}: unreadable Excel workbook ({detail}).",

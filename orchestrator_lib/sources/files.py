@@ -33,6 +33,13 @@ from ..export_format import TABLES, Table
 FORMATS = ("csv", "xlsx", "parquet")
 DELIMITERS = (",", ";", "\t")
 CHUNK = 1 << 24
+# The longest CSV line read. DuckDB reports a longer one among its rejected
+# lines, but silently drops one longer than its read buffer (1.5.5): so every
+# file is first checked here for a line longer than this (any aligned block of
+# this size without a line feed), which costs one quick read of the file.
+MAX_LINE_BYTES = 8 << 20
+# An Excel workbook inflates to at most this (a small file can hide gigabytes).
+MAX_XLSX_INFLATED = 512 << 20
 # A well-formed UTF-8 multi-byte sequence: its presence beside invalid bytes
 # means the file mixes encodings (Windows-1252 text almost never contains one).
 UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -72,7 +79,8 @@ class TableFile:
             source = ("read_csv($path, header = true, delim = $delim, quote = '\"', escape = '\"', "
                       "columns = $columns, auto_detect = false, strict_mode = true, null_padding = false, "
                       f"store_rejects = true, rejects_table = '{self.rejects_table}', "
-                      f"rejects_scan = '{self.rejects_table}_scan')")
+                      f"rejects_scan = '{self.rejects_table}_scan', "
+                      f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {4 * MAX_LINE_BYTES})")
             params = {"path": str(self.read_path), "delim": self.delimiter, "columns": columns}
             raw = lambda pos: f"c{pos}"
         selected = []
@@ -265,7 +273,28 @@ def _open_csv(table: Table, path: Path) -> TableFile:
         raise InputError("file_empty", file=path, columns=", ".join(table.required))
     delimiter, header = _choose_delimiter(table, header_line)
     positions = _map_header(table, path, header, delimiter)
+    _refuse_long_lines(path)
     return TableFile(table, path, "csv", header, positions, path, delimiter)
+
+
+def _refuse_long_lines(path: Path) -> None:
+    """Refuse a file holding a line longer than ``MAX_LINE_BYTES``, naming it."""
+    with open(path, "rb") as handle:
+        offset = 0
+        while block := handle.read(MAX_LINE_BYTES):
+            if len(block) == MAX_LINE_BYTES and b"\n" not in block:
+                raise InputError("line_too_long", file=path, line=_line_of(path, offset), limit=MAX_LINE_BYTES >> 20)
+            offset += len(block)
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """The 1-based line holding byte ``offset`` (counted in chunks: the file may be large)."""
+    newlines = 0
+    with open(path, "rb") as handle:
+        while offset > 0 and (chunk := handle.read(min(CHUNK, offset))):
+            newlines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return newlines + 1
 
 
 def detect_encoding(path: Path) -> str:
@@ -350,12 +379,15 @@ def _open_xlsx(table: Table, path: Path, work: Path) -> TableFile:
     """Copy the first sheet to a temporary UTF-8 CSV, one line per sheet row."""
     import openpyxl
 
+    _refuse_inflated(path)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise InputError("excel_unreadable", file=path, detail=f"{type(error).__name__}: {error}") from None
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()  # read every row, not only those the sheet's <dimension> declares
+        rows = sheet.iter_rows(values_only=True)
         header = [_excel_text(v) for v in next(rows, ())]
         while header and not header[-1]:
             header.pop()
@@ -375,6 +407,19 @@ def _open_xlsx(table: Table, path: Path, work: Path) -> TableFile:
     finally:
         workbook.close()
     return TableFile(table, path, "xlsx", header, positions, name, ",", [name], sheet_rows)
+
+
+def _refuse_inflated(path: Path) -> None:
+    """Refuse a workbook whose parts inflate past ``MAX_XLSX_INFLATED`` (a zip bomb, or far larger than any export)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inflated = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise InputError("excel_unreadable", file=path, detail=str(error)) from None
+    if inflated > MAX_XLSX_INFLATED:
+        raise InputError("excel_too_large", file=path, size=inflated >> 20, limit=MAX_XLSX_INFLATED >> 20)
 
 
 def _excel_text(value) -> str:
