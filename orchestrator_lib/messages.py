@@ -28,6 +28,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Lu sur {server} (changements depuis {since}) : {counts}.",
         "Read from {server} (changes since {since}): {counts}.",
     ),
+    "fhir_redirect_elsewhere": (
+        "{url} : le serveur FHIR renvoie vers {target}, hors de {base} : redirection refusée (le jeton n'y est pas "
+        "envoyé, rien n'est lu). Vérifiez l'adresse du serveur. Rien n'a été changé.",
+        "{url}: the FHIR server redirects to {target}, outside {base}: redirect refused (the token is not sent "
+        "there, nothing is read). Check the server address. Nothing was changed.",
+    ),
+    "fhir_redirect_loop": (
+        "{url} : plus de {limit} redirections : le serveur FHIR tourne en rond. Rien n'a été changé.",
+        "{url}: more than {limit} redirects: the FHIR server goes round in circles. Nothing was changed.",
+    ),
+    "fhir_too_large": (
+        "{url} : réponse de plus de {limit} Mio, refusée (une page FHIR en fait quelques-uns). Rien n'a été changé.",
+        "{url}: answer larger than {limit} MiB, refused (a FHIR page is a few). Nothing was changed.",
+    ),
+    "fhir_too_many_pages": (
+        "{url} : la recherche {resource} dépasse {pages} pages : arrêtée. Rien n'a été changé.",
+        "{url}: the {resource} search goes past {pages} pages: stopped. Nothing was changed.",
+    ),
     "fhir_url_invalid": (
         "Adresse de serveur FHIR invalide : {url} (attendu : http://… ou https://…, p. ex. https://dme.example/fhir/R4).",
         "Invalid FHIR server address: {url} (expected http://… or https://…, e.g. https://emr.example/fhir/R4).",

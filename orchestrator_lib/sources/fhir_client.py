@@ -4,7 +4,10 @@ Only what the connector needs: ``search`` yields every resource of a search,
 following ``Bundle.link`` *next* until there is none. Around each request:
 
 - timeouts on connect and read (``$ORCHESTRATOR_FHIR_TIMEOUT`` seconds for a
-  read, 60 by default), so a silent server never hangs an unattended load;
+  read, 60 by default) and the same overall deadline for a whole answer, so
+  neither a silent nor a trickling server hangs an unattended load; an answer
+  is at most ``MAX_RESPONSE_BYTES``, a search at most ``MAX_PAGES`` pages;
+- redirects followed only within the server's own origin;
 - bounded retries with exponential backoff on what passes (429, 502, 503, 504,
   timeouts, dropped connections, a body cut short), honouring ``Retry-After``;
 - a message that says what to do on what does not pass: 401/403 (the token),
@@ -12,8 +15,9 @@ following ``Bundle.link`` *next* until there is none. Around each request:
   a *next* link that loops or leaves the server.
 
 The bearer token comes from ``$ORCHESTRATOR_FHIR_TOKEN`` only. It lives in the
-session's headers and is never part of a URL, a message or a log line; it is
-never sent to another origin than the server's own.
+session's headers and is never part of a URL, a message or a log line (even
+when the server echoes it back in an error page); it is never sent to another
+origin than the server's own.
 """
 
 from __future__ import annotations
@@ -39,6 +43,9 @@ RETRYABLE_STATUS = (429, 502, 503, 504)
 BACKOFF_SECONDS = 0.5  # first wait between attempts; doubles each time, up to 30 s
 ATTEMPTS = 5
 MAX_RETRY_AFTER = 120.0  # a server asking to wait longer gets a message at once
+MAX_RESPONSE_BYTES = 256 << 20  # one answer; a page of 1,000 resources is a few MiB
+MAX_PAGES = 10_000  # of one search: ten million resources at 1,000 a page
+MAX_REDIRECTS = 5  # each one within the server's own origin
 FHIR_MEDIA_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
 
 
@@ -87,7 +94,8 @@ class FhirClient:
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         if token:
             self.session.headers["Authorization"] = f"Bearer {token}"
-        self.has_token = bool(token)  # requests drops the header on a redirect to another host
+        self.has_token = bool(token)
+        self._token = token or None
         self.started_at: dt.datetime | None = None  # server clock at the first answer
 
     def close(self) -> None:
@@ -109,6 +117,9 @@ class FhirClient:
         query = {"_count": str(self.page_size), **(params or {})}
         seen: set[str] = set()
         while url:
+            if len(seen) >= MAX_PAGES:
+                raise FhirError("fhir_too_many_pages", url=display_url(self.base), resource=resource_type,
+                                pages=MAX_PAGES)
             page = requests.Request("GET", url, params=query).prepare().url
             if page in seen:
                 raise FhirError("fhir_paging_loop", url=display_url(page), resource=resource_type)
@@ -134,13 +145,13 @@ class FhirClient:
             raise FhirError("fhir_next_elsewhere", url=display_url(target), base=display_url(self.base))
         return target
 
-    @staticmethod
-    def _check_outcomes(entries: list[dict], page: str) -> None:
+    def _check_outcomes(self, entries: list[dict], page: str) -> None:
         """An OperationOutcome of severity error or fatal inside a page stops the load."""
         for entry in entries:
             resource = entry.get("resource") or {}
             if resource.get("resourceType") == "OperationOutcome" and _outcome_is_error(resource):
-                raise FhirError("fhir_outcome", url=display_url(page), status=200, detail=outcome_text(resource))
+                raise FhirError("fhir_outcome", url=display_url(page), status=200,
+                                detail=self._said(outcome_text(resource)))
 
     # -- one request ------------------------------------------------------------
     def get(self, url: str) -> dict:
@@ -160,11 +171,41 @@ class FhirClient:
             return error.retry_after
         return min(30.0, BACKOFF_SECONDS * 2 ** (state.attempt_number - 1)) * random.uniform(0.75, 1.25)
 
+    def _said(self, text: str) -> str:
+        """What the server said, fit for a message: the token never shows, even echoed back."""
+        return text.replace(self._token, "***") if self._token else text
+
+    def _fetch(self, url: str) -> tuple[requests.Response, bytes]:
+        """The answer at ``url`` and its body, read within one overall deadline and
+        size limit; redirects followed only within the server's origin."""
+        deadline = time.monotonic() + self.timeout[1]
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.session.get(url, timeout=self.timeout, allow_redirects=False, stream=True)
+            if response.is_redirect:
+                target = requests.compat.urljoin(url, response.headers.get("Location", ""))
+                response.close()
+                if _origin(target) != _origin(self.base):
+                    raise FhirRefused("fhir_redirect_elsewhere", url=display_url(url), target=display_url(target),
+                                      base=display_url(self.base))
+                url = target
+                continue
+            chunks, size = [], 0
+            for chunk in response.iter_content(1 << 16):
+                size += len(chunk)
+                if size > MAX_RESPONSE_BYTES:
+                    response.close()
+                    raise FhirError("fhir_too_large", url=display_url(url), limit=MAX_RESPONSE_BYTES >> 20)
+                if time.monotonic() > deadline:
+                    response.close()
+                    raise requests.exceptions.Timeout("overall deadline")
+                chunks.append(chunk)
+            return response, b"".join(chunks)
+        raise FhirError("fhir_redirect_loop", url=display_url(url), limit=MAX_REDIRECTS)
+
     def _get_once(self, url: str) -> dict:
         shown = display_url(url)
         try:
-            response = self.session.get(url, timeout=self.timeout, allow_redirects=True)
-            body = response.content  # read here: a body cut short raises now
+            response, body = self._fetch(url)  # read here: a body cut short raises now
         except requests.exceptions.Timeout:
             raise _Transient("fhir_timeout", url=shown, seconds=self.timeout[1]) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
@@ -177,7 +218,7 @@ class FhirClient:
             if retry_after is not None and retry_after > MAX_RETRY_AFTER:
                 raise FhirError("fhir_retry_too_long", url=shown, status=status, seconds=round(retry_after))
             raise _Transient("fhir_unavailable", retry_after=retry_after, url=shown, status=status,
-                             attempts=ATTEMPTS, detail=_body_text(response, body))
+                             attempts=ATTEMPTS, detail=self._said(_body_text(response, body)))
         if status in (401, 403):
             key = "fhir_forbidden" if status == 403 else ("fhir_unauthorized" if self.has_token else "fhir_token_missing")
             raise FhirRefused(key, url=shown, status=status, env=TOKEN_ENV)
@@ -185,10 +226,10 @@ class FhirClient:
         if status >= 400:
             if document.get("resourceType") == "OperationOutcome":
                 raise (FhirRefused if status < 500 else FhirError)(
-                    "fhir_outcome", url=shown, status=status, detail=outcome_text(document))
+                    "fhir_outcome", url=shown, status=status, detail=self._said(outcome_text(document)))
             raise FhirError("fhir_http_error", url=shown, status=status, detail=_shape(document))
         if document.get("resourceType") == "OperationOutcome" and _outcome_is_error(document):
-            raise FhirError("fhir_outcome", url=shown, status=status, detail=outcome_text(document))
+            raise FhirError("fhir_outcome", url=shown, status=status, detail=self._said(outcome_text(document)))
         if self.started_at is None:
             self.started_at = _server_time(document, response)
         return document
@@ -197,7 +238,7 @@ class FhirClient:
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media not in FHIR_MEDIA_TYPES:
             raise FhirError("fhir_not_fhir", url=shown, status=response.status_code,
-                            media=media or "?", detail=_body_text(response, body))
+                            media=media or "?", detail=self._said(_body_text(response, body)))
         try:
             document = json.loads(body)
         except ValueError as error:
@@ -222,7 +263,7 @@ class FhirClient:
                             detail=outcome_text(document))
         for entry in document.get("entry") or []:
             status = str(entry.get("response", {}).get("status", ""))
-            if not status[:1] in ("2",):
+            if not status.startswith("2"):
                 raise FhirError("fhir_outcome", url=display_url(self.base), status=status,
                                 detail=outcome_text(entry.get("response", {}).get("outcome") or {}))
 
