@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -69,6 +70,12 @@ def _french() -> bool:
     from .messages import language
 
     return language() == "fr"
+
+
+def _say(text: object) -> None:
+    """A line for a person at a terminal: names from the EMR may hold control
+    characters (an escape sequence could rewrite the screen); they show as spaces."""
+    click.echo(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", str(text)))
 
 
 def _emit(document) -> None:
@@ -297,9 +304,9 @@ def explain(db, item_id: str, as_of, as_json: bool) -> None:
     if as_json:
         _emit(found)
         return
-    click.echo(f"{found.get('service_id') or found['staff_id']} — {found['name']}")
+    _say(f"{found.get('service_id') or found['staff_id']} — {found['name']}")
     for fact in found["facts"]:
-        click.echo(f"  • {fact['text']}")
+        _say(f"  • {fact['text']}")
 
 
 @main.command()
@@ -380,7 +387,7 @@ def _print_audit(result, written: Path | None) -> None:
         click.echo(msg("audit_status_ok", quarter=result.quarter, coverage=_pct(result.coverage_pct),
                        threshold=_threshold(result.threshold)))
     for issue in result.issues[:20]:
-        click.echo(f"  • {issue['action']}")
+        _say(f"  • {issue['action']}")
     if len(result.issues) > 20:
         click.echo(msg("audit_more", count=len(result.issues) - 20))
     if written is not None:
@@ -479,4 +486,4 @@ def _print_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
     cells = [[text(row[key]) for key, _, _ in columns] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     for line in [headers, ["-" * w for w in widths], *cells]:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip())
+        _say("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip())

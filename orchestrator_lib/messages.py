@@ -257,6 +257,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}, ligne {line}, colonne « {column} » : l'identifiant « {value} » apparaît déjà à la ligne {first_line}.",
         "{file}, line {line}, column '{column}': id '{value}' already appears on line {first_line}.",
     ),
+    "file_unreadable": (
+        "{file} : lecture impossible ({detail}). Vérifiez les droits du fichier ; rien n'a été changé.",
+        "{file}: cannot be read ({detail}). Check the file's permissions; nothing was changed.",
+    ),
+    "line_endings_cr": (
+        "{file} : les lignes se terminent par un retour chariot seul (format Mac ancien) : enregistrez-le en CSV "
+        "standard (UTF-8) ; rien n'a été changé.",
+        "{file}: lines end with a lone carriage return (old Mac format): save it as standard CSV (UTF-8); nothing "
+        "was changed.",
+    ),
+    "header_unreadable": (
+        "{file}, ligne {line} : en-tête illisible ({detail}) ; la première ligne doit nommer les colonnes. Rien n'a été changé.",
+        "{file}, line {line}: unreadable header ({detail}); the first line must name the columns. Nothing was changed.",
+    ),
+    "db_unopenable": (
+        "La base {db} ne peut pas être ouverte ({detail}). Vérifiez ses droits et ceux de son dossier (lecture et "
+        "écriture pour cet utilisateur) ; rien n'a été changé.",
+        "Database {db} cannot be opened ({detail}). Check its permissions and its folder's (read and write for this "
+        "user); nothing was changed.",
+    ),
     "excel_too_large": (
         "{file} : ce classeur Excel se décompresse en {size} Mio, au-delà de la limite de {limit} Mio ; rien n'a été "
         "changé. Exportez la table en CSV.",
@@ -339,6 +359,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "decisions_json": (
         "{file}, ligne {line}, colonne {column} : JSON invalide ({detail}).",
         "{file}, line {line}, column {column}: invalid JSON ({detail}).",
+    ),
+    "decisions_duplicate_key": (
+        "{file} : la clé {name} apparaît deux fois : une des deux décisions serait perdue. Rien n'a été appliqué.",
+        "{file}: key {name} appears twice: one of the two decisions would be lost. Nothing was applied.",
     ),
     "decisions_encoding": (
         "{file} : octet {byte} (position {position}) illisible en UTF-8 ; enregistrez le fichier de décisions en UTF-8.",

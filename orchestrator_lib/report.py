@@ -21,12 +21,16 @@ tables. No counting rule lives here: every rule is in the SQL of ``audit``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import io
 import json
 import re
+import shutil
+import tempfile
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -485,7 +489,28 @@ def write_report(result: AuditResult, db, out_dir, *, as_of=None) -> dict[str, P
     """Write summary.json, the workbook, the executed notebook and its HTML
     into ``out_dir``; return their paths by name (and ``folder``)."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    with _building(out_dir) as folder:
+        made = _write_files(result, db, folder, as_of)
+    return {name: out_dir / path.name for name, path in made.items()} | {"folder": out_dir}
+
+
+@contextlib.contextmanager
+def _building(out_dir: Path) -> Iterator[Path]:
+    """A private folder beside ``out_dir`` where the report is made; when it is
+    complete, its files are moved into ``out_dir`` (each by an atomic rename),
+    so a report killed half-way leaves no half-written file there."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield folder
+        out_dir.mkdir(exist_ok=True)
+        for made in folder.iterdir():
+            made.replace(out_dir / made.name)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_files(result: AuditResult, db, out_dir: Path, as_of) -> dict[str, Path]:
     db_path = store.resolve_db(db).resolve()
     # One reference time for the whole report, so that the notebook's audit is the same as this one.
     as_of_text = parse_as_of(as_of).isoformat(timespec="seconds")
@@ -498,7 +523,7 @@ def write_report(result: AuditResult, db, out_dir, *, as_of=None) -> dict[str, P
     execute_notebook(paths["notebook"], db=db_path, quarter=str(result.quarter), as_of=as_of_text,
                      fail_under=result.threshold, generated_at=generated_at)
     write_html(paths["notebook"], paths["html"], title=label("report_title", quarter=result.quarter))
-    return {**paths, "folder": out_dir}
+    return paths
 
 
 def write_summary(result: AuditResult, path: Path, generated_at: str | None = None) -> None:
@@ -545,8 +570,6 @@ def notebook_path() -> Path:
 def execute_notebook(output: Path, *, db: Path, quarter: str, as_of: str | None, fail_under: float | None = None,
                      generated_at: str | None = None) -> None:
     """Run the audit notebook with papermill (no progress bar) into ``output``."""
-    import tempfile
-
     import papermill
     from traitlets.config import Config
 

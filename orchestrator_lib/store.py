@@ -69,7 +69,7 @@ def current_user() -> str:
 # --- opening the file --------------------------------------------------------
 
 def _is_lock_conflict(error: BaseException) -> bool:
-    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+    return isinstance(error, duckdb.IOException) and "conflicting lock" in str(error).lower()
 
 
 def _holder(error: BaseException) -> str:
@@ -82,8 +82,8 @@ def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(db), read_only=read_only)
     except duckdb.IOException as error:
-        if not _is_lock_conflict(error):
-            raise
+        if not _is_lock_conflict(error):  # a file the system will not let us open (permissions, read-only disk)
+            raise InputError("db_unopenable", db=db, detail=str(error).splitlines()[0].split(": ", 1)[-1]) from None
         con = _open_when_free(db, read_only)
     con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
     return con

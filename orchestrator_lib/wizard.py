@@ -285,14 +285,22 @@ class Wizard:
 def read_decisions(path) -> dict:
     """A decisions file (SPEC §5), checked for shape; errors name line and column."""
     try:
-        text = open(path, encoding="utf-8-sig").read()
+        with open(path, encoding="utf-8-sig") as handle:
+            text = handle.read()
     except OSError as error:
         raise InputError("decisions_shape", file=path, detail=error.strerror) from None
     except UnicodeDecodeError as error:
         raise InputError("decisions_encoding", file=path, byte=f"0x{error.object[error.start]:02X}",
                          position=error.start + 1) from None
+    def no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:  # last-wins would silently drop a decision (an exclusion, say)
+            raise InputError("decisions_duplicate_key", file=path, name=", ".join(repeated))
+        return dict(pairs)
+
     try:
-        decisions = json.loads(text)
+        decisions = json.loads(text, object_pairs_hook=no_duplicate_keys)
     except json.JSONDecodeError as error:
         raise InputError("decisions_json", file=path, line=error.lineno, column=error.colno, detail=error.msg) from None
     except RecursionError:

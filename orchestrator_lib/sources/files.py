@@ -231,6 +231,11 @@ def open_export(folder: str | os.PathLike, work: Path) -> list[TableFile]:
 
 def open_table(table: Table, path: Path, work: Path | None = None) -> TableFile:
     kind = path.suffix.lower().lstrip(".")
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as error:
+        raise InputError("file_unreadable", file=path, detail=error.strerror) from None
     if kind == "csv":
         opened = _open_csv(table, path)
     elif kind == "xlsx":
@@ -271,7 +276,7 @@ def _open_csv(table: Table, path: Path) -> TableFile:
         if rest:
             raise InputError("header_not_first", file=path, line=1, columns=", ".join(table.required))
         raise InputError("file_empty", file=path, columns=", ".join(table.required))
-    delimiter, header = _choose_delimiter(table, header_line)
+    delimiter, header = _choose_delimiter(table, header_line, path)
     positions = _map_header(table, path, header, delimiter)
     _refuse_long_lines(path)
     return TableFile(table, path, "csv", header, positions, path, delimiter)
@@ -355,22 +360,30 @@ def _first_line(path: Path) -> tuple[str, bool]:
         raw = handle.readline(1 << 20)
         rest = bool(handle.read(1))
     raw = raw.removeprefix(codecs.BOM_UTF8)
+    if b"\r" in raw.rstrip(b"\r\n") and not raw.endswith(b"\n"):
+        raise InputError("line_endings_cr", file=path)
     try:
         return raw.decode("utf-8"), rest
     except UnicodeDecodeError:
         return raw.decode("cp1252", errors="replace"), rest
 
 
-def _choose_delimiter(table: Table, header_line: str) -> tuple[str, list[str]]:
+def _choose_delimiter(table: Table, header_line: str, path: Path) -> tuple[str, list[str]]:
     """The delimiter whose split of the header holds the most required columns
     (ties: the most fields)."""
     def score(delimiter: str) -> tuple[int, int]:
-        fields = next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter))
+        fields = _split(delimiter)
         names = {f.strip().lower() for f in fields}
         return sum(r in names for r in table.required), len(fields)
 
+    def _split(delimiter: str) -> list[str]:
+        try:
+            return next(csv.reader([header_line.rstrip("\r\n")], delimiter=delimiter))
+        except csv.Error as error:  # a header cell over 128 KiB, a stray quote…
+            raise InputError("header_unreadable", file=path, line=1, detail=str(error)) from None
+
     best = max(DELIMITERS, key=score)
-    return best, next(csv.reader([header_line.rstrip("\r\n")], delimiter=best))
+    return best, _split(best)
 
 
 # --- Excel ------------------------------------------------------------------------
