@@ -271,6 +271,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}, ligne {line} : en-tête illisible ({detail}) ; la première ligne doit nommer les colonnes. Rien n'a été changé.",
         "{file}, line {line}: unreadable header ({detail}); the first line must name the columns. Nothing was changed.",
     ),
+    "db_not_duckdb": (
+        "{db} n'est pas une base DuckDB de l'orchestrateur : vérifiez --db et ORCHESTRATOR_DB ; rien n'a été changé.",
+        "{db} is not an orchestrator DuckDB database: check --db and ORCHESTRATOR_DB; nothing was changed.",
+    ),
     "db_unopenable": (
         "La base {db} ne peut pas être ouverte ({detail}). Vérifiez ses droits et ceux de son dossier (lecture et "
         "écriture pour cet utilisateur) ; rien n'a été changé.",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -75,7 +76,7 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
     }
 
 
-def _dashboard_app():
+def _dashboard_app(names: list[str] | None):
     """Voilà with two of its handlers made safe (each documented in docs/security.md)."""
     import tornado.web
     from voila.app import Voila
@@ -104,11 +105,35 @@ def _dashboard_app():
 
     replaced = {VoilaKernelWebsocketHandler: KernelWebsocket, VoilaShutdownKernelHandler: ShutdownOnClose}
 
+    def host_checked(handler_class):
+        """The handler, answering only to the allowed Host names: jupyter_server's
+        own handlers check it, tornado's static files would not."""
+        class Checked(handler_class):
+            def prepare(self):
+                if names is not None and not host_allowed(self.request.host, names):
+                    raise tornado.web.HTTPError(403, "unexpected Host")
+                return super().prepare()
+
+        Checked.__name__ = handler_class.__name__
+        return Checked
+
     class DashboardVoila(Voila):
         def init_handlers(self):
-            return [(rule[0], replaced.get(rule[1], rule[1]), *rule[2:]) for rule in super().init_handlers()]
+            return [(rule[0], host_checked(replaced.get(rule[1], rule[1])), *rule[2:])
+                    for rule in super().init_handlers()]
 
     return DashboardVoila
+
+
+def host_allowed(host_header: str, names: list[str]) -> bool:
+    """jupyter_server's rule: a loopback address, or one of ``names`` (the port aside)."""
+    host = re.sub(r":\d+$", "", host_header.strip())
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.lower() in {name.lower() for name in names}
 
 
 def same_origin(origin: str | None, host: str) -> bool:
@@ -131,7 +156,7 @@ def serve(db=None, host: str = "127.0.0.1", port: int = 8866, token: str | None 
     templates = _offline_template()
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(templates), os.environ.get("JUPYTER_PATH")]))
     try:
-        _dashboard_app().launch_instance(argv=[str(NOTEBOOK)], config=config)
+        _dashboard_app(allowed_hosts(host)).launch_instance(argv=[str(NOTEBOOK)], config=config)
     finally:
         shutil.rmtree(templates, ignore_errors=True)
 

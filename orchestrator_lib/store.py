@@ -82,6 +82,8 @@ def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         con = duckdb.connect(str(db), read_only=read_only)
     except duckdb.IOException as error:
+        if "not a valid DuckDB database" in str(error):  # --db names another kind of file
+            raise InputError("db_not_duckdb", db=db) from None
         if not _is_lock_conflict(error):  # a file the system will not let us open (permissions, read-only disk)
             raise InputError("db_unopenable", db=db, detail=str(error).splitlines()[0].split(": ", 1)[-1]) from None
         con = _open_when_free(db, read_only)

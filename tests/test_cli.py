@@ -8,6 +8,8 @@ import time
 import duckdb
 import pytest
 
+from orchestrator_lib.load import load_export
+
 from conftest import run_cli
 
 
@@ -49,12 +51,30 @@ def test_messages_in_english_on_request(db, small_export):
     assert "required column 'status' is missing" in result.stderr
 
 
-def test_unexpected_failure_exits_1_without_traceback(tmp_path, small_export):
+def test_a_file_that_is_not_a_database_is_bad_input(tmp_path, small_export):
     not_a_database = tmp_path / "notes.duckdb"
     not_a_database.write_text("ceci n'est pas une base de données\n" * 1000, encoding="utf-8")
+    before = not_a_database.read_bytes()
     result = run_cli("--db", str(not_a_database), "load", str(small_export))
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr and result.stderr.strip()
+    assert result.returncode == 2 and "n'est pas une base DuckDB" in result.stderr
+    assert "Traceback" not in result.stderr and not_a_database.read_bytes() == before
+
+
+def test_unexpected_failure_exits_1_without_traceback(db, small_export, monkeypatch):
+    from click.testing import CliRunner
+
+    from orchestrator_lib import catalogue
+    from orchestrator_lib.cli import main
+
+    load_export(small_export, db)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something nobody foresaw")
+
+    monkeypatch.setattr(catalogue, "list_services", broken)
+    result = CliRunner().invoke(main, ["--db", str(db), "services"])
+    assert result.exit_code == 1
+    assert "something nobody foresaw" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.fixture
