@@ -89,3 +89,17 @@ def fake_fhir():
     finally:
         server.clear()
         server.stop()
+
+
+def fails_cleanly(server: FakeFhir, db, key: str):
+    """Load from ``server``: it must fail with ``key`` and leave ``db`` untouched."""
+    from conftest import snapshot
+    from orchestrator_lib.errors import OrchestratorError
+    from orchestrator_lib.load import load_fhir
+
+    before = snapshot(db)
+    with pytest.raises(OrchestratorError) as caught:
+        load_fhir(server.base, db)
+    assert caught.value.key == key, caught.value
+    assert snapshot(db) == before
+    return caught.value

@@ -9,7 +9,7 @@ import pytest
 from werkzeug import Response
 
 from conftest import SMALL_EXPORT, run_cli, snapshot, write_export
-from fake_fhir import fhir_response, outcome
+from fake_fhir import fails_cleanly, fhir_response, outcome
 from orchestrator_lib.errors import OrchestratorError
 from orchestrator_lib.load import load_export, load_fhir
 from orchestrator_lib.sources import fhir_client
@@ -33,16 +33,6 @@ def loaded_db(db, tmp_path):
     tables = dict(SMALL_EXPORT, services=SMALL_EXPORT["services"] + "SRV-5,Prélèvements,active,\n")
     load_export(write_export(tmp_path / "before", tables), db)
     return db
-
-
-def fails_cleanly(server, db, key: str) -> OrchestratorError:
-    """Load from ``server``: it must fail with ``key`` and leave ``db`` untouched."""
-    before = snapshot(db)
-    with pytest.raises(OrchestratorError) as caught:
-        load_fhir(server.base, db)
-    assert caught.value.key == key, caught.value
-    assert snapshot(db) == before
-    return caught.value
 
 
 def test_a_well_behaved_server_loads_like_the_folder(server, db, tmp_path, monkeypatch):

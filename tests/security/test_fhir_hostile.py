@@ -10,9 +10,8 @@ import time
 import pytest
 from werkzeug import Response
 
-from conftest import SMALL_EXPORT, snapshot, write_export
-from fake_fhir import fhir_response, outcome
-from orchestrator_lib.errors import OrchestratorError
+from conftest import write_export
+from fake_fhir import fails_cleanly, fhir_response, outcome
 from orchestrator_lib.load import load_export, load_fhir
 from orchestrator_lib.sources import fhir_client
 from orchestrator_lib.sources.fhir import export_resources
@@ -30,18 +29,9 @@ def server(fake_fhir, tmp_path):
 
 
 @pytest.fixture
-def loaded_db(db, tmp_path):
-    load_export(write_export(tmp_path / "before"), db)
+def loaded_db(small_export, db):
+    load_export(small_export, db)
     return db
-
-
-def fails_cleanly(server, db, key: str) -> OrchestratorError:
-    before = snapshot(db)
-    with pytest.raises(OrchestratorError) as caught:
-        load_fhir(server.base, db)
-    assert caught.value.key == key, caught.value
-    assert snapshot(db) == before
-    return caught.value
 
 
 def test_a_trickling_server_is_stopped_by_the_overall_deadline(server, loaded_db, monkeypatch):
