@@ -34,7 +34,8 @@ def is_loopback(host: str) -> bool:
 
 
 KERNEL_PROTOCOL = "v1.kernel.websocket.jupyter.org"
-IDLE_KERNEL_SECONDS = 15 * 60   # a page left open and unused frees its kernel (~230 MB) after this
+# A page left open and unused frees its kernel (~230 MB) after this; $ORCHESTRATOR_KERNEL_IDLE_SECONDS changes it.
+IDLE_KERNEL_SECONDS = 15 * 60
 
 
 def allowed_hosts(host: str) -> list[str] | None:
@@ -57,6 +58,7 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
     if not is_loopback(host) and not token:
         raise RefusedError("token_required", host=host)
     names = allowed_hosts(host)
+    idle = int(os.environ.get("ORCHESTRATOR_KERNEL_IDLE_SECONDS") or IDLE_KERNEL_SECONDS)
     # jupyter_server's own Host check (loopback addresses, then these names);
     # Voilà turns it off unless its tornado settings say otherwise.
     host_check = {"allow_remote_access": False, "local_hostnames": names} if names else {}
@@ -71,7 +73,7 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
             "template": "orchestrator",  # lab without its CDN links: the page loads nothing from outside
         },
         # Kernels of pages left idle are shut down (Voilà never culls its warm pool).
-        "MappingKernelManager": {"cull_idle_timeout": IDLE_KERNEL_SECONDS, "cull_interval": 60,
+        "MappingKernelManager": {"cull_idle_timeout": idle, "cull_interval": max(1, min(60, idle // 2)),
                                  "cull_connected": True, "cull_busy": False},
     }
 

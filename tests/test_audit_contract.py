@@ -29,8 +29,18 @@ ADMIN = [f"SRV-{i:03d}" for i, service in enumerate(SERVICES, start=1) if servic
 REASON = {f"SRV-{i:03d}": service.reason for i, service in enumerate(SERVICES, start=1)}
 
 
-def cli(*args, env=None):
-    return run_cli(*args, env={"ORCHESTRATOR_LANG": "fr", **(env or {})})
+def cli(*args, env=None, real=True):
+    """The command line, as scripts run it, or in-process through Click's runner (fast)."""
+    if real:
+        return run_cli(*args, env={"ORCHESTRATOR_LANG": "fr", **(env or {})})
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+
+    from orchestrator_lib.cli import main
+
+    outcome = CliRunner().invoke(main, list(args), env={"ORCHESTRATOR_LANG": "fr", **(env or {})})
+    return SimpleNamespace(returncode=outcome.exit_code, stdout=outcome.stdout, stderr=outcome.stderr)
 
 
 def rewrite_csv(path: Path, change) -> None:
@@ -146,7 +156,8 @@ def test_a_command_on_a_missing_database_exits_2_and_creates_nothing(tmp_path, a
     (tmp_path / "d.json").write_text("{}")
     missing = tmp_path / "no" / "such" / "clinic.duckdb"
     before = sorted(tmp_path.rglob("*"))
-    result = cli("--db", str(missing), *[a.format(tmp=tmp_path) for a in args])
+    # In-process (Click's runner) but for the first command, run as scripts run it.
+    result = cli("--db", str(missing), *[a.format(tmp=tmp_path) for a in args], real=args == READ_COMMANDS[0])
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert str(missing) in result.stderr and "orchestrator" in result.stderr and "ORCHESTRATOR_DB" in result.stderr
     assert "Traceback" not in result.stderr

@@ -17,8 +17,8 @@ from orchestrator_lib.server import KERNEL_PROTOCOL, allowed_hosts, voila_config
 
 
 @pytest.fixture(scope="module")
-def server(dashboard_factory, demo_db):
-    return dashboard_factory(demo_db)
+def server(dashboard):
+    return dashboard  # the session's dashboard: one server start less
 
 
 @pytest.fixture(scope="module")
@@ -145,3 +145,16 @@ def test_pages_closed_in_a_browser_free_their_kernels(dashboard_factory, demo_db
     while kernels(server) > 3 and time.monotonic() < deadline:
         time.sleep(0.5)
     assert kernels(server) <= 3  # the warm pool of two, and at most one being refilled (4 without the fix)
+
+
+def test_kernels_of_plain_page_views_are_culled_when_idle(dashboard_factory, demo_db, kit):
+    """A GET of the page (a crawler, a preview) starts a kernel no browser ever connects to."""
+    import time
+
+    server = dashboard_factory(demo_db, env=kit.clean_env(ORCHESTRATOR_KERNEL_IDLE_SECONDS="3"))
+    for _ in range(2):
+        assert page(server).status_code == 200
+    deadline = time.monotonic() + 40
+    while kernels(server) > 3 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert kernels(server) <= 3  # the warm pool (never culled) and at most one being refilled
