@@ -143,6 +143,7 @@ def _copy_table(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: byte
         table_file.convert_to_utf8()
         _insert(con, table_file, key)
     _check_unique(con, table_file)
+    _check_times_exist(con, table_file)
     if "end" in (c.name for c in table_file.table.columns):
         _check_end_after_start(con, table_file)
 
@@ -213,10 +214,9 @@ def _value(table: Table, column: Column) -> str:
                 f"ELSE left(sha256($outer_key || unhex(sha256($inner_key || encode({cell})))), 32) END")
     if column.kind == "datetime":
         parsed = _datetime(cell)
-        checked = f"CASE WHEN {_nonexistent(parsed)} THEN {fail('value_nonexistent')} ELSE {parsed} END"
         if column.required:
-            return f"coalesce({checked}, CASE WHEN {cell} IS NULL THEN {fail('value_missing')} ELSE {fail('value_datetime')} END)"
-        return f"CASE WHEN {cell} IS NULL THEN NULL ELSE coalesce({checked}, {fail('value_datetime')}) END"
+            return f"coalesce({parsed}, CASE WHEN {cell} IS NULL THEN {fail('value_missing')} ELSE {fail('value_datetime')} END)"
+        return f"CASE WHEN {cell} IS NULL THEN NULL ELSE coalesce({parsed}, {fail('value_datetime')}) END"
     if column.kind == "code":
         folded = f"strip_accents(lower({cell}))" if column.name == "role" else f"lower({cell})"
         empty = fail("value_missing") if column.required else (f"'{column.default}'" if column.default else "NULL")
@@ -249,9 +249,10 @@ def _datetime(cell: str) -> str:
     is converted; seconds are added when absent because DuckDB requires them
     before an offset.
     """
-    usual = (f"(length({cell}) IN (10, 16, 19) AND substr({cell}, 5, 1) = '-' AND substr({cell}, 8, 1) = '-' "
-             f"AND (length({cell}) = 10 OR (substr({cell}, 11, 1) IN ('T', ' ') AND substr({cell}, 14, 1) = ':' "
-             f"AND (length({cell}) = 16 OR substr({cell}, 17, 1) = ':'))))")
+    # The usual shapes: TIMESTAMP's cast checks their digits and the time's
+    # separators; the two dashes keep out the slashes it would also take.
+    usual = (f"((length({cell}) IN (10, 16) OR (length({cell}) = 19 AND substr({cell}, 17, 1) = ':')) "
+             f"AND substr({cell}, 5, 1) = '-' AND substr({cell}, 8, 1) = '-')")
     has_offset = rf"regexp_matches(substr({cell}, 11), '[zZ+-]')"
     with_seconds = rf"regexp_replace({cell}, '^(\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d)([zZ+-])', '\1:00\2')"
     return (f"CASE WHEN {usual} THEN try_cast({cell} AS TIMESTAMP) "
@@ -260,13 +261,20 @@ def _datetime(cell: str) -> str:
             f"ELSE try_cast({cell} AS TIMESTAMP) END")
 
 
-def _nonexistent(parsed: str) -> str:
-    """Whether a local time does not exist in Montreal: the hour the clocks skip
-    in March (2:00 → 3:00). Tested only on 2 a.m. in March, so it costs nothing
-    elsewhere; a time that exists comes back unchanged from UTC."""
-    zone = store.LOCAL_TIMEZONE
-    return (f"(month({parsed}) = 3 AND hour({parsed}) = 2 "
-            f"AND timezone('{zone}', timezone('{zone}', {parsed})) <> {parsed})")
+def _check_times_exist(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
+    """Refuse a local time that does not exist in Montreal: the hour the clocks
+    skip in March (2:00 → 3:00). Only a time written without an offset can land
+    there (a converted instant never does); it is looked for among the stored
+    2 a.m. times of March, a tiny share of the rows, after the copy."""
+    table, zone = table_file.table, store.LOCAL_TIMEZONE
+    for column in (c.name for c in table.columns if c.kind == "datetime"):
+        row = con.execute(
+            f'SELECT "{table.id_column}", "{column}"::VARCHAR FROM {table.db_table} '
+            f'WHERE month("{column}") = 3 AND hour("{column}") = 2 '
+            f"AND timezone('{zone}', timezone('{zone}', \"{column}\")) <> \"{column}\" LIMIT 1").fetchone()
+        if row:
+            found = table_file.cells({row[0]}, (column,)).get(row[0], (row[1],))[0]
+            raise table_file.error("value_nonexistent", {table.id_column: row[0]}, column=column, value=found)
 
 
 def _explain_rule_error(error: duckdb.Error, table_file: TableFile) -> InputError:
