@@ -362,11 +362,17 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
               .format(precision=1, decimal=decimal, thousands=thousands, escape="html", na_rep="—")
               .set_properties(subset=[c for c in shown.columns if c not in text], **{"text-align": "right"})
               .set_properties(subset=text, **{"text-align": "left"})
+              # An id reads as one word: never "STF-" above "006".
+              .set_properties(subset=[c for c in shown.columns if c in _id_columns()], **{"white-space": "nowrap"})
               .set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"}]))
     if len(table) > limit:
         styler = styler.set_caption(label("rows_cut", shown=number(limit), total=number(len(table)),
                                           workbook=file_names("…")["workbook"]))
     return styler
+
+
+def _id_columns() -> set[str]:
+    return {label(key) for key in ("col_subject", "col_service", "col_staff")}
 
 
 # --- charts ---------------------------------------------------------------------------------------
