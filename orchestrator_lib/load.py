@@ -161,14 +161,16 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
     else:
         con.execute(f"DELETE FROM {table.db_table}")
     try:
-        con.execute(f"INSERT INTO {into} ({targets}) SELECT {values} FROM ({relation})",
-                    {**params, **hmac_pads(key)} if table.column_names_with_kind("patient") else params)
+        stored = con.execute(f"INSERT INTO {into} ({targets}) SELECT {values} FROM ({relation})",
+                             {**params, **hmac_pads(key)} if table.column_names_with_kind("patient") else params
+                             ).fetchone()[0]
     except duckdb.InvalidInputException as error:
         raise _explain_rule_error(error, table_file) from None
     except duckdb.Error as error:  # a CSV DuckDB could not split into lines at all
         raise InputError("csv_malformed", file=table_file.path, line="?",
                          detail=str(error).splitlines()[0]) from None
     table_file.check_structure(con)
+    table_file.check_row_count(stored)
     if table_file.merge:
         con.execute(f'DELETE FROM {table.db_table} WHERE "{table.id_column}" IN (SELECT "{table.id_column}" FROM incoming) '
                     f'OR list_contains($dropped, "{table.id_column}")', {"dropped": list(table_file.dropped)})

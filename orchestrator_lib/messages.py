@@ -287,6 +287,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: this Excel workbook inflates to {size} MiB, past the {limit} MiB limit; nothing was changed. "
         "Export the table as CSV.",
     ),
+    "rows_lost": (
+        "{file} : le fichier contient {expected} ligne(s) de données, mais {stored} ont été lues. La lecture "
+        "en a perdu : le chargement est refusé et rien n'a été changé. Vérifiez le fichier (guillemets, "
+        "lignes coupées) ou signalez-le avec ce fichier.",
+        "{file}: the file holds {expected} data row(s), but {stored} were read. Rows were lost on the way: "
+        "the load is refused and nothing was changed. Check the file (quotes, broken lines) or report it with "
+        "this file.",
+    ),
     "line_too_long": (
         "{file}, ligne {line} : ligne de plus de {limit} Mio, sans doute un fichier abîmé ou un guillemet non "
         "fermé ; rien n'a été changé.",

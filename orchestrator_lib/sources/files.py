@@ -64,6 +64,8 @@ class TableFile:
     sheet_rows: list[int] = field(default_factory=list)  # Excel: sheet row of each data line
     attempt: int = 0  # each read gets its own table of rejected lines
     work: Path | None = None  # the load's private scratch folder (scratch.py), for copies
+    line_feeds: int | None = None  # CSV: line feeds in the file, counted while looking for over-long lines
+    ends_with_line_feed: bool = True
     merge = False  # the loader replaces the table with a file's rows (see sources.fhir)
     dropped = ()   # with merge: ids whose rows go (see sources.fhir)
 
@@ -116,6 +118,26 @@ class TableFile:
             raise InputError("csv_unterminated_quote", file=self.path, line=line)
         raise InputError("csv_malformed", file=self.path, line=line, detail=detail)
 
+    def check_row_count(self, stored: int) -> None:
+        """Refuse a load that stored fewer (or more) rows than the file holds.
+
+        A reader that drops rows without a word must not pass for a load (DuckDB
+        1.5.5 did, for a line longer than its buffer). The line feeds counted when
+        the file was opened give the rows of a plain CSV at no cost; only when they
+        disagree (blank lines, line feeds inside quoted values) is the file
+        counted again with Python's CSV reader, which is slower but exact.
+        """
+        if self.format == "parquet":
+            return  # DuckDB reads the row groups the file's metadata lists
+        if self.format == "xlsx":
+            expected = len(self.sheet_rows)
+        else:
+            expected = self.line_feeds + (0 if self.ends_with_line_feed else 1) - 1  # the header is a line
+            if stored != expected:
+                expected = sum(1 for _line, row in self._rows() if row)
+        if stored != expected:
+            raise InputError("rows_lost", file=self.path, expected=expected, stored=stored)
+
     def convert_to_utf8(self) -> None:
         """After ``NotUtf8``: refuse a mix of encodings, else read the file as Windows-1252."""
         detect_encoding(self.path)
@@ -131,8 +153,10 @@ class TableFile:
 
     # -- finding a row for a message --------------------------------------
     def error(self, key: str, match: dict[str, str | None], **values) -> InputError:
-        """The error ``key`` about the first row holding ``match``, named by file and line."""
-        lines = self.locate(match)
+        """The error ``key`` about the first row holding ``match``, named by file and line
+        (found by its id alone when a value reads differently here than in DuckDB)."""
+        id_only = {self.table.id_column: match.get(self.table.id_column)}
+        lines = self.locate(match) or (self.locate(id_only) if len(match) > 1 else [])
         return InputError(key, file=self.path, line=lines[0] if lines else "?", **values)
 
     def locate(self, values: dict[str, str | None], limit: int = 1) -> list[int]:
@@ -278,18 +302,23 @@ def _open_csv(table: Table, path: Path) -> TableFile:
         raise InputError("file_empty", file=path, columns=", ".join(table.required))
     delimiter, header = _choose_delimiter(table, header_line, path)
     positions = _map_header(table, path, header, delimiter)
-    _refuse_long_lines(path)
-    return TableFile(table, path, "csv", header, positions, path, delimiter)
+    opened = TableFile(table, path, "csv", header, positions, path, delimiter)
+    opened.line_feeds, opened.ends_with_line_feed = _scan_lines(path)
+    return opened
 
 
-def _refuse_long_lines(path: Path) -> None:
-    """Refuse a file holding a line longer than ``MAX_LINE_BYTES``, naming it."""
+def _scan_lines(path: Path) -> tuple[int, bool]:
+    """The file's line feeds, and whether it ends with one; refuses a line longer
+    than ``MAX_LINE_BYTES``, naming it. One quick read of the file."""
+    line_feeds, last = 0, b"\n"
     with open(path, "rb") as handle:
         offset = 0
         while block := handle.read(MAX_LINE_BYTES):
-            if len(block) == MAX_LINE_BYTES and b"\n" not in block:
+            found = block.count(b"\n")
+            if len(block) == MAX_LINE_BYTES and not found:
                 raise InputError("line_too_long", file=path, line=_line_of(path, offset), limit=MAX_LINE_BYTES >> 20)
-            offset += len(block)
+            line_feeds, last, offset = line_feeds + found, block[-1:], offset + len(block)
+    return line_feeds, last == b"\n"
 
 
 def _line_of(path: Path, offset: int) -> int:

@@ -46,6 +46,35 @@ def test_random_bytes(loaded, tmp_path):
     refused(loaded, "load", str(folder), mention="staff.csv")
 
 
+SERVICE_LINE = "SRV-2,Pause,active,2025-01-10"
+ENCODING_ERRORS = {  # the services file's bytes -> what the message must name
+    "a byte neither UTF-8 nor Windows-1252": (
+        lambda text: text.encode("cp1252").replace(b"Pause", b"Pa\x81use"), "services.csv, ligne 3, colonne 9"),
+    "UTF-8 mixed with Windows-1252": (
+        lambda text: text.encode("utf-8").replace(b"Pause", b"Pa\xe9use"), "services.csv, ligne 3, colonne 9"),
+    "a UTF-8 sequence cut at the end": (lambda text: text.encode("utf-8") + b"\xc3", "services.csv, ligne 6, colonne 1"),
+    "an unknown code in a Windows-1252 file": (
+        lambda text: text.replace(SERVICE_LINE, "SRV-2,Pause,activé,2025-01-10").encode("cp1252"),
+        "services.csv, ligne 3, colonne « emr_status »"),
+}
+
+
+@pytest.mark.parametrize("case", ENCODING_ERRORS)
+def test_an_encoding_error_names_its_line_and_column(loaded, tmp_path, case):
+    encode, where = ENCODING_ERRORS[case]
+    folder = write_export(tmp_path / "export")
+    (folder / "services.csv").write_bytes(encode(SMALL_EXPORT["services"]))
+    result = refused(loaded, "load", str(folder), mention=where)
+    assert "ligne ?" not in result.stderr
+
+
+def test_a_file_that_cannot_be_read(loaded, tmp_path):
+    folder = write_export(tmp_path / "export")
+    (folder / "staff.csv").unlink()
+    (folder / "staff.csv").mkdir()  # unreadable even for root, unlike a chmod 000 file
+    refused(loaded, "load", str(folder), mention="staff.csv")
+
+
 def test_a_database_the_system_will_not_open(loaded, small_export, tmp_path):
     folder = tmp_path / "locked"
     folder.mkdir()
