@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     ?= data/orchestrator.duckdb
 
-.PHONY: dashboard test demo bench clean
+.PHONY: dashboard test test-fast demo bench clean
 
 # The virtual environment is rebuilt whenever the dependency lists change.
 $(BIN)/.installed: pyproject.toml
@@ -38,10 +38,20 @@ $(FHIR_MODULES): $(FHIR_SERVER)/package-lock.json
 	cd $(FHIR_SERVER) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Tests run in parallel processes (pytest-xdist), a test file per process at a time:
+# session fixtures (the dashboard, the FHIR server) are started once per process.
+WORKERS ?= 2
+PYTEST  := $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
+
 test: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+# The tests that need neither the browser nor Node and take no seconds each: run them often.
+test-fast: $(BIN)/.installed
+	$(PYTEST) -m "not browser and not fhir_server and not slow"
 
 bench: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
+	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/wizard.py
 	$(BIN)/python bench/audit.py

@@ -567,10 +567,10 @@ def write_workbook(result: AuditResult, path: Path, db=None) -> None:
 
 
 def notebook_path() -> Path:
-    """The audit notebook of the project (next to the package)."""
-    import orchestrator_lib
+    """The audit notebook (shipped with the package: ``resources.notebook``)."""
+    from .resources import notebook
 
-    return Path(orchestrator_lib.__file__).resolve().parents[1] / "notebooks" / NOTEBOOK
+    return notebook(NOTEBOOK)
 
 
 def execute_notebook(output: Path, *, db: Path, quarter: str, as_of: str | None, fail_under: float | None = None,

@@ -19,8 +19,9 @@ from pathlib import Path
 
 from . import store
 from .errors import RefusedError
+from .resources import notebook
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "tableau_de_bord.ipynb"
+NOTEBOOK = notebook("tableau_de_bord.ipynb")
 LOOPBACK_NAMES = {"localhost"}
 
 

@@ -27,10 +27,11 @@ from typing import Iterator
 import duckdb
 
 from .errors import DatabaseBusyError, DatabaseMissingError, InputError, SchemaTooNewError
+from .resources import shipped
 
 DEFAULT_DB = Path("data") / "orchestrator.duckdb"
 LOCAL_TIMEZONE = "America/Montreal"
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = shipped("orchestrator_lib", "migrations")
 
 
 def resolve_db(path: str | os.PathLike | None = None) -> Path:

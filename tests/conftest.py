@@ -18,7 +18,51 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 ORCHESTRATOR = str(Path(sys.executable).parent / "orchestrator")
 
-# A tiny export in SPEC §1 format: every test that needs a valid export starts here.
+# --- what a test needs beyond Python ----------------------------------------------
+# A test that drives the browser or starts the Node FHIR server is marked so (by its
+# fixtures, whatever its file says). Only those tests skip when the browser or Node is
+# missing, and never on CI (CI=true): there a missing requirement fails the run.
+NEEDS = {
+    "browser": ({"page", "context", "browser"}, "drives the Voilà dashboard in a real browser (Chromium)"),
+    "fhir_server": ({"fhir_server", "fhir_server_with_token"}, "starts the test FHIR server (Node.js)"),
+}
+
+
+def pytest_configure(config):
+    for marker, (_fixtures, text) in NEEDS.items():
+        config.addinivalue_line("markers", f"{marker}: {text}")
+    config.addinivalue_line("markers", "slow: takes seconds (a server, a notebook, a wheel); left out of make test-fast")
+
+
+def missing_requirements() -> dict[str, str]:
+    """Marker -> why its tests cannot run on this machine."""
+    from browser_fixtures import CHROMIUM
+    from fhir_server.launch import node_missing
+
+    missing = {}
+    if not Path(CHROMIUM).exists():
+        missing["browser"] = f"{CHROMIUM} is missing (apt-get install chromium)"
+    if (why := node_missing()) is not None:
+        missing["fhir_server"] = why
+    return missing
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for marker, (fixtures, _text) in NEEDS.items():
+            if fixtures & set(getattr(item, "fixturenames", ())):
+                item.add_marker(marker)
+    missing = {marker: why for marker, why in missing_requirements().items()
+               if any(item.get_closest_marker(marker) for item in items)}
+    if missing and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        raise pytest.UsageError("CI=true and tests cannot run: " + "; ".join(missing.values()))
+    for item in items:
+        for marker, why in missing.items():
+            if item.get_closest_marker(marker):
+                item.add_marker(pytest.mark.skip(reason=why))
+
+
+# A tiny export in the EMR export format (docs/export-format.md): every test that needs a valid export starts here.
 SMALL_EXPORT = {
     "services": "service_id,name,emr_status,created_at\n"
                 "SRV-1,Vaccination,active,2025-01-10\n"
@@ -51,18 +95,93 @@ def write_export(folder: Path, tables: dict[str, str] | None = None, *, encoding
     return folder
 
 
+# The variables of the developer's shell that would change what a test sees.
+OUR_VARIABLES = ("ORCHESTRATOR_DB", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_LANG", "ORCHESTRATOR_FAILPOINT",
+                 "ORCHESTRATOR_FHIR_URL", "ORCHESTRATOR_FHIR_TOKEN", "ORCHESTRATOR_FHIR_TIMEOUT",
+                 "ORCHESTRATOR_EXPORT_DIR")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch, tmp_path):
     """No test reads the developer's database, key, language or EMR source."""
-    for name in ("ORCHESTRATOR_DB", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_LANG", "ORCHESTRATOR_FAILPOINT",
-                 "ORCHESTRATOR_FHIR_URL", "ORCHESTRATOR_FHIR_TOKEN", "ORCHESTRATOR_FHIR_TIMEOUT",
-                 "ORCHESTRATOR_EXPORT_DIR"):
+    for name in OUR_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ORCHESTRATOR_LOCK_TIMEOUT", "20")
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory) -> Path:
+    """An empty database at the latest schema, made once for the session."""
+    from orchestrator_lib import store
+
+    path = tmp_path_factory.mktemp("template") / "clinic.duckdb"
+    with store.writing(path, create=True):
+        pass
+    return path
+
+
 @pytest.fixture
-def db(tmp_path) -> Path:
+def db(tmp_path, migrated_template) -> Path:
+    """A database of this test's own: a copy of the migrated template (its key
+    file is made by the first load, as for a real clinic's new database)."""
+    path = tmp_path / "clinic.duckdb"
+    shutil.copy2(migrated_template, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_loaded_template(tmp_path_factory, migrated_template) -> Path:
+    """A database holding the small export (and its key file), loaded once for the session."""
+    from orchestrator_lib.load import load_export
+
+    folder = tmp_path_factory.mktemp("small-loaded")
+    path = folder / "clinic.duckdb"
+    shutil.copy2(migrated_template, path)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in OUR_VARIABLES:
+            patch.delenv(name, raising=False)
+        load_export(write_export(folder / "export"), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_loaded_template(tmp_path_factory, migrated_template) -> Path:
+    """A database holding the demo clinic's export, loaded once for the session."""
+    from orchestrator_lib.load import load_export
+
+    path = tmp_path_factory.mktemp("demo-loaded") / "clinic.duckdb"
+    shutil.copy2(migrated_template, path)
+    with pytest.MonkeyPatch.context() as patch:
+        for name in OUR_VARIABLES:
+            patch.delenv(name, raising=False)
+        load_export(DEMO, path)
+    return path
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    """``target`` made a copy of the database ``source`` and of its key file."""
+    from orchestrator_lib.store import key_file
+
+    shutil.copy2(source, target)
+    shutil.copy2(key_file(source), key_file(target))
+    return target
+
+
+@pytest.fixture
+def loaded_small(db, small_loaded_template) -> Path:
+    """``db`` holding the small export, as ``load_export(small_export, db)`` leaves it (a copy: faster)."""
+    return copy_database(small_loaded_template, db)
+
+
+@pytest.fixture
+def loaded_demo(db, demo_loaded_template) -> Path:
+    """``db`` holding the demo clinic's export, as ``load_export(DEMO, db)`` leaves it (a copy: faster)."""
+    return copy_database(demo_loaded_template, db)
+
+
+@pytest.fixture
+def missing_db(tmp_path) -> Path:
+    """A database path where nothing exists yet."""
     return tmp_path / "clinic.duckdb"
 
 
@@ -107,8 +226,30 @@ def states(db: Path) -> dict[str, tuple]:
         con.close()
 
 
-def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the installed ``orchestrator`` console script."""
+def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: float = 120):
+    """The ``orchestrator`` command, run in this process through Click's runner
+    (a command costs milliseconds instead of a Python start). Exit status and the
+    two streams are those of the real command; a test that kills the command
+    (``ORCHESTRATOR_FAILPOINT``) gets a real process, and ``run_process`` is for
+    the smoke tests that prove the console script itself."""
+    if "ORCHESTRATOR_FAILPOINT" in (env or {}):
+        return run_process(*args, env=env, check=check, timeout=timeout)
+    from click.testing import CliRunner
+
+    from orchestrator_lib.cli import main
+
+    outcome = CliRunner().invoke(main, list(args), env=env)
+    if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
+        raise outcome.exception
+    result = subprocess.CompletedProcess(["orchestrator", *args], outcome.exit_code, outcome.stdout, outcome.stderr)
+    if check and result.returncode != 0:
+        raise AssertionError(f"orchestrator {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def run_process(*args: str, env: dict | None = None, check: bool = False,
+                timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the installed ``orchestrator`` console script in its own process."""
     result = subprocess.run([ORCHESTRATOR, *args], capture_output=True, text=True, timeout=timeout,
                             env={**os.environ, **(env or {})})
     if check and result.returncode != 0:

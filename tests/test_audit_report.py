@@ -10,17 +10,18 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import nbformat
 import openpyxl
 import pytest
 
-from conftest import DEMO, ORCHESTRATOR, ROOT
+from conftest import DEMO, ORCHESTRATOR, OUR_VARIABLES, ROOT
 from orchestrator_lib.audit import run_audit
 from orchestrator_lib.demo import SERVICES
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import Wizard
+
+pytestmark = pytest.mark.slow  # real processes, servers or notebooks: left out of make test-fast
 
 QUARTER = "2026Q3"
 NOTEBOOK = ROOT / "notebooks" / "02_audit_remuneration.ipynb"
@@ -30,8 +31,6 @@ ISSUE_HEADERS = ["Problème", "Touche le compte", "Identifiant", "Nom", "Rendez-
 BREAKDOWN_HEADERS = ["Rendez-vous", "Rendez-vous comptés", "Disponibilités", "Disponibilités comptées",
                      "Exclus (non dus)", "Couverture (%)"]
 WORKBOOK = f"audit-{QUARTER}.xlsx"
-MAX_SECONDS = 20
-OUR_VARIABLES = ("ORCHESTRATOR_DB", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_LANG", "ORCHESTRATOR_FAILPOINT")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -59,7 +58,7 @@ def sync_demo_catalogue(db) -> None:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    """The demo clinic loaded and synced, then ``orchestrator audit --out --json``, timed."""
+    """The demo clinic loaded and synced, then ``orchestrator audit --out --json`` (timed by bench/audit.py)."""
     tmp = tmp_path_factory.mktemp("audit-report")
     db, out = tmp / "demo.duckdb", tmp / "report"
     with pytest.MonkeyPatch.context() as patch:
@@ -67,24 +66,16 @@ def report(tmp_path_factory):
             patch.delenv(name, raising=False)
         load_export(DEMO, db)
         sync_demo_catalogue(db)
-    started = time.perf_counter()
     result = subprocess.run([ORCHESTRATOR, "--db", str(db), "audit", "--quarter", QUARTER, "--out", str(out),
                              "--json"], capture_output=True, text=True, timeout=120, env=clean_env())
-    seconds = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
-    return {"db": db, "out": out, "seconds": seconds, "stdout": result.stdout, "stderr": result.stderr,
+    return {"db": db, "out": out, "stdout": result.stdout, "stderr": result.stderr,
             "document": json.loads(result.stdout)}
 
 
 def test_the_four_files_are_written(report):
     names = sorted(p.name for p in report["out"].iterdir())
     assert names == sorted(["summary.json", WORKBOOK, f"audit-{QUARTER}.ipynb", f"audit-{QUARTER}.html"])
-
-
-def test_report_of_the_demo_clinic_is_fast_enough(report, capsys):
-    with capsys.disabled():
-        print(f"\n  audit report of the demo clinic (audit + papermill + nbconvert + xlsx): {report['seconds']:.1f} s")
-    assert report["seconds"] < MAX_SECONDS
 
 
 def test_stdout_is_the_json_document_only(report):

@@ -19,7 +19,6 @@ import json
 import re
 import socket
 import subprocess
-import time
 from urllib.parse import urlsplit
 
 import openpyxl
@@ -345,12 +344,9 @@ def test_token_protected_start(dashboard_factory, demo_db, kit):
 
 def test_public_address_without_token_is_refused(demo_db, kit):
     port = kit.free_port()
-    started = time.monotonic()
     result = subprocess.run([kit.ORCHESTRATOR, "--db", str(demo_db), "dashboard", "--host", "0.0.0.0",
                              "--port", str(port)], capture_output=True, text=True, timeout=60, env=kit.clean_env())
-    elapsed = time.monotonic() - started
     assert result.returncode == 2, result.stderr
-    assert elapsed < 15, f"took {elapsed:.1f} s to refuse"
     assert "jeton" in result.stderr and "0.0.0.0" in result.stderr
     assert "Voilà is running" not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import duckdb
 import pytest
@@ -13,11 +12,8 @@ from orchestrator_lib.load import load_export
 from conftest import run_cli
 
 
-def test_help_answers_fast():
-    run_cli("--help", check=True)  # warm the file cache
-    started = time.perf_counter()
-    result = run_cli("--help", check=True)
-    assert time.perf_counter() - started < 0.4
+def test_help_lists_the_commands():
+    result = run_cli("--help", check=True)  # how fast it answers is bench/cli.py's business
     for command in ("load", "services", "staff", "demo"):
         assert command in result.stdout
 

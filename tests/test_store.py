@@ -16,7 +16,8 @@ from orchestrator_lib.load import load_export
 from conftest import snapshot
 
 
-def test_a_database_is_created_at_latest_version_only_when_asked(db):
+def test_a_database_is_created_at_latest_version_only_when_asked(missing_db):
+    db = missing_db
     with pytest.raises(DatabaseMissingError, match=str(db)):
         with store.reading(db):
             pass
@@ -33,7 +34,8 @@ def test_a_database_is_created_at_latest_version_only_when_asked(db):
             "services", "service_types", "emr_loads", "schema_migrations"} <= tables
 
 
-def test_older_schema_upgrades_itself_and_keeps_its_data(db, small_export):
+def test_older_schema_upgrades_itself_and_keeps_its_data(missing_db, small_export):
+    db = missing_db
     con = duckdb.connect(str(db))
     assert store.migrate(con, upto=1) == 1
     con.execute("INSERT INTO emr_services VALUES ('SRV-OLD', 'Ancien', 'active', NULL)")
@@ -87,6 +89,7 @@ def _hold(db, seconds: float) -> subprocess.Popen:
     return holder
 
 
+@pytest.mark.slow
 def test_reader_waits_for_a_writer_in_another_process(db, small_export):
     load_export(small_export, db)
     holder = _hold(db, 1.0)
@@ -98,6 +101,7 @@ def test_reader_waits_for_a_writer_in_another_process(db, small_export):
     assert 0.5 < waited < 10
 
 
+@pytest.mark.slow
 def test_busy_database_names_the_holder_after_the_timeout(db, small_export, monkeypatch):
     load_export(small_export, db)
     monkeypatch.setenv("ORCHESTRATOR_LOCK_TIMEOUT", "1")

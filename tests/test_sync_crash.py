@@ -24,6 +24,8 @@ from orchestrator_lib.load import load_export
 
 from conftest import ORCHESTRATOR, snapshot, write_export
 
+pytestmark = pytest.mark.slow  # real processes, servers or notebooks: left out of make test-fast
+
 N = 5_000
 AS_OF = "2026-11-27T12:00"
 TYPES = ["urgent", "semi_urgent", "suivi_grossesse", "suivi_pediatrique", "suivi_regulier"]

@@ -27,9 +27,8 @@ NOTEBOOK = ROOT / "notebooks" / "01_synchroniser_les_services.ipynb"
 
 
 @pytest.fixture
-def demo_db(db):
-    load_export(ROOT / "data" / "demo", db)
-    return db
+def demo_db(loaded_demo):
+    return loaded_demo
 
 
 @pytest.fixture
@@ -406,6 +405,7 @@ def test_a_keystroke_over_5000_pending_services_updates_the_view_in_under_50_ms(
 
 # --- the notebook -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_notebook_runs_under_nbval(demo_db, tmp_path):
     assert '"outputs": []' in NOTEBOOK.read_text(encoding="utf-8")
     assert '"execution_count": null' in NOTEBOOK.read_text(encoding="utf-8")

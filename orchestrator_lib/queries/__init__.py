@@ -1,9 +1,10 @@
 """Named SQL queries, one ``.sql`` file each, read once."""
 
 from functools import cache
-from pathlib import Path
+
+from ..resources import shipped
 
 
 @cache
 def sql(name: str) -> str:
-    return (Path(__file__).parent / f"{name}.sql").read_text(encoding="utf-8")
+    return shipped("orchestrator_lib.queries", f"{name}.sql").read_text(encoding="utf-8")

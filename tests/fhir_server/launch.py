@@ -52,6 +52,17 @@ class FhirServerError(RuntimeError):
     """The FHIR server could not be installed or started."""
 
 
+def node_missing() -> str | None:
+    """Why the server cannot start here (no Node, no npm to install its packages), or None.
+    ``ORCHESTRATOR_TEST_NODE`` names another program, to prove a missing Node is seen."""
+    node = os.environ.get("ORCHESTRATOR_TEST_NODE", "node")
+    if shutil.which(node) is None:
+        return f"{node} is not on PATH: the test FHIR server needs Node.js 20+"
+    if not _installed() and shutil.which("npm") is None:
+        return "npm is not on PATH: the test FHIR server's packages cannot be installed"
+    return None
+
+
 def ensure_node_modules() -> None:
     """``npm ci`` in tests/fhir_server when node_modules is missing or older than the lockfile.
 
@@ -135,9 +146,9 @@ def running_fhir_server(token: str | None = None, *, validate: bool = False,
     validated against the R4 definitions before they are stored (about 4 times slower writes).
     The server (and its process group) is always stopped on exit.
     """
-    node = shutil.which("node")
-    if node is None:
-        raise FhirServerError("node is not on PATH: the test FHIR server needs Node.js 20+")
+    if (why := node_missing()) is not None:
+        raise FhirServerError(why)
+    node = shutil.which(os.environ.get("ORCHESTRATOR_TEST_NODE", "node"))
     ensure_node_modules()
     env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV}
     env["PORT"] = "0"

@@ -15,9 +15,8 @@ from orchestrator_lib.load import load_export
 
 
 @pytest.fixture
-def loaded(tmp_path, db):
-    load_export(write_export(tmp_path / "first"), db)
-    return db
+def loaded(loaded_small):
+    return loaded_small
 
 
 def refused(db, *args, mention: str):
@@ -102,6 +101,7 @@ HOSTILE_NAMES = ["Dr\x00 Nul", "Dre $\\frac{1}{$ Math", "$" * 40 + "x" + "$" * 4
                  "=1+1"]
 
 
+@pytest.mark.slow
 def test_hostile_names_leave_the_report_whole_and_the_terminal_clean(tmp_path, db):
     staff = "staff_id,name,status,specialty,responsible\n" + "".join(
         f'STF-{n},"{name}",active,Médecine familiale,{"true" if n == 1 else "false"}\n'
@@ -125,6 +125,7 @@ def test_hostile_names_leave_the_report_whole_and_the_terminal_clean(tmp_path, d
     assert 't="e"' not in sheets and "<f>" not in sheets
 
 
+@pytest.mark.slow
 def test_a_report_killed_half_way_leaves_no_half_written_file(tmp_path, db):
     import signal
     import time

@@ -6,6 +6,7 @@ closes but never by another origin, and the page loads nothing from outside."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 
 import pytest
@@ -14,6 +15,8 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from orchestrator_lib.server import KERNEL_PROTOCOL, allowed_hosts, voila_config
+
+pytestmark = pytest.mark.slow  # real processes, servers or notebooks: left out of make test-fast
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +60,9 @@ def ws(server, kernel_id: str, *, protocols=(KERNEL_PROTOCOL,), origin: str | No
         connection.close()
         return 101
 
-    return asyncio.run(attempt())
+    # In a thread of its own: the browser tests' Playwright may hold this thread's event loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, attempt()).result()
 
 
 def static_file(server, host: str | None = None) -> int:

@@ -34,6 +34,7 @@ def loaded_db(small_export, db):
     return db
 
 
+@pytest.mark.slow
 def test_a_trickling_server_is_stopped_by_the_overall_deadline(server, loaded_db, monkeypatch):
     monkeypatch.setenv("ORCHESTRATOR_FHIR_TIMEOUT", "2")
 

@@ -96,7 +96,8 @@ def test_a_64_hex_digit_key_in_the_environment_is_used_as_it_is(small_export, db
     assert stored_pseudonym(db) == pseudonym(key, REFERENCE)
 
 
-def test_migrating_an_old_database_erases_its_old_pseudonyms_and_guessable_fingerprint(small_export, db):
+def test_migrating_an_old_database_erases_its_old_pseudonyms_and_guessable_fingerprint(small_export, missing_db):
+    db = missing_db
     con = duckdb.connect(str(db))
     store.migrate(con, upto=6)
     con.execute("INSERT INTO emr_appointments VALUES ('APT-1', 'SRV-1', 'STF-1', '2026-07-02 09:00', NULL, 'booked', ?)",

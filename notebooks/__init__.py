@@ -1,0 +1,2 @@
+"""The project's notebooks, shipped inside the package as ``orchestrator_lib.notebooks``
+(see ``orchestrator_lib/resources.py``): the audit report and the dashboard run them."""
