@@ -7,14 +7,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     ?= data/orchestrator.duckdb
 
-.PHONY: dashboard test test-fast demo bench clean
+.PHONY: dashboard test test-fast lint format lock demo bench clean
 
-# The virtual environment is rebuilt whenever the dependency lists change.
-$(BIN)/.installed: pyproject.toml
+# The virtual environment is rebuilt whenever the dependency lists change. Exact
+# versions come from requirements.lock (refreshed by make lock); the project itself
+# is installed editable on top, without touching them.
+$(BIN)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# After a change of the dependencies in pyproject.toml: new exact versions.
+lock: $(BIN)/.installed
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra dev --python-version 3.11 --quiet -o requirements.lock
 
 $(DB): $(BIN)/.installed
 	$(BIN)/orchestrator --db $(DB) demo
@@ -43,7 +50,17 @@ $(FHIR_MODULES): $(FHIR_SERVER)/package-lock.json
 WORKERS ?= 2
 PYTEST  := $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
-test: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
+# ruff (lint and format) and mypy: a new warning fails make test, and so CI.
+lint: $(BIN)/.installed
+	$(BIN)/ruff check orchestrator_lib tests bench
+	$(BIN)/ruff format --check orchestrator_lib tests bench
+	$(BIN)/mypy orchestrator_lib
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix orchestrator_lib tests bench
+	$(BIN)/ruff format orchestrator_lib tests bench
+
+test: lint $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
 	$(PYTEST)
 
 # The tests that need neither the browser nor Node and take no seconds each: run them often.

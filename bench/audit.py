@@ -14,10 +14,10 @@ appointments, 1,250,000 availabilities), then:
    opens the same database read-only and runs one grouped count of the
    quarter's items (the ``remuneration_items`` view), nothing else;
 4. times the BASELINE, for reference and as an independent check of the
-   counts: the same SPEC §4 rules written the way an analyst
+   counts: the same counting rule of docs/rules.mds written the way an analyst
    would in pandas, from the four CSV files to the answer (``pd.read_csv``,
    parsed dates, the orchestrator's service states read once from the
-   database, merges, ``np.select`` in SPEC order, quarter filter, group
+   database, merges, ``np.select`` in the order of docs/rules.md, quarter filter, group
    counts), in a fresh child (best of R of its own CSV-to-answer time);
 5. checks both give the SAME counts, and prints a loud MISMATCH otherwise;
 6. times the full report of the demo clinic (``data/demo``):
@@ -45,11 +45,11 @@ import tempfile
 import time
 from pathlib import Path
 
+# The export and its reuse are bench/load.py's (run from this folder, it is importable).
+from load import export, fresh, verdict
+
 from orchestrator_lib import store
 from orchestrator_lib.demo import SERVICES
-
-# The export and its reuse are bench/load.py's (run from this folder, it is importable).
-from load import export, fresh, verdict  # noqa: E402
 
 TABLES = ("services", "staff", "appointments", "availabilities")
 QUARTER = "2026Q3"
@@ -61,7 +61,7 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 NEWEST = ("Infiltration articulaire", "Cours prénatal de groupe")  # created weeks before the export: still pending
 
 # ---------------------------------------------------------------------------------------------
-# BASELINE (not the product): the SPEC §4 rules in plain vectorised pandas,
+# BASELINE (not the product): the counting rule of docs/rules.mds in plain vectorised pandas,
 # run in a fresh child. It prints one JSON document: the counts and its own
 # time from the first read_csv to the answer.
 BASELINE = r"""
@@ -161,18 +161,17 @@ def import_catalogue(db: Path) -> dict[str, int]:
             else:
                 rows.append((service_id, name, False, "active", [spec.reason]))
                 tally["active"] += 1
-        con.executemany("INSERT INTO services (service_id, name, excluded, status, types) VALUES (?, ?, ?, ?, ?)",
-                        rows)
+        con.executemany("INSERT INTO services (service_id, name, excluded, status, types) VALUES (?, ?, ?, ?, ?)", rows)
     return tally
-
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--appointments", type=int, default=5_000_000, metavar="N")
     parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep the export and database there")
-    parser.add_argument("--repeat", type=int, default=3, metavar="R",
-                        help="time the audit, the floor and the baseline R times")
+    parser.add_argument(
+        "--repeat", type=int, default=3, metavar="R", help="time the audit, the floor and the baseline R times"
+    )
     args = parser.parse_args()
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
@@ -186,9 +185,11 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
     counts, generation = export(folder, n, reuse)
     db = fresh(work / "audit.duckdb")
     print("orchestrator audit benchmark")
-    print(f"  appointments N      {n:,} (availabilities {counts['availabilities']:,}, "
-          f"services {counts['services']:,}, staff {counts['staff']:,})"
-          + (f", export generated in {generation:.1f} s" if generation is not None else ", export reused"))
+    print(
+        f"  appointments N      {n:,} (availabilities {counts['availabilities']:,}, "
+        f"services {counts['services']:,}, staff {counts['staff']:,})"
+        + (f", export generated in {generation:.1f} s" if generation is not None else ", export reused")
+    )
 
     load_seconds, loaded = timed([orchestrator(), "--db", str(db), "load", str(folder), "--json"])
     if loaded.returncode != 0:
@@ -196,21 +197,26 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
         return 2
     print(f"  load                {load_seconds:.2f} s")
     tally = import_catalogue(db)
-    print(f"  catalogue           {tally['active']:,} active, {tally['inactive']:,} inactive, "
-          f"{tally['excluded']:,} excluded, {tally['pending']:,} left pending (not timed)")
+    print(
+        f"  catalogue           {tally['active']:,} active, {tally['inactive']:,} inactive, "
+        f"{tally['excluded']:,} excluded, {tally['pending']:,} left pending (not timed)"
+    )
 
     audits = []
     for _ in range(repeat):
         seconds, audited = timed([orchestrator(), "--db", str(db), "audit", "--quarter", QUARTER, "--json"])
         if audited.returncode != 0:
-            print(f"  audit               FAILED (exit {audited.returncode}):\n{audited.stderr[-2000:]}",
-                  file=sys.stderr)
+            print(
+                f"  audit               FAILED (exit {audited.returncode}):\n{audited.stderr[-2000:]}", file=sys.stderr
+            )
             return 2
         audits.append(seconds)
     document = json.loads(audited.stdout)
     audit_seconds = min(audits)
-    print(f"  audit               {audit_seconds:.2f} s (best of {', '.join(f'{s:.2f}' for s in audits)}); "
-          f"coverage {document['coverage_pct']} %, {len(document['issues']):,} issues")
+    print(
+        f"  audit               {audit_seconds:.2f} s (best of {', '.join(f'{s:.2f}' for s in audits)}); "
+        f"coverage {document['coverage_pct']} %, {len(document['issues']):,} issues"
+    )
     floors = []
     for _ in range(repeat):
         seconds, floored = timed([sys.executable, "-c", FLOOR, str(db)])
@@ -219,8 +225,10 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
             return 2
         floors.append(seconds)
     floor_seconds = min(floors)
-    print(f"  FLOOR               {floor_seconds:.2f} s (best of {', '.join(f'{s:.2f}' for s in floors)}): "
-          "python + import duckdb + open read-only + one grouped count of the quarter")
+    print(
+        f"  FLOOR               {floor_seconds:.2f} s (best of {', '.join(f'{s:.2f}' for s in floors)}): "
+        "python + import duckdb + open read-only + one grouped count of the quarter"
+    )
 
     baselines, walls, answer = [], [], None
     for _ in range(repeat):
@@ -232,8 +240,10 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
         baselines.append(answer["seconds"])
         walls.append(wall)
     baseline_seconds = min(baselines)
-    print(f"  BASELINE pandas     {baseline_seconds:.2f} s from CSV to answer (best of "
-          f"{', '.join(f'{s:.2f}' for s in baselines)}; {min(walls):.2f} s with interpreter and imports)")
+    print(
+        f"  BASELINE pandas     {baseline_seconds:.2f} s from CSV to answer (best of "
+        f"{', '.join(f'{s:.2f}' for s in baselines)}; {min(walls):.2f} s with interpreter and imports)"
+    )
 
     ours = {side: document[side] for side in ("appointments", "availabilities")}
     same = ours == answer["counts"]

@@ -37,14 +37,17 @@ def median_seconds(*args: str) -> float:
 def main() -> int:
     with tempfile.TemporaryDirectory() as work:
         db = str(Path(work) / "demo.duckdb")
-        subprocess.run([ORCHESTRATOR, "--db", db, "load", str(ROOT / "data" / "demo"), "--json"],
-                       capture_output=True, check=True)
+        subprocess.run(
+            [ORCHESTRATOR, "--db", db, "load", str(ROOT / "data" / "demo"), "--json"], capture_output=True, check=True
+        )
         help_seconds = median_seconds("--help")
         services_seconds = median_seconds("--db", db, "services", "--json")
     ok = help_seconds < MAX_HELP_SECONDS
     print("command line (median of 7 starts)")
-    print(f"  orchestrator --help            {help_seconds:.2f} s (target < {MAX_HELP_SECONDS} s: "
-          f"{'met' if ok else 'MISSED'})")
+    print(
+        f"  orchestrator --help            {help_seconds:.2f} s (target < {MAX_HELP_SECONDS} s: "
+        f"{'met' if ok else 'MISSED'})"
+    )
     print(f"  orchestrator services --json   {services_seconds:.2f} s")
     return 0 if ok else 1
 

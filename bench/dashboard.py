@@ -47,14 +47,36 @@ DEMO = ROOT / "data" / "demo"
 NOTEBOOK = ROOT / "notebooks" / "tableau_de_bord.ipynb"
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 OVERVIEW_TARGET = 2.0
 KEYSTROKE_TARGET = 0.150
 N_SERVICES = 5000
 TYPES_CYCLE = ("urgent", "semi_urgent", "suivi_grossesse", "suivi_pediatrique", "suivi_regulier")
-WORDS = ("Consultation", "Vaccination", "Suivi", "Pédiatrie", "Prélèvement", "Évaluation", "Réunion",
-         "Télémédecine", "Dépistage", "Hygiène", "Échographie", "Cardiologie", "Santé mentale", "Physiothérapie")
+WORDS = (
+    "Consultation",
+    "Vaccination",
+    "Suivi",
+    "Pédiatrie",
+    "Prélèvement",
+    "Évaluation",
+    "Réunion",
+    "Télémédecine",
+    "Dépistage",
+    "Hygiène",
+    "Échographie",
+    "Cardiologie",
+    "Santé mentale",
+    "Physiothérapie",
+)
 # Keys typed into an empty search box; a key is used only if it changes the Actifs table.
 KEYS = "hygbqzpuflkmjwx"
 POOL_FILLED = re.compile(r"Kernel pool of .* is filled")
@@ -73,6 +95,7 @@ WATCH_KEYSTROKES = """() => {
 
 
 # --- servers -------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -93,18 +116,35 @@ class Server:
     def __init__(self, command: list[str], db: Path):
         self.lines: list[str] = []
         self.url: str | None = None
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        bufsize=1, env=child_env(db), cwd=str(ROOT), start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env=child_env(db),
+            cwd=str(ROOT),
+            start_new_session=True,
+        )
         threading.Thread(target=self._read, daemon=True).start()
 
     @classmethod
-    def preheated(cls, db: Path) -> "Server":
+    def preheated(cls, db: Path) -> Server:
         return cls([str(BIN / "orchestrator"), "--db", str(db), "dashboard", "--port", str(free_port())], db)
 
     @classmethod
-    def cold(cls, db: Path) -> "Server":
-        return cls([str(BIN / "voila"), str(NOTEBOOK), "--Voila.ip=127.0.0.1", f"--port={free_port()}",
-                    "--no-browser", "--preheat_kernel=False"], db)
+    def cold(cls, db: Path) -> Server:
+        return cls(
+            [
+                str(BIN / "voila"),
+                str(NOTEBOOK),
+                "--Voila.ip=127.0.0.1",
+                f"--port={free_port()}",
+                "--no-browser",
+                "--preheat_kernel=False",
+            ],
+            db,
+        )
 
     def _read(self) -> None:
         for line in self.process.stdout:
@@ -125,11 +165,11 @@ class Server:
                 raise RuntimeError(f"no {what} after {timeout} s:\n" + "\n".join(self.lines[-20:]))
             time.sleep(0.05)
 
-    def wait_listening(self) -> "Server":
+    def wait_listening(self) -> Server:
         self.wait(lambda: self.url is not None, "'Voilà is running at'")
         return self
 
-    def wait_pool(self, fills: int) -> "Server":
+    def wait_pool(self, fills: int) -> Server:
         self.wait(lambda: self.url is not None and self.pools_filled() >= fills, f"pool fill #{fills}")
         return self
 
@@ -154,7 +194,7 @@ class Server:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)   # Voilà then shuts its kernels down
+            self.process.send_signal(signal.SIGTERM)  # Voilà then shuts its kernels down
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -163,6 +203,7 @@ class Server:
 
 
 # --- databases -----------------------------------------------------------------------------
+
 
 def demo_db(folder: Path) -> Path:
     from orchestrator_lib.load import load_export
@@ -183,8 +224,9 @@ def big_db(folder: Path, n_services: int = N_SERVICES) -> Path:
         rows = list(csv.DictReader(f))
     for i in range(n_services - len(rows)):
         name = f"{WORDS[i % len(WORDS)]} – {WORDS[(i // len(WORDS)) % len(WORDS)].lower()} n° {i}"
-        rows.append({"service_id": f"SVC-{i:05d}", "name": name, "emr_status": "active",
-                     "created_at": "2025-01-06T09:00:00"})
+        rows.append(
+            {"service_id": f"SVC-{i:05d}", "name": name, "emr_status": "active", "created_at": "2025-01-06T09:00:00"}
+        )
     with open(export / "services.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -196,12 +238,15 @@ def big_db(folder: Path, n_services: int = N_SERVICES) -> Path:
     for j, service in enumerate(wizard.listed(TYPES)):
         wizard.set_types(service.service_id, [TYPES_CYCLE[j % len(TYPES_CYCLE)]])
     summary = wizard.apply()
-    print(f"database: {len(rows)} services in the export ({len(rows) - len(summary['active'])} of the demo's "
-          f"inactive in the EMR); {len(summary['active'])} imported, active ({summary['run_id']})")
+    print(
+        f"database: {len(rows)} services in the export ({len(rows) - len(summary['active'])} of the demo's "
+        f"inactive in the EMR); {len(summary['active'])} imported, active ({summary['run_id']})"
+    )
     return db
 
 
 # --- measurements --------------------------------------------------------------------------
+
 
 def time_overview(browser, url: str) -> tuple[float, float]:
     """Seconds from ``goto`` to ``.coverage-current`` visible, and to the last byte of the HTML."""
@@ -222,8 +267,8 @@ def overview_loads(browser, server: Server, loads: int, preheated: bool) -> tupl
     visible, html = [], []
     for i in range(loads):
         if preheated:
-            server.wait_pool(i + 1)   # the spare kernel is started again after each visit…
-            server.wait_kernels_idle()   # …and has run the notebook
+            server.wait_pool(i + 1)  # the spare kernel is started again after each visit…
+            server.wait_kernels_idle()  # …and has run the notebook
         seconds, html_seconds = time_overview(browser, server.url)
         visible.append(seconds)
         html.append(html_seconds)
@@ -247,21 +292,23 @@ def keystrokes(browser, url: str, db: Path, count: int) -> list[float]:
     search = page.locator(".catalogue-search-active input")
     search.click()
     timings = []
-    for i, key in enumerate(keys[:1] + keys):   # the first keystroke warms up and is not counted
+    for i, key in enumerate(keys[:1] + keys):  # the first keystroke warms up and is not counted
         page.keyboard.press(key)
         page.wait_for_function("() => window.__keystroke.changed > 0", timeout=30_000)
         elapsed = page.evaluate("() => window.__keystroke.changed - window.__keystroke.down") / 1000
         if i:
             timings.append(elapsed)
-        page.keyboard.press("Backspace")   # back to the full list (not timed)
+        page.keyboard.press("Backspace")  # back to the full list (not timed)
         table.get_by_text(full).wait_for(timeout=30_000)
     page.close(run_before_unload=True)
     return timings
 
 
 def describe(values: list[float]) -> str:
-    return (f"median {1000 * statistics.median(values):.0f} ms (min {1000 * min(values):.0f}, "
-            f"max {1000 * max(values):.0f}; {len(values)} runs)")
+    return (
+        f"median {1000 * statistics.median(values):.0f} ms (min {1000 * min(values):.0f}, "
+        f"max {1000 * max(values):.0f}; {len(values)} runs)"
+    )
 
 
 def main(argv=None) -> int:
@@ -291,15 +338,19 @@ def main(argv=None) -> int:
                 cold.wait_listening()
                 cold_times, cold_html = overview_loads(browser, cold, args.loads, preheated=False)
                 cold.stop()
-                print(f"{'overview visible, cold (voila --preheat_kernel=False):':58}{describe(cold_times)}; "
-                      f"HTML complete at {1000 * statistics.median(cold_html):.0f} ms")
+                print(
+                    f"{'overview visible, cold (voila --preheat_kernel=False):':58}{describe(cold_times)}; "
+                    f"HTML complete at {1000 * statistics.median(cold_html):.0f} ms"
+                )
 
                 warm = Server.preheated(small)
                 servers.append(warm)
                 warm_times, warm_html = overview_loads(browser, warm, args.loads, preheated=True)
                 warm.stop()
-                print(f"{'overview visible, preheated (orchestrator dashboard):':58}{describe(warm_times)}; "
-                      f"HTML complete at {1000 * statistics.median(warm_html):.0f} ms")
+                print(
+                    f"{'overview visible, preheated (orchestrator dashboard):':58}{describe(warm_times)}; "
+                    f"HTML complete at {1000 * statistics.median(warm_html):.0f} ms"
+                )
 
                 big_server = Server.preheated(big)
                 servers.append(big_server)

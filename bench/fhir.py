@@ -53,38 +53,49 @@ def change_appointments(base: str, share: float) -> int:
     """Change the status of ``share`` of the appointments, evenly spread, on the server."""
     client = FhirClient(base, page_size=5000)
     every = max(1, round(1 / share))
-    changed = [{**a, "status": "noshow" if a.get("status") != "noshow" else "fulfilled"}
-               for i, a in enumerate(client.search("Appointment")) if i % every == 0]
+    changed = [
+        {**a, "status": "noshow" if a.get("status") != "noshow" else "fulfilled"}
+        for i, a in enumerate(client.search("Appointment"))
+        if i % every == 0
+    ]
     for start in range(0, len(changed), 5000):
-        client.post_batch(changed[start:start + 5000])
+        client.post_batch(changed[start : start + 5000])
     return len(changed)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appointments", type=int, default=100_000)
-    parser.add_argument("--changed", type=float, default=1.0, help="percent of appointments changed before the incremental load")
+    parser.add_argument(
+        "--changed", type=float, default=1.0, help="percent of appointments changed before the incremental load"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="fhir-bench-") as work, launch.running_fhir_server() as base:
         work = Path(work)
         counts = write_demo_export(work / "export", appointments=args.appointments)
         seeded, seconds = timed(lambda: fhir.seed_server(base, work / "export", batch=10_000))
-        print(f"server filled: {seeded:,} resources in {seconds:.1f} s ({counts['appointments']:,} appointments, "
-              f"{counts['availabilities']:,} slots)")
+        print(
+            f"server filled: {seeded:,} resources in {seconds:.1f} s ({counts['appointments']:,} appointments, "
+            f"{counts['availabilities']:,} slots)"
+        )
         time.sleep(fhir.INCREMENTAL_MARGIN.total_seconds() + 1)
 
         db = work / "bench.duckdb"
         full, seconds = timed(lambda: load_fhir(base, db))
         n = read_count(full)
-        print(f"full load:        {n:>9,} resources in {seconds:6.2f} s = {n / seconds:>9,.0f} resources/s "
-              f"({full.appointments:,} appointments, {full.availabilities:,} availabilities)")
+        print(
+            f"full load:        {n:>9,} resources in {seconds:6.2f} s = {n / seconds:>9,.0f} resources/s "
+            f"({full.appointments:,} appointments, {full.availabilities:,} availabilities)"
+        )
 
         changed = change_appointments(base, args.changed / 100)
         incremental, seconds = timed(lambda: load_fhir(base, db))
         n = read_count(incremental)
-        print(f"incremental load: {n:>9,} resources in {seconds:6.2f} s = {n / seconds:>9,.0f} resources/s "
-              f"({changed:,} appointments changed on the server; {incremental.read})")
+        print(
+            f"incremental load: {n:>9,} resources in {seconds:6.2f} s = {n / seconds:>9,.0f} resources/s "
+            f"({changed:,} appointments changed on the server; {incremental.read})"
+        )
         ok = incremental.changed and incremental.appointments == full.appointments
     if not ok:
         print("MISMATCH: the incremental load did not merge the changes", file=sys.stderr)

@@ -69,8 +69,9 @@ class Run:
         out, err, report = (workdir / f"{label}.{ext}" for ext in ("stdout", "stderr", "json"))
         report.unlink(missing_ok=True)
         with open(out, "wb") as stdout, open(err, "wb") as stderr:
-            wrapper = subprocess.run([sys.executable, "-c", WRAPPER, str(report), *command],
-                                     stdout=stdout, stderr=stderr)
+            wrapper = subprocess.run(
+                [sys.executable, "-c", WRAPPER, str(report), *command], stdout=stdout, stderr=stderr
+            )
         measured = json.loads(report.read_text()) if report.exists() else {}
         self.returncode = measured.get("returncode", wrapper.returncode or 1)
         self.seconds = measured.get("seconds", float("nan"))
@@ -117,10 +118,14 @@ def verdict(ok: bool) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--appointments", type=int, default=5_000_000, metavar="N")
-    parser.add_argument("--keep", type=Path, metavar="DIR",
-                        help="work in DIR and keep the export and databases there")
-    parser.add_argument("--repeat", type=int, default=3, metavar="R",
-                        help="time each command R times, alternating, and compare the fastest runs")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="work in DIR and keep the export and databases there")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        metavar="R",
+        help="time each command R times, alternating, and compare the fastest runs",
+    )
     args = parser.parse_args()
 
     if args.keep:
@@ -142,15 +147,22 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
     command = orchestrator_command()
     bare_runs, load_runs = [], []
     for _ in range(max(1, repeat)):  # alternate, so that machine noise hits both alike
-        bare_runs.append(Run([sys.executable, "-c", BARE_COPY, str(fresh(work / "bare.duckdb")), str(folder)],
-                             work, "bare"))
+        bare_runs.append(
+            Run([sys.executable, "-c", BARE_COPY, str(fresh(work / "bare.duckdb")), str(folder)], work, "bare")
+        )
         if bare_runs[-1].returncode != 0:
-            print(f"bare copy failed (exit {bare_runs[-1].returncode}):\n{bare_runs[-1].stderr[-2000:]}",
-                  file=sys.stderr)
+            print(
+                f"bare copy failed (exit {bare_runs[-1].returncode}):\n{bare_runs[-1].stderr[-2000:]}", file=sys.stderr
+            )
             return 2
         if command.exists():
-            load_runs.append(Run([str(command), "--db", str(fresh(work / "bench.duckdb")), "load", str(folder),
-                                  "--json"], work, "load"))
+            load_runs.append(
+                Run(
+                    [str(command), "--db", str(fresh(work / "bench.duckdb")), "load", str(folder), "--json"],
+                    work,
+                    "load",
+                )
+            )
             if load_runs[-1].returncode != 0:
                 break
     bare = fastest(bare_runs)
@@ -160,26 +172,36 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
         load = failed[0] if failed else fastest(load_runs)
 
     print("orchestrator load benchmark")
-    print(f"  appointments N      {n:,} (availabilities {counts['availabilities']:,}, "
-          f"services {counts['services']:,}, staff {counts['staff']:,})")
+    print(
+        f"  appointments N      {n:,} (availabilities {counts['availabilities']:,}, "
+        f"services {counts['services']:,}, staff {counts['staff']:,})"
+    )
     for t in TABLES:
         print(f"  {t + '.csv':<20}{human(sizes[t])}")
-    print(f"  export total        {human(sum(sizes.values()))}"
-          + (f", generated in {generation:.1f} s" if generation is not None else ", reused"))
-    times = lambda runs: ", ".join(f"{run.seconds:.2f}" for run in runs)
-    print(f"  bare copy           {bare.seconds:.2f} s (fastest of {times(bare_runs)}), "
-          f"peak RSS {bare.peak_mib:,.0f} MiB")
+    print(
+        f"  export total        {human(sum(sizes.values()))}"
+        + (f", generated in {generation:.1f} s" if generation is not None else ", reused")
+    )
+
+    def times(runs) -> str:
+        return ", ".join(f"{run.seconds:.2f}" for run in runs)
+
+    print(
+        f"  bare copy           {bare.seconds:.2f} s (fastest of {times(bare_runs)}), peak RSS {bare.peak_mib:,.0f} MiB"
+    )
 
     if load is None:
-        print(f"  load                not run: {command} does not exist "
-              "(install the package: .venv/bin/pip install -e .)")
+        print(
+            f"  load                not run: {command} does not exist (install the package: .venv/bin/pip install -e .)"
+        )
         return 2
     if load.returncode != 0:
         print(f"  load                FAILED with exit {load.returncode} after {load.seconds:.2f} s")
         print(load.stderr[-2000:], file=sys.stderr)
         return 2
-    print(f"  load                {load.seconds:.2f} s (fastest of {times(load_runs)}), "
-          f"peak RSS {load.peak_mib:,.0f} MiB")
+    print(
+        f"  load                {load.seconds:.2f} s (fastest of {times(load_runs)}), peak RSS {load.peak_mib:,.0f} MiB"
+    )
     problem = check_counts(load.stdout, counts)
     if problem:
         print(f"  load output         {problem}")
@@ -187,8 +209,7 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
     ratio = load.seconds / bare.seconds
     ratio_ok, peak_ok = ratio <= MAX_RATIO, load.peak_mib <= MAX_PEAK_MIB
     print(f"  ratio load / bare   {ratio:.2f} (target <= {MAX_RATIO}: {verdict(ratio_ok)})")
-    print(f"  load peak RSS       {load.peak_mib:,.0f} MiB "
-          f"(target <= {MAX_PEAK_MIB:,.0f} MiB: {verdict(peak_ok)})")
+    print(f"  load peak RSS       {load.peak_mib:,.0f} MiB (target <= {MAX_PEAK_MIB:,.0f} MiB: {verdict(peak_ok)})")
     return 0 if ratio_ok and peak_ok and not problem else 1
 
 

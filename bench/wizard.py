@@ -35,8 +35,22 @@ from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
 AS_OF = "2026-11-27T12:00"
 KEYSTROKE_TARGET = 0.050
 APPLY_TARGET = 1.0
-WORDS = ("Consultation", "Vaccination", "Suivi", "Pédiatrie", "Prélèvement", "Évaluation", "Pause",
-         "Réunion", "Télémédecine", "Dépistage", "Hygiène", "Échographie", "Cardiologie", "Santé mentale")
+WORDS = (
+    "Consultation",
+    "Vaccination",
+    "Suivi",
+    "Pédiatrie",
+    "Prélèvement",
+    "Évaluation",
+    "Pause",
+    "Réunion",
+    "Télémédecine",
+    "Dépistage",
+    "Hygiène",
+    "Échographie",
+    "Cardiologie",
+    "Santé mentale",
+)
 TYPED_WORDS = ("vaccination", "echographie", "sante mentale", "S0123")
 TYPES_CYCLE = ("urgent", "semi_urgent", "suivi_grossesse", "suivi_pediatrique", "suivi_regulier")
 
@@ -48,10 +62,12 @@ def write_export(folder: Path, n_services: int, appointments_per_service: int = 
     for i in range(n_services):
         name = f"{WORDS[i % len(WORDS)]} – {WORDS[(i // len(WORDS)) % len(WORDS)].lower()} n° {i}"
         services.append(f'S{i:05d},"{name}",active')
-    staff = ["staff_id,name,status,role,specialty,responsible",
-             'STF-1,"Tremblay, Marie",active,medecin,Médecine familiale,true',
-             'STF-2,"Gagnon, Jean",active,medecin,Médecine familiale,false',
-             'STF-3,"Roy, Ève",active,ips,Soins de première ligne,false']
+    staff = [
+        "staff_id,name,status,role,specialty,responsible",
+        'STF-1,"Tremblay, Marie",active,medecin,Médecine familiale,true',
+        'STF-2,"Gagnon, Jean",active,medecin,Médecine familiale,false',
+        'STF-3,"Roy, Ève",active,ips,Soins de première ligne,false',
+    ]
     appointments = ["appointment_id,service_id,staff_id,start,end,status"]
     availabilities = ["availability_id,service_id,staff_id,start,end,reason"]
     n = 0
@@ -67,8 +83,12 @@ def write_export(folder: Path, n_services: int, appointments_per_service: int = 
             appointments.append(f"A{n:07d},S{i:05d},STF-{1 + n % 3},{start},{end},{status}")
             if k == 0:
                 availabilities.append(f"V{n:07d},S{i:05d},STF-{1 + n % 3},{start},{end},suivi_regulier")
-    for name, lines in (("services", services), ("staff", staff), ("appointments", appointments),
-                        ("availabilities", availabilities)):
+    for name, lines in (
+        ("services", services),
+        ("staff", staff),
+        ("appointments", appointments),
+        ("availabilities", availabilities),
+    ):
         (folder / f"{name}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -124,16 +144,20 @@ def main(argv=None) -> int:
 
         started = time.perf_counter()
         view = WizardView(db, as_of=AS_OF)
-        print(f"WizardView opened in {1000 * (time.perf_counter() - started):.0f} ms "
-              f"({view.counts_label.value.replace('<b>', '').replace('</b>', '')})")
+        print(
+            f"WizardView opened in {1000 * (time.perf_counter() - started):.0f} ms "
+            f"({view.counts_label.value.replace('<b>', '').replace('</b>', '')})"
+        )
         step1 = time_keystrokes(view)
         view.next_button.click()
         view.next_button.click()
         step3 = time_keystrokes(view)
         keystrokes = step1 + step3
         for label, values in (("step 1", step1), ("step 3", step3), ("all", keystrokes)):
-            print(f"keystroke {label:>6}: median {1000 * statistics.median(values):6.2f} ms, "
-                  f"p95 {1000 * p95(values):6.2f} ms, max {1000 * max(values):6.2f} ms ({len(values)} keystrokes)")
+            print(
+                f"keystroke {label:>6}: median {1000 * statistics.median(values):6.2f} ms, "
+                f"p95 {1000 * p95(values):6.2f} ms, max {1000 * max(values):6.2f} ms ({len(values)} keystrokes)"
+            )
 
         wizard = Wizard(db, as_of=AS_OF)
         made = decide(wizard)
@@ -141,16 +165,20 @@ def main(argv=None) -> int:
         started = time.perf_counter()
         summary = wizard.apply()
         apply_seconds = time.perf_counter() - started
-        print(f"Wizard.apply(): {apply_seconds:.3f} s for {sum(len(v) for k, v in plan.items() if k in ('active', 'inactive', 'excluded'))} "
-              f"services ({made['excluded']} excluded, {made['kept_inactive']} kept inactive, {made['typed']} typed; "
-              f"result: {len(summary['active'])} active, {len(summary['inactive'])} inactive, "
-              f"{len(summary['excluded'])} excluded, {len(summary['auto_reactivated'])} auto-reactivated, "
-              f"{len(summary['auto_deactivated'])} auto-deactivated; {summary['run_id']})")
+        print(
+            f"Wizard.apply(): {apply_seconds:.3f} s for {sum(len(v) for k, v in plan.items() if k in ('active', 'inactive', 'excluded'))} "
+            f"services ({made['excluded']} excluded, {made['kept_inactive']} kept inactive, {made['typed']} typed; "
+            f"result: {len(summary['active'])} active, {len(summary['inactive'])} inactive, "
+            f"{len(summary['excluded'])} excluded, {len(summary['auto_reactivated'])} auto-reactivated, "
+            f"{len(summary['auto_deactivated'])} auto-deactivated; {summary['run_id']})"
+        )
 
     keystroke_ok = p95(keystrokes) < KEYSTROKE_TARGET
     apply_ok = apply_seconds < APPLY_TARGET
-    print(f"target keystroke < {1000 * KEYSTROKE_TARGET:.0f} ms (judged on p95, stricter than the median): "
-          f"{'met' if keystroke_ok else 'MISSED'}")
+    print(
+        f"target keystroke < {1000 * KEYSTROKE_TARGET:.0f} ms (judged on p95, stricter than the median): "
+        f"{'met' if keystroke_ok else 'MISSED'}"
+    )
     print(f"target apply < {APPLY_TARGET:.0f} s: {'met' if apply_ok else 'MISSED'}")
     return 0 if keystroke_ok and apply_ok else 1
 

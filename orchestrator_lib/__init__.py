@@ -2,7 +2,7 @@
 with the clinic's EMR (DMÉ) and audit the quarterly remuneration report.
 
 Modules, by concern:
-- ``export_format``: the EMR export tables and columns of SPEC §1;
+- ``export_format``: the EMR export tables and columns of docs/export-format.md;
 - ``sources``: reading export files (CSV dialects and encodings, Excel, Parquet);
 - ``load``: loading an export into the store, all or nothing;
 - ``store``: the DuckDB file, its migrations, short-lived connections;

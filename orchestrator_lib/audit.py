@@ -1,4 +1,4 @@
-"""The quarterly remuneration audit (SPEC §4), in SQL over the store.
+"""The quarterly remuneration audit (docs/rules.md, counting), in SQL over the store.
 
 For a quarter, every non-cancelled appointment and every availability is
 counted or not, under the first reason of ``REASONS`` (the rule itself is the
@@ -24,8 +24,13 @@ NOT_OWED = "service_excluded"  # the clinic chose to keep those services out of 
 KINDS = {"appointment": "appointments", "availability": "availabilities"}
 STATUSES = ("ok", "under_threshold", "no_data")
 # Specialties handled by the orchestrator (primary care), compared without case or accents.
-PRIMARY_CARE_SPECIALTIES = ["medecine familiale", "medecine de famille", "medecine generale", "omnipratique",
-                            "soins de premiere ligne"]
+PRIMARY_CARE_SPECIALTIES = [
+    "medecine familiale",
+    "medecine de famille",
+    "medecine generale",
+    "omnipratique",
+    "soins de premiere ligne",
+]
 BREAKDOWNS = ("service", "staff", "type", "month")
 # Checks whose count is of appointments / availabilities (the others name a person or a setting).
 APPOINTMENT_CHECKS = ("excluded_with_appointments", "will_reactivate")
@@ -64,11 +69,11 @@ def period_of(quarter: Quarter, as_of: dt.datetime) -> str:
 @dataclass
 class AuditResult:
     quarter: Quarter
-    counts: dict[str, dict]          # "appointments" / "availabilities" -> {total, owed, counted, not_counted}
+    counts: dict[str, dict]  # "appointments" / "availabilities" -> {total, owed, counted, not_counted}
     issues: list[dict]
-    extent: dict = field(default_factory=dict)   # last load, last appointment and availability
-    period: str = "ended"            # ended | in_progress | future (seen from as_of)
-    threshold: float | None = None   # --fail-under, when given
+    extent: dict = field(default_factory=dict)  # last load, last appointment and availability
+    period: str = "ended"  # ended | in_progress | future (seen from as_of)
+    threshold: float | None = None  # --fail-under, when given
     breakdowns: dict[str, list[dict]] = field(default_factory=dict)
     trend: list[dict] = field(default_factory=list)
 
@@ -98,14 +103,22 @@ class AuditResult:
         return self.status == "ok"
 
     def to_json(self) -> dict:
-        """The ``orchestrator audit --json`` document (SPEC §5), with what the data covers."""
-        return {"quarter": str(self.quarter), "status": self.status, **self.counts,
-                "coverage_pct": self.coverage_pct, "threshold": self.threshold, "period": self.period,
-                "data": self.extent, "issues": self.issues}
+        """The ``orchestrator audit --json`` document (the command line in the README), with what the data covers."""
+        return {
+            "quarter": str(self.quarter),
+            "status": self.status,
+            **self.counts,
+            "coverage_pct": self.coverage_pct,
+            "threshold": self.threshold,
+            "period": self.period,
+            "data": self.extent,
+            "issues": self.issues,
+        }
 
 
-def run_audit(db=None, quarter: str | Quarter = None, *, as_of=None, details: bool = False,
-              fail_under: float | None = None) -> AuditResult:
+def run_audit(
+    db=None, quarter: str | Quarter = None, *, as_of=None, details: bool = False, fail_under: float | None = None
+) -> AuditResult:
     """Audit ``quarter`` (``2026Q3``, ``T3 2026``…); ``details`` adds breakdowns and the trend;
     ``fail_under`` is the coverage threshold that ``status`` is judged against."""
     quarter = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
@@ -120,8 +133,9 @@ def run_audit(db=None, quarter: str | Quarter = None, *, as_of=None, details: bo
         result = AuditResult(quarter, counts, issues, extent, period, fail_under)
         if details:  # the breakdowns share one table of the quarter's items, names joined
             con.execute(sql("audit_items"), bounds)
-            result.breakdowns = {name: _rows(con.execute(sql("audit_breakdown"), {"dimension": name}))
-                                 for name in BREAKDOWNS}
+            result.breakdowns = {
+                name: _rows(con.execute(sql("audit_breakdown"), {"dimension": name})) for name in BREAKDOWNS
+            }
             result.trend = _trend(con, as_of)
     return result
 
@@ -135,9 +149,17 @@ def coverage_trend(db=None, as_of=None) -> list[dict]:
 def _trend(con, as_of: dt.datetime) -> list[dict]:
     current = Quarter.of(as_of)
     rows = con.execute(sql("audit_trend"), {"until": current.end}).fetchall()
-    return [{"quarter": str(Quarter(y, q)), "total": total, "owed": owed, "counted": counted,
-             "coverage_pct": coverage(counted, owed), "in_progress": Quarter(y, q) == current}
-            for y, q, total, owed, counted in rows]
+    return [
+        {
+            "quarter": str(Quarter(y, q)),
+            "total": total,
+            "owed": owed,
+            "counted": counted,
+            "coverage_pct": coverage(counted, owed),
+            "in_progress": Quarter(y, q) == current,
+        }
+        for y, q, total, owed, counted in rows
+    ]
 
 
 def _rows(cursor) -> list[dict]:
@@ -146,8 +168,10 @@ def _rows(cursor) -> list[dict]:
 
 
 def _counts(con) -> dict[str, dict]:
-    counts = {plural: {"total": 0, "owed": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
-              for plural in KINDS.values()}
+    counts = {
+        plural: {"total": 0, "owed": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
+        for plural in KINDS.values()
+    }
     for kind, reason, n in con.execute("SELECT kind, reason, sum(items) FROM quarter_groups GROUP BY ALL").fetchall():
         side = counts[KINDS[kind]]
         side["total"] += n
@@ -173,8 +197,11 @@ def _extent(con) -> dict:
     def iso(moment):
         return None if moment is None else _local(moment).isoformat(timespec="minutes")
 
-    return {"last_load": None if loaded_at is None else {"at": iso(loaded_at), "source": source},
-            "last_appointment": iso(last_appointment), "last_availability": iso(last_availability)}
+    return {
+        "last_load": None if loaded_at is None else {"at": iso(loaded_at), "source": source},
+        "last_appointment": iso(last_appointment),
+        "last_availability": iso(last_availability),
+    }
 
 
 def _data_issues(extent: dict, quarter: Quarter, period: str) -> list[dict]:
@@ -196,8 +223,14 @@ def _data_issues(extent: dict, quarter: Quarter, period: str) -> list[dict]:
 ATTRIBUTES = ("published_at", "clientele", "reason", "mode", "location")  # of audit_checks.sql
 
 
-def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: int = 0,
-           attribute_names: dict[str, str] | None = None) -> dict:
+def _check(
+    kind: str,
+    subject_id=None,
+    subject_name=None,
+    detail=None,
+    count: int = 0,
+    attribute_names: dict[str, str] | None = None,
+) -> dict:
     """A finding that does not change the counts, with what to do about it."""
     shown = detail
     if kind == "availability_attribute_missing":
@@ -206,7 +239,10 @@ def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: in
     elif kind in DATE_CHECKS:
         shown = long_date(detail)
     return {
-        "kind": kind, "affects_count": False, "subject_id": subject_id, "subject_name": subject_name,
+        "kind": kind,
+        "affects_count": False,
+        "subject_id": subject_id,
+        "subject_name": subject_name,
         "appointments": count if kind in APPOINTMENT_CHECKS else 0,
         "availabilities": count if kind in AVAILABILITY_CHECKS else 0,
         "detail": detail.split(",") if kind == "availability_attribute_missing" else detail,
@@ -221,20 +257,31 @@ def _counting_issues(con) -> list[dict]:
         action = reason
         if reason == "service_not_imported":  # what to do depends on where the EMR stands
             action = {None: "service_not_imported_absent", "inactive": "service_not_imported_emr_inactive"}.get(
-                row["emr_status"], "service_not_imported")
-        issues.append({
-            "kind": reason, "affects_count": True,
-            "subject_id": row["subject_id"], "subject_name": row["subject_name"],
-            "appointments": row["appointments"], "availabilities": row["availabilities"],
-            "staff_ids": row["staff_ids"], "service_ids": row["service_ids"],
-            "action": msg(f"action_{action}", id=row["subject_id"], name=row["subject_name"]),
-        })
+                row["emr_status"], "service_not_imported"
+            )
+        issues.append(
+            {
+                "kind": reason,
+                "affects_count": True,
+                "subject_id": row["subject_id"],
+                "subject_name": row["subject_name"],
+                "appointments": row["appointments"],
+                "availabilities": row["availabilities"],
+                "staff_ids": row["staff_ids"],
+                "service_ids": row["service_ids"],
+                "action": msg(f"action_{action}", id=row["subject_id"], name=row["subject_name"]),
+            }
+        )
     return issues
 
 
 def _checks(con, quarter: Quarter, as_of: dt.datetime) -> list[dict]:
-    rows = con.execute(sql("audit_checks"), {"start": quarter.start, "end": quarter.end, "as_of": as_of,
-                                             "primary_care": PRIMARY_CARE_SPECIALTIES}).fetchall()
+    rows = con.execute(
+        sql("audit_checks"),
+        {"start": quarter.start, "end": quarter.end, "as_of": as_of, "primary_care": PRIMARY_CARE_SPECIALTIES},
+    ).fetchall()
     names = {code: msg(f"attribute_{code}") for code in ATTRIBUTES}  # once, not per staff member
-    return [_check(kind, subject_id, subject_name, detail, count, names)
-            for kind, subject_id, subject_name, detail, count in rows]
+    return [
+        _check(kind, subject_id, subject_name, detail, count, names)
+        for kind, subject_id, subject_name, detail, count in rows
+    ]

@@ -10,8 +10,7 @@ from .queries import sql
 TABS = ("active", "inactive")
 
 
-def list_services(db: str | os.PathLike | None = None, tab: str | None = None,
-                  search: str | None = None) -> list[dict]:
+def list_services(db: str | os.PathLike | None = None, tab: str | None = None, search: str | None = None) -> list[dict]:
     """Imported services of a tab (``active``/``inactive``, None for all), sorted by id.
     ``search`` matches name or id, ignoring case and accents (``vaccin`` finds ``Vaccination``)."""
     with store.reading(db) as con:
@@ -29,7 +28,8 @@ def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
     with store.reading(db) as con:
         active, inactive, excluded = con.execute(
             "SELECT count(*) FILTER (status = 'active'), count(*) FILTER (status = 'inactive' AND NOT excluded), "
-            "count(*) FILTER (excluded) FROM services").fetchone()
+            "count(*) FILTER (excluded) FROM services"
+        ).fetchone()
         pending = con.execute("SELECT count(*) FROM pending_services").fetchone()[0]
     return {"active": active, "inactive": inactive, "excluded": excluded, "pending": pending}
 

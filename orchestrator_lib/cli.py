@@ -1,4 +1,4 @@
-"""The ``orchestrator`` command (SPEC §5): each command is a thin wrapper over
+"""The ``orchestrator`` command (the command line in the README): each command is a thin wrapper over
 one function of ``orchestrator_lib``. Heavy modules are imported inside the
 commands so that ``orchestrator --help`` answers at once.
 
@@ -19,7 +19,6 @@ import click
 
 from .errors import OrchestratorError
 from .messages import msg
-
 
 # Binding any SQL parameter makes DuckDB's Python client import pandas (0.3 s,
 # a third of an audit of 5 million appointments) only to check whether the
@@ -84,13 +83,21 @@ def _emit(document) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Un seul document JSON sur stdout.")
-tab_option = click.option("--tab", type=click.Choice(["active", "inactive"]), default=None,
-                          help="Onglet Actifs (active) ou Inactifs (inactive).")
+tab_option = click.option(
+    "--tab",
+    type=click.Choice(["active", "inactive"]),
+    default=None,
+    help="Onglet Actifs (active) ou Inactifs (inactive).",
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Base DuckDB (sinon $ORCHESTRATOR_DB, sinon data/orchestrator.duckdb).")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Base DuckDB (sinon $ORCHESTRATOR_DB, sinon data/orchestrator.duckdb).",
+)
 @click.version_option(package_name="orchestrator_lib")
 @click.pass_context
 def main(ctx: click.Context, db: Path | None) -> None:
@@ -104,9 +111,15 @@ def main(ctx: click.Context, db: Path | None) -> None:
 
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path), required=False)
-@click.option("--fhir", "fhir_url", metavar="URL",
-              help="Lire le DMÉ sur ce serveur FHIR R4 (jeton dans $ORCHESTRATOR_FHIR_TOKEN).")
-@click.option("--full", is_flag=True, help="FHIR : tout relire au lieu des seuls changements depuis le dernier chargement.")
+@click.option(
+    "--fhir",
+    "fhir_url",
+    metavar="URL",
+    help="Lire le DMÉ sur ce serveur FHIR R4 (jeton dans $ORCHESTRATOR_FHIR_TOKEN).",
+)
+@click.option(
+    "--full", is_flag=True, help="FHIR : tout relire au lieu des seuls changements depuis le dernier chargement."
+)
 @json_option
 @click.pass_obj
 def load(db, folder: Path | None, fhir_url: str | None, full: bool, as_json: bool) -> None:
@@ -144,14 +157,26 @@ def _report_load(result, as_json: bool) -> None:
     if not result.changed:
         click.echo(msg("nothing_changed"))
     else:
-        click.echo(msg("loaded", services=result.services, staff=result.staff,
-                       appointments=result.appointments, availabilities=result.availabilities,
-                       pending=len(result.pending)))
+        click.echo(
+            msg(
+                "loaded",
+                services=result.services,
+                staff=result.staff,
+                appointments=result.appointments,
+                availabilities=result.availabilities,
+                pending=len(result.pending),
+            )
+        )
 
 
 @main.command()
-@click.option("--scale", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Taille de la clinique (1 = l'exportation de démonstration livrée).")
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Taille de la clinique (1 = l'exportation de démonstration livrée).",
+)
 @json_option
 @click.pass_obj
 def demo(db, scale: int, as_json: bool) -> None:
@@ -183,9 +208,16 @@ def services(db, tab: str | None, search: str | None, as_json: bool) -> None:
     if as_json:
         _emit(rows)
         return
-    _print_table(rows, [("service_id", "Service", "Service"), ("name", "Nom", "Name"),
-                        ("status", "État", "Status"), ("excluded", "Exclu", "Excluded"),
-                        ("types", "Types", "Types")])
+    _print_table(
+        rows,
+        [
+            ("service_id", "Service", "Service"),
+            ("name", "Nom", "Name"),
+            ("status", "État", "Status"),
+            ("excluded", "Exclu", "Excluded"),
+            ("types", "Types", "Types"),
+        ],
+    )
 
 
 @main.command()
@@ -203,22 +235,38 @@ def staff(db, tab: str | None, as_json: bool) -> None:
     if as_json:
         _emit(rows)
         return
-    _print_table(rows, [("staff_id", "Membre", "Member"), ("name", "Nom", "Name"),
-                        ("status", "État", "Status"), ("license", "Permis", "Licence"),
-                        ("role", "Type", "Role"), ("specialty", "Spécialité", "Specialty"),
-                        ("responsible", "Responsable", "Responsible")])
+    _print_table(
+        rows,
+        [
+            ("staff_id", "Membre", "Member"),
+            ("name", "Nom", "Name"),
+            ("status", "État", "Status"),
+            ("license", "Permis", "Licence"),
+            ("role", "Type", "Role"),
+            ("specialty", "Spécialité", "Specialty"),
+            ("responsible", "Responsable", "Responsible"),
+        ],
+    )
 
 
 # --- the synchronisation wizard, history, explanations ---------------------------------
 
-as_of_option = click.option("--as-of", "as_of", default=None,
-                            help="Heure de référence ISO 8601 des rendez-vous à venir (défaut : maintenant).")
-user_option = click.option("--user", default=None, help="Qui agit, pour l'historique (défaut : $ORCHESTRATOR_USER ou la session).")
+as_of_option = click.option(
+    "--as-of", "as_of", default=None, help="Heure de référence ISO 8601 des rendez-vous à venir (défaut : maintenant)."
+)
+user_option = click.option(
+    "--user", default=None, help="Qui agit, pour l'historique (défaut : $ORCHESTRATOR_USER ou la session)."
+)
 
 
 @main.command()
-@click.option("--decisions", "decisions_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help='Fichier JSON : {"exclude": [id, …], "inactive": [id, …], "types": {id: [type, …]}}.')
+@click.option(
+    "--decisions",
+    "decisions_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Fichier JSON : {"exclude": [id, …], "inactive": [id, …], "types": {id: [type, …]}}.',
+)
 @as_of_option
 @click.option("--dry-run", is_flag=True, help="Montrer le résultat sans rien écrire.")
 @user_option
@@ -241,12 +289,24 @@ def sync(db, decisions_file: Path, as_of, dry_run: bool, user, as_json: bool) ->
     if summary["run_id"] is None:
         click.echo(msg("sync_nothing"))
     else:
-        click.echo(msg("sync_done" if not dry_run else "sync_dry_run", run_id=summary["run_id"],
-                       **{k: len(v) for k, v in summary.items() if isinstance(v, list)}))
+        click.echo(
+            msg(
+                "sync_done" if not dry_run else "sync_dry_run",
+                run_id=summary["run_id"],
+                **{k: len(v) for k, v in summary.items() if isinstance(v, list)},
+            )
+        )
     for quarter, figures in summary["what_if"].items():
-        click.echo(msg("sync_what_if", quarter=quarter, before=figures["counted_before"],
-                       after=figures["counted_after"], coverage_before=_pct(figures["coverage_before"]),
-                       coverage_after=_pct(figures["coverage_after"])))
+        click.echo(
+            msg(
+                "sync_what_if",
+                quarter=quarter,
+                before=figures["counted_before"],
+                after=figures["counted_after"],
+                coverage_before=_pct(figures["coverage_before"]),
+                coverage_after=_pct(figures["coverage_after"]),
+            )
+        )
 
 
 @main.command("history")
@@ -265,11 +325,22 @@ def history_command(db, as_json: bool) -> None:
         return
     for run in runs:
         run["decisions"] = ", ".join(f"{k}: {v}" for k, v in run["decisions"].items())
-        run["state"] = f"annulée par {run['undone_by']}" if run["undone_by"] else (
-            f"annule {run['undoes']}" if run["undoes"] else "")
-    _print_table(runs, [("run_id", "Exécution", "Run"), ("kind", "Nature", "Kind"),
-                        ("applied_at", "Quand", "When"), ("applied_by", "Qui", "Who"),
-                        ("decisions", "Décisions", "Decisions"), ("state", "État", "State")])
+        run["state"] = (
+            f"annulée par {run['undone_by']}"
+            if run["undone_by"]
+            else (f"annule {run['undoes']}" if run["undoes"] else "")
+        )
+    _print_table(
+        runs,
+        [
+            ("run_id", "Exécution", "Run"),
+            ("kind", "Nature", "Kind"),
+            ("applied_at", "Quand", "When"),
+            ("applied_by", "Qui", "Who"),
+            ("decisions", "Décisions", "Decisions"),
+            ("state", "État", "State"),
+        ],
+    )
 
 
 @main.command()
@@ -310,19 +381,32 @@ def explain(db, item_id: str, as_of, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--quarter", required=True,
-              help="Trimestre : 2026Q3, T3 2026, previous (celui qui vient de finir) ou current.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Dossier du rapport : carnet exécuté, HTML sans code, classeur Excel, summary.json.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
-              help="Code de sortie 3 si la couverture (%) est inférieure, ou s'il n'y a rien de dû.")
-@click.option("--quiet", "-q", is_flag=True,
-              help="Rien sur la sortie quand tout va bien (pour cron : un courriel seulement en cas de problème).")
+@click.option(
+    "--quarter", required=True, help="Trimestre : 2026Q3, T3 2026, previous (celui qui vient de finir) ou current."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier du rapport : carnet exécuté, HTML sans code, classeur Excel, summary.json.",
+)
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    help="Code de sortie 3 si la couverture (%) est inférieure, ou s'il n'y a rien de dû.",
+)
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="Rien sur la sortie quand tout va bien (pour cron : un courriel seulement en cas de problème).",
+)
 @as_of_option
 @json_option
 @click.pass_obj
-def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quiet: bool, as_of,
-          as_json: bool) -> None:
+def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quiet: bool, as_of, as_json: bool) -> None:
     """Auditer le rapport de rémunération d'un trimestre.
 
     Example: orchestrator audit --quarter previous --out data/reports --fail-under 95 --quiet
@@ -363,8 +447,14 @@ def _threshold(value: float | None) -> str:
 def _alarm(result, db: Path) -> str:
     from .messages import number
 
-    values = {"quarter": result.quarter, "coverage": _pct(result.coverage_pct), "db": db,
-              "threshold": _threshold(result.threshold), "counted": number(result.counted), "owed": number(result.owed)}
+    values = {
+        "quarter": result.quarter,
+        "coverage": _pct(result.coverage_pct),
+        "db": db,
+        "threshold": _threshold(result.threshold),
+        "counted": number(result.counted),
+        "owed": number(result.owed),
+    }
     if result.status == "no_data":
         return msg("audit_alarm_no_data" if result.threshold is not None else "audit_no_data", **values)
     return msg("audit_alarm_under", **values)
@@ -374,18 +464,33 @@ def _print_audit(result, written: Path | None) -> None:
     from .messages import describe_extent, number
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
-    click.echo(msg("audit_summary", quarter=result.quarter, coverage=_pct(result.coverage_pct),
-                   counted=number(result.counted), owed=number(result.owed),
-                   appointments=number(a["counted"]), appointments_owed=number(a["owed"]),
-                   availabilities=number(v["counted"]), availabilities_owed=number(v["owed"])))
+    click.echo(
+        msg(
+            "audit_summary",
+            quarter=result.quarter,
+            coverage=_pct(result.coverage_pct),
+            counted=number(result.counted),
+            owed=number(result.owed),
+            appointments=number(a["counted"]),
+            appointments_owed=number(a["owed"]),
+            availabilities=number(v["counted"]),
+            availabilities_owed=number(v["owed"]),
+        )
+    )
     if result.period == "in_progress":
         click.echo(msg("audit_in_progress"))
     if result.excluded:
         click.echo(msg("audit_excluded", count=number(result.excluded)))
     click.echo(describe_extent(result.extent))
     if result.status == "ok" and result.threshold is not None:
-        click.echo(msg("audit_status_ok", quarter=result.quarter, coverage=_pct(result.coverage_pct),
-                       threshold=_threshold(result.threshold)))
+        click.echo(
+            msg(
+                "audit_status_ok",
+                quarter=result.quarter,
+                coverage=_pct(result.coverage_pct),
+                threshold=_threshold(result.threshold),
+            )
+        )
     for issue in result.issues[:20]:
         _say(f"  • {issue['action']}")
     if len(result.issues) > 20:
@@ -426,8 +531,9 @@ def _manual(action: str, service_id: str, user, as_json: bool, *args) -> None:
     if as_json:
         _emit({"run_id": run_id})
     else:
-        click.echo(msg("changed", run_id=run_id, service_id=service_id) if run_id else
-                   msg("no_change", service_id=service_id))
+        click.echo(
+            msg("changed", run_id=run_id, service_id=service_id) if run_id else msg("no_change", service_id=service_id)
+        )
 
 
 @service.command("activate")
@@ -445,6 +551,7 @@ def service_activate(service_id, types, user, as_json):
 
 def _simple_change(name: str, action: str, doc: str) -> None:
     """Register ``orchestrator service NAME SERVICE_ID``: one manual change without options."""
+
     @service.command(name, help=doc)
     @click.argument("service_id")
     @user_option
@@ -453,11 +560,21 @@ def _simple_change(name: str, action: str, doc: str) -> None:
         _manual(action, service_id, user, as_json)
 
 
-_simple_change("deactivate", "deactivate", "Désactiver (les types sont gardés).\n\nExample: orchestrator service deactivate SRV-001")
-_simple_change("exclude", "exclude", "Exclure de la synchronisation automatique (devient inactif).\n\n"
-               "Example: orchestrator service exclude SRV-036")
-_simple_change("include", "include", "Réinclure dans la synchronisation automatique (reste inactif).\n\n"
-               "Example: orchestrator service include SRV-036")
+_simple_change(
+    "deactivate",
+    "deactivate",
+    "Désactiver (les types sont gardés).\n\nExample: orchestrator service deactivate SRV-001",
+)
+_simple_change(
+    "exclude",
+    "exclude",
+    "Exclure de la synchronisation automatique (devient inactif).\n\nExample: orchestrator service exclude SRV-036",
+)
+_simple_change(
+    "include",
+    "include",
+    "Réinclure dans la synchronisation automatique (reste inactif).\n\nExample: orchestrator service include SRV-036",
+)
 
 
 @service.command("set-types")
@@ -475,6 +592,7 @@ def service_set_types(service_id, types, user, as_json):
 
 def _print_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
     """A plain aligned table, headers in the user's language."""
+
     def text(value) -> str:
         if isinstance(value, bool):
             return ("oui" if value else "non") if _french() else ("yes" if value else "no")

@@ -1,4 +1,4 @@
-"""The demo clinic: a deterministic, realistic EMR export (SPEC §1).
+"""The demo clinic: a deterministic, realistic EMR export (docs/export-format.md).
 
 ``write_demo_export`` writes ``services.csv``, ``staff.csv``,
 ``appointments.csv`` and ``availabilities.csv`` for a fictitious Montreal
@@ -42,16 +42,28 @@ APPOINTMENTS_PER_SITE = 17_500
 
 FIRST_DAY = np.datetime64("2026-01-01")
 EXPORT_DAY = np.datetime64("2027-01-01")  # export taken on 31 Dec 2026 after closing
-END_DAY = np.datetime64("2027-04-01")     # exclusive: bookings reach March 2027
+END_DAY = np.datetime64("2027-04-01")  # exclusive: bookings reach March 2027
 
 # Quebec statutory holidays falling on weekdays: the clinic is closed.
-HOLIDAYS = np.array([
-    "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-18", "2026-06-24",
-    "2026-07-01", "2026-09-07", "2026-10-12", "2026-12-25",
-    "2027-01-01", "2027-03-26", "2027-03-29",
-], dtype="datetime64[D]")
+HOLIDAYS = np.array(
+    [
+        "2026-01-01",
+        "2026-04-03",
+        "2026-04-06",
+        "2026-05-18",
+        "2026-06-24",
+        "2026-07-01",
+        "2026-09-07",
+        "2026-10-12",
+        "2026-12-25",
+        "2027-01-01",
+        "2027-03-26",
+        "2027-03-29",
+    ],
+    dtype="datetime64[D]",
+)
 
-# Codes of SPEC §1.
+# Codes of docs/export-format.md.
 REASONS = ("urgent", "semi_urgent", "suivi_grossesse", "suivi_pediatrique", "suivi_regulier")
 CLIENTELES = ("own", "same_site_physician", "same_site_professional", "any")
 MODES = ("in_person", "home", "video", "phone")
@@ -68,15 +80,15 @@ PATIENT_GROUPS = ("none", "any", "child", "woman", "senior")
 class _Service:
     name: str
     created: str
-    appt: tuple = (0, 0, 0, 0, 0)   # appointment weight per profile FP, IPS, NURSE, DERM, MGR
+    appt: tuple = (0, 0, 0, 0, 0)  # appointment weight per profile FP, IPS, NURSE, DERM, MGR
     avail: tuple = (0, 0, 0, 0, 0)  # availability weight per profile
-    dur: tuple = (1, 0, 0)          # probability of 15, 30, 45 minutes
+    dur: tuple = (1, 0, 0)  # probability of 15, 30, 45 minutes
     reason: str = "suivi_regulier"  # reason code of its availabilities
     mode: str = "in_person"
-    patients: str = "any"           # PATIENT_GROUPS: who books it
-    window: tuple | None = None     # (first, last) day it is booked, inclusive
-    active: bool = True             # emr_status
-    admin: bool = False             # internal block, no patient: a clinic excludes it
+    patients: str = "any"  # PATIENT_GROUPS: who books it
+    window: tuple | None = None  # (first, last) day it is booked, inclusive
+    active: bool = True  # emr_status
+    admin: bool = False  # internal block, no patient: a clinic excludes it
 
 
 def _admin(name: str, created: str, appt: tuple, dur: tuple) -> _Service:
@@ -85,80 +97,159 @@ def _admin(name: str, created: str, appt: tuple, dur: tuple) -> _Service:
 
 # Site 0's catalogue, in EMR id order. Weights are relative volumes.
 SERVICES: tuple[_Service, ...] = (
-    _Service("Consultation urgente", "2018-09-04T09:12:00", appt=(14, 4, 0, 0, 0),
-             avail=(30, 8, 0, 0, 0), dur=(.8, .2, 0), reason="urgent"),
-    _Service("Consultation semi-urgente", "2018-09-04T09:14:00", appt=(10, 8, 0, 0, 0),
-             avail=(18, 12, 0, 0, 0), dur=(.5, .5, 0), reason="semi_urgent"),
-    _Service("Suivi de grossesse", "2018-09-04T09:20:00", appt=(4, 3, 0, 0, 0),
-             avail=(4, 3, 0, 0, 0), dur=(.2, .8, 0), reason="suivi_grossesse", patients="woman"),
-    _Service("Suivi pédiatrique", "2018-09-04T09:22:00", appt=(5, 4, 0, 0, 0),
-             avail=(5, 4, 0, 0, 0), dur=(.3, .7, 0), reason="suivi_pediatrique", patients="child"),
-    _Service("Suivi régulier", "2018-09-04T09:25:00", appt=(20, 14, 0, 0, 0),
-             avail=(20, 14, 0, 0, 0), dur=(.5, .5, 0)),
-    _Service("Vaccination", "2018-09-05T14:02:00", appt=(0, 0, 14, 0, 0),
-             avail=(0, 0, 10, 0, 0)),
-    _Service("Examen périodique", "2018-09-05T14:05:00", appt=(6, 4, 0, 0, 0),
-             avail=(4, 3, 0, 0, 0), dur=(0, .4, .6)),
-    _Service("Prélèvements", "2018-09-05T14:07:00", appt=(0, 0, 16, 0, 0),
-             avail=(0, 0, 6, 0, 0)),
-    _Service("Santé mentale", "2019-02-11T10:40:00", appt=(4, 1, 0, 0, 0),
-             avail=(2, 0, 0, 0, 0), dur=(0, .3, .7)),
+    _Service(
+        "Consultation urgente",
+        "2018-09-04T09:12:00",
+        appt=(14, 4, 0, 0, 0),
+        avail=(30, 8, 0, 0, 0),
+        dur=(0.8, 0.2, 0),
+        reason="urgent",
+    ),
+    _Service(
+        "Consultation semi-urgente",
+        "2018-09-04T09:14:00",
+        appt=(10, 8, 0, 0, 0),
+        avail=(18, 12, 0, 0, 0),
+        dur=(0.5, 0.5, 0),
+        reason="semi_urgent",
+    ),
+    _Service(
+        "Suivi de grossesse",
+        "2018-09-04T09:20:00",
+        appt=(4, 3, 0, 0, 0),
+        avail=(4, 3, 0, 0, 0),
+        dur=(0.2, 0.8, 0),
+        reason="suivi_grossesse",
+        patients="woman",
+    ),
+    _Service(
+        "Suivi pédiatrique",
+        "2018-09-04T09:22:00",
+        appt=(5, 4, 0, 0, 0),
+        avail=(5, 4, 0, 0, 0),
+        dur=(0.3, 0.7, 0),
+        reason="suivi_pediatrique",
+        patients="child",
+    ),
+    _Service(
+        "Suivi régulier", "2018-09-04T09:25:00", appt=(20, 14, 0, 0, 0), avail=(20, 14, 0, 0, 0), dur=(0.5, 0.5, 0)
+    ),
+    _Service("Vaccination", "2018-09-05T14:02:00", appt=(0, 0, 14, 0, 0), avail=(0, 0, 10, 0, 0)),
+    _Service(
+        "Examen périodique", "2018-09-05T14:05:00", appt=(6, 4, 0, 0, 0), avail=(4, 3, 0, 0, 0), dur=(0, 0.4, 0.6)
+    ),
+    _Service("Prélèvements", "2018-09-05T14:07:00", appt=(0, 0, 16, 0, 0), avail=(0, 0, 6, 0, 0)),
+    _Service("Santé mentale", "2019-02-11T10:40:00", appt=(4, 1, 0, 0, 0), avail=(2, 0, 0, 0, 0), dur=(0, 0.3, 0.7)),
     # A recent service: booked only since March 2026.
-    _Service("Télémédecine – suivi", "2026-02-16T11:03:00", appt=(4, 3, 0, 0, 0),
-             avail=(4, 2, 0, 0, 0), dur=(.6, .4, 0), mode="video",
-             window=("2026-03-02", "2027-03-31")),
-    _Service("Visite à domicile", "2019-02-11T10:45:00", appt=(1, 0, 0, 0, 0),
-             avail=(1, 0, 0, 0, 0), dur=(0, 0, 1), mode="home", patients="senior"),
+    _Service(
+        "Télémédecine – suivi",
+        "2026-02-16T11:03:00",
+        appt=(4, 3, 0, 0, 0),
+        avail=(4, 2, 0, 0, 0),
+        dur=(0.6, 0.4, 0),
+        mode="video",
+        window=("2026-03-02", "2027-03-31"),
+    ),
+    _Service(
+        "Visite à domicile",
+        "2019-02-11T10:45:00",
+        appt=(1, 0, 0, 0, 0),
+        avail=(1, 0, 0, 0, 0),
+        dur=(0, 0, 1),
+        mode="home",
+        patients="senior",
+    ),
     # EMR placeholder left when a booking is moved: no availabilities.
-    _Service("Précédent rendez-vous annulé", "2019-06-03T08:31:00", appt=(1, .5, 0, 0, 0)),
-    _Service("Première visite – nouveau patient (GAP)", "2020-01-20T13:15:00",
-             appt=(3, 1, 0, 0, 0), avail=(4, 1, 0, 0, 0), dur=(0, .3, .7)),
-    _Service("Suivi post-partum", "2020-01-20T13:18:00", appt=(1, 1, 0, 0, 0),
-             avail=(.5, .5, 0, 0, 0), dur=(0, 1, 0), reason="suivi_grossesse", patients="woman"),
-    _Service("Bilan de santé – 65 ans et plus", "2020-01-20T13:22:00", appt=(2, 0, 0, 0, 0),
-             dur=(0, .3, .7), patients="senior"),
-    _Service("Contraception et santé sexuelle", "2020-05-04T09:00:00",
-             appt=(1.5, 2.5, 1, 0, 0), dur=(.5, .5, 0), patients="woman"),
-    _Service("Suivi du diabète", "2020-05-04T09:04:00", appt=(3, 3, 1, 0, 0), dur=(.4, .6, 0)),
-    _Service("Suivi de l'hypertension artérielle", "2020-05-04T09:06:00",
-             appt=(3, 2, 0, 0, 0), dur=(.6, .4, 0)),
+    _Service("Précédent rendez-vous annulé", "2019-06-03T08:31:00", appt=(1, 0.5, 0, 0, 0)),
+    _Service(
+        "Première visite – nouveau patient (GAP)",
+        "2020-01-20T13:15:00",
+        appt=(3, 1, 0, 0, 0),
+        avail=(4, 1, 0, 0, 0),
+        dur=(0, 0.3, 0.7),
+    ),
+    _Service(
+        "Suivi post-partum",
+        "2020-01-20T13:18:00",
+        appt=(1, 1, 0, 0, 0),
+        avail=(0.5, 0.5, 0, 0, 0),
+        dur=(0, 1, 0),
+        reason="suivi_grossesse",
+        patients="woman",
+    ),
+    _Service(
+        "Bilan de santé – 65 ans et plus",
+        "2020-01-20T13:22:00",
+        appt=(2, 0, 0, 0, 0),
+        dur=(0, 0.3, 0.7),
+        patients="senior",
+    ),
+    _Service(
+        "Contraception et santé sexuelle",
+        "2020-05-04T09:00:00",
+        appt=(1.5, 2.5, 1, 0, 0),
+        dur=(0.5, 0.5, 0),
+        patients="woman",
+    ),
+    _Service("Suivi du diabète", "2020-05-04T09:04:00", appt=(3, 3, 1, 0, 0), dur=(0.4, 0.6, 0)),
+    _Service("Suivi de l'hypertension artérielle", "2020-05-04T09:06:00", appt=(3, 2, 0, 0, 0), dur=(0.6, 0.4, 0)),
     _Service("Renouvellement d'ordonnance", "2020-05-04T09:09:00", appt=(4, 3, 0, 0, 0)),
-    _Service("Consultation téléphonique", "2020-03-16T07:55:00", appt=(3, 2, 0, 0, 0),
-             avail=(3, 2, 0, 0, 0), mode="phone"),
-    _Service("Cytologie (test Pap)", "2020-09-14T10:30:00", appt=(1, 1.5, .5, 0, 0),
-             dur=(.2, .8, 0), patients="woman"),
-    _Service("Électrocardiogramme", "2020-09-14T10:34:00", appt=(0, 0, 2, 0, 0), dur=(.4, .6, 0)),
-    _Service("Soins de plaies", "2021-01-11T15:20:00", appt=(0, 0, 5, 0, 0), dur=(.4, .6, 0)),
+    _Service(
+        "Consultation téléphonique", "2020-03-16T07:55:00", appt=(3, 2, 0, 0, 0), avail=(3, 2, 0, 0, 0), mode="phone"
+    ),
+    _Service(
+        "Cytologie (test Pap)", "2020-09-14T10:30:00", appt=(1, 1.5, 0.5, 0, 0), dur=(0.2, 0.8, 0), patients="woman"
+    ),
+    _Service("Électrocardiogramme", "2020-09-14T10:34:00", appt=(0, 0, 2, 0, 0), dur=(0.4, 0.6, 0)),
+    _Service("Soins de plaies", "2021-01-11T15:20:00", appt=(0, 0, 5, 0, 0), dur=(0.4, 0.6, 0)),
     _Service("Retrait de points de suture", "2021-01-11T15:22:00", appt=(0, 0, 2, 0, 0)),
     # Active services whose appointments are all past by December 2026.
-    _Service("Vaccination antigrippale", "2021-09-27T08:45:00", appt=(0, 0, 10, 0, 0),
-             window=("2026-10-13", "2026-11-27")),
-    _Service("Dépistage ITSS – clinique estivale", "2023-05-15T11:10:00",
-             appt=(0, .5, 2, 0, 0), window=("2026-06-01", "2026-08-28")),
-    _Service("Counselling en cessation tabagique", "2021-03-08T09:30:00",
-             appt=(.3, 0, 1, 0, 0), dur=(0, 1, 0)),
-    _Service("Suivi MPOC et asthme", "2021-03-08T09:33:00", appt=(1.5, 1, 0, 0, 0),
-             dur=(.3, .7, 0)),
-    _Service("Dermatologie – consultation", "2022-04-25T14:00:00", appt=(0, 0, 0, 20, 0),
-             avail=(0, 0, 0, 15, 0), dur=(0, .5, .5)),
-    _Service("Dermatologie – cryothérapie", "2022-04-25T14:03:00", appt=(0, 0, 0, 6, 0),
-             avail=(0, 0, 0, 3, 0)),
+    _Service(
+        "Vaccination antigrippale", "2021-09-27T08:45:00", appt=(0, 0, 10, 0, 0), window=("2026-10-13", "2026-11-27")
+    ),
+    _Service(
+        "Dépistage ITSS – clinique estivale",
+        "2023-05-15T11:10:00",
+        appt=(0, 0.5, 2, 0, 0),
+        window=("2026-06-01", "2026-08-28"),
+    ),
+    _Service("Counselling en cessation tabagique", "2021-03-08T09:30:00", appt=(0.3, 0, 1, 0, 0), dur=(0, 1, 0)),
+    _Service("Suivi MPOC et asthme", "2021-03-08T09:33:00", appt=(1.5, 1, 0, 0, 0), dur=(0.3, 0.7, 0)),
+    _Service(
+        "Dermatologie – consultation",
+        "2022-04-25T14:00:00",
+        appt=(0, 0, 0, 20, 0),
+        avail=(0, 0, 0, 15, 0),
+        dur=(0, 0.5, 0.5),
+    ),
+    _Service("Dermatologie – cryothérapie", "2022-04-25T14:03:00", appt=(0, 0, 0, 6, 0), avail=(0, 0, 0, 3, 0)),
     # Active but never booked: new services waiting for their first patients.
     _Service("Infiltration articulaire", "2026-11-23T16:12:00"),
     _Service("Cours prénatal de groupe", "2026-12-01T10:05:00", reason="suivi_grossesse"),
     # Deactivated in the EMR; the first two still carry early-2026 appointments.
-    _Service("Vaccination COVID-19", "2021-01-04T08:00:00", appt=(0, 0, 3, 0, 0),
-             window=("2026-01-05", "2026-03-27"), active=False),
-    _Service("Évaluation médicale SAAQ", "2019-10-07T13:40:00", appt=(.4, 0, 0, 0, 0),
-             dur=(0, 1, 0), window=("2026-01-05", "2026-04-30"), active=False),
+    _Service(
+        "Vaccination COVID-19",
+        "2021-01-04T08:00:00",
+        appt=(0, 0, 3, 0, 0),
+        window=("2026-01-05", "2026-03-27"),
+        active=False,
+    ),
+    _Service(
+        "Évaluation médicale SAAQ",
+        "2019-10-07T13:40:00",
+        appt=(0.4, 0, 0, 0, 0),
+        dur=(0, 1, 0),
+        window=("2026-01-05", "2026-04-30"),
+        active=False,
+    ),
     _Service("Clinique sans rendez-vous (ancienne)", "2018-09-04T09:30:00", active=False),
     # Administrative blocks the EMR books like appointments.
     _admin("Pause", "2018-09-04T08:50:00", (3, 3, 3, 3, 0), (1, 0, 0)),
     _admin("Pause repas", "2018-09-04T08:51:00", (3.5, 3.5, 3.5, 3.5, 0), (0, 0, 1)),
-    _admin("Réunion d'équipe", "2018-09-04T08:52:00", (.8, .8, .8, .5, 10), (0, 0, 1)),
-    _admin("Formation", "2018-09-04T08:53:00", (.3, .5, .5, .3, 3), (0, 0, 1)),
-    _admin("Tâches administratives", "2018-09-04T08:54:00", (1.5, 1, 1, .5, 10), (.3, .4, .3)),
-    _admin("Vacances", "2018-09-04T08:55:00", (.15, .15, .15, .15, .2), (0, 0, 1)),
+    _admin("Réunion d'équipe", "2018-09-04T08:52:00", (0.8, 0.8, 0.8, 0.5, 10), (0, 0, 1)),
+    _admin("Formation", "2018-09-04T08:53:00", (0.3, 0.5, 0.5, 0.3, 3), (0, 0, 1)),
+    _admin("Tâches administratives", "2018-09-04T08:54:00", (1.5, 1, 1, 0.5, 10), (0.3, 0.4, 0.3)),
+    _admin("Vacances", "2018-09-04T08:55:00", (0.15, 0.15, 0.15, 0.15, 0.2), (0, 0, 1)),
     _admin("Congé de maladie", "2018-09-04T08:56:00", (0, 0, 0, 0, 0), (0, 0, 1)),
 )
 LUNCH = next(i for i, s in enumerate(SERVICES) if s.name == "Pause repas")
@@ -200,50 +291,236 @@ SITE_TEMPLATE = (FP, FP, FP, FP, FP, FP, DERM, IPS, NURSE, NURSE, NURSE, MGR)
 ROLE_OF = {FP: "medecin", DERM: "medecin", IPS: "ips", NURSE: "infirmiere", MGR: "gestionnaire"}
 SPECIALTY_OF = {FP: PRIMARY, DERM: "Dermatologie", IPS: "Soins de première ligne"}
 # Relative volume of appointments and availabilities per profile.
-APPT_VOLUME = {FP: 1.0, IPS: .9, NURSE: .9, DERM: .8, MGR: .03}
-AVAIL_VOLUME = {FP: 1.0, IPS: .8, NURSE: .25, DERM: .6, MGR: 0.0}
+APPT_VOLUME = {FP: 1.0, IPS: 0.9, NURSE: 0.9, DERM: 0.8, MGR: 0.03}
+AVAIL_VOLUME = {FP: 1.0, IPS: 0.8, NURSE: 0.25, DERM: 0.6, MGR: 0.0}
 
 # Other sites: neighbourhood, civic address.
 SITES = (
-    ("Saint-Laurent", "1200 boul. Décarie"), ("Verdun", "4100 rue Wellington"),
-    ("Rosemont", "3330 rue Masson"), ("Ahuntsic", "10 500 rue Lajeunesse"),
-    ("Villeray", "7400 rue Saint-Denis"), ("Côte-des-Neiges", "5700 ch. de la Côte-des-Neiges"),
-    ("Hochelaga", "3900 rue Ontario Est"), ("Lachine", "1800 rue Notre-Dame"),
-    ("Anjou", "7100 boul. des Galeries-d'Anjou"), ("Outremont", "1250 av. Van Horne"),
-    ("Pointe-aux-Trembles", "13 000 rue Sherbrooke Est"), ("Plateau-Mont-Royal", "4500 av. du Parc"),
+    ("Saint-Laurent", "1200 boul. Décarie"),
+    ("Verdun", "4100 rue Wellington"),
+    ("Rosemont", "3330 rue Masson"),
+    ("Ahuntsic", "10 500 rue Lajeunesse"),
+    ("Villeray", "7400 rue Saint-Denis"),
+    ("Côte-des-Neiges", "5700 ch. de la Côte-des-Neiges"),
+    ("Hochelaga", "3900 rue Ontario Est"),
+    ("Lachine", "1800 rue Notre-Dame"),
+    ("Anjou", "7100 boul. des Galeries-d'Anjou"),
+    ("Outremont", "1250 av. Van Horne"),
+    ("Pointe-aux-Trembles", "13 000 rue Sherbrooke Est"),
+    ("Plateau-Mont-Royal", "4500 av. du Parc"),
 )
 FIRST_NAMES = (
-    "Marie", "Julie", "Isabelle", "Nathalie", "Catherine", "Mélanie", "Geneviève", "Sophie",
-    "Annie", "Émilie", "Valérie", "Chloé", "Léa", "Amélie", "Josée", "Hélène", "Fatima", "Yasmine",
-    "Jean", "Pierre", "Luc", "Mathieu", "François", "Éric", "Sébastien", "Olivier", "Simon",
-    "Alexandre", "Maxime", "Philippe", "Étienne", "Benoît", "Karim", "Samuel", "Gabriel", "Louis",
+    "Marie",
+    "Julie",
+    "Isabelle",
+    "Nathalie",
+    "Catherine",
+    "Mélanie",
+    "Geneviève",
+    "Sophie",
+    "Annie",
+    "Émilie",
+    "Valérie",
+    "Chloé",
+    "Léa",
+    "Amélie",
+    "Josée",
+    "Hélène",
+    "Fatima",
+    "Yasmine",
+    "Jean",
+    "Pierre",
+    "Luc",
+    "Mathieu",
+    "François",
+    "Éric",
+    "Sébastien",
+    "Olivier",
+    "Simon",
+    "Alexandre",
+    "Maxime",
+    "Philippe",
+    "Étienne",
+    "Benoît",
+    "Karim",
+    "Samuel",
+    "Gabriel",
+    "Louis",
 )
 SURNAMES = (
-    "Tremblay", "Gagnon", "Roy", "Côté", "Bouchard", "Gauthier", "Morin", "Lavoie", "Fortin",
-    "Gagné", "Ouellet", "Pelletier", "Bélanger", "Lévesque", "Bergeron", "Leblanc", "Paquette",
-    "Girard", "Simard", "Boucher", "Caron", "Beaulieu", "Cloutier", "Dubé", "Poirier", "Fournier",
-    "Lapointe", "Leclerc", "Lefebvre", "Poulin", "Thibault", "St-Pierre", "Nadeau", "Martin",
-    "Landry", "Martel", "Bédard", "Grenier", "Lessard", "Bernier", "Richard", "Michaud", "Hébert",
-    "Desjardins", "Couture", "Turcotte", "Lachance", "Parent", "Blais", "Gosselin", "Savard",
-    "Proulx", "Beaudoin", "Demers", "Perreault", "Boudreau", "Lemieux", "Cyr", "Perron", "Dufour",
-    "Dion", "Mercier", "Bolduc", "Bérubé", "Boisvert", "Langlois", "Ménard", "Therrien", "Plante",
-    "Bilodeau", "Vachon", "Fontaine", "Nguyen", "Tran", "Haddad", "Joseph", "Pierre-Louis",
-    "Singh", "Chen", "Khan", "Rossi", "Benali", "Saint-Louis", "Ouimet", "Charbonneau",
+    "Tremblay",
+    "Gagnon",
+    "Roy",
+    "Côté",
+    "Bouchard",
+    "Gauthier",
+    "Morin",
+    "Lavoie",
+    "Fortin",
+    "Gagné",
+    "Ouellet",
+    "Pelletier",
+    "Bélanger",
+    "Lévesque",
+    "Bergeron",
+    "Leblanc",
+    "Paquette",
+    "Girard",
+    "Simard",
+    "Boucher",
+    "Caron",
+    "Beaulieu",
+    "Cloutier",
+    "Dubé",
+    "Poirier",
+    "Fournier",
+    "Lapointe",
+    "Leclerc",
+    "Lefebvre",
+    "Poulin",
+    "Thibault",
+    "St-Pierre",
+    "Nadeau",
+    "Martin",
+    "Landry",
+    "Martel",
+    "Bédard",
+    "Grenier",
+    "Lessard",
+    "Bernier",
+    "Richard",
+    "Michaud",
+    "Hébert",
+    "Desjardins",
+    "Couture",
+    "Turcotte",
+    "Lachance",
+    "Parent",
+    "Blais",
+    "Gosselin",
+    "Savard",
+    "Proulx",
+    "Beaudoin",
+    "Demers",
+    "Perreault",
+    "Boudreau",
+    "Lemieux",
+    "Cyr",
+    "Perron",
+    "Dufour",
+    "Dion",
+    "Mercier",
+    "Bolduc",
+    "Bérubé",
+    "Boisvert",
+    "Langlois",
+    "Ménard",
+    "Therrien",
+    "Plante",
+    "Bilodeau",
+    "Vachon",
+    "Fontaine",
+    "Nguyen",
+    "Tran",
+    "Haddad",
+    "Joseph",
+    "Pierre-Louis",
+    "Singh",
+    "Chen",
+    "Khan",
+    "Rossi",
+    "Benali",
+    "Saint-Louis",
+    "Ouimet",
+    "Charbonneau",
 )
 # RAMQ health-insurance numbers start with the first three letters of the
 # surname and the first-name initial (accents dropped).
 RAMQ_PREFIXES = (
-    "TRE", "GAG", "ROY", "COT", "BOU", "GAU", "MOR", "LAV", "FOR", "OUE", "PEL", "BEL", "LEV",
-    "BER", "LEB", "PAQ", "GIR", "SIM", "CAR", "BEA", "CLO", "DUB", "POI", "FOU", "LAP", "LEC",
-    "LEF", "POU", "THI", "STP", "NAD", "MAR", "LAN", "BED", "GRE", "LES", "RIC", "MIC", "HEB",
-    "DES", "COU", "TUR", "LAC", "PAR", "BLA", "GOS", "SAV", "PRO", "DEM", "PER", "LEM", "CYR",
-    "DUF", "DIO", "MER", "BOL", "BOI", "MEN", "THE", "PLA", "BIL", "VAC", "FON", "NGU", "TRA",
-    "HAD", "JOS", "SIN", "CHE", "KHA", "ROS", "BEN", "OUI", "CHA", "AUD", "ALA", "ZHA", "WIL",
+    "TRE",
+    "GAG",
+    "ROY",
+    "COT",
+    "BOU",
+    "GAU",
+    "MOR",
+    "LAV",
+    "FOR",
+    "OUE",
+    "PEL",
+    "BEL",
+    "LEV",
+    "BER",
+    "LEB",
+    "PAQ",
+    "GIR",
+    "SIM",
+    "CAR",
+    "BEA",
+    "CLO",
+    "DUB",
+    "POI",
+    "FOU",
+    "LAP",
+    "LEC",
+    "LEF",
+    "POU",
+    "THI",
+    "STP",
+    "NAD",
+    "MAR",
+    "LAN",
+    "BED",
+    "GRE",
+    "LES",
+    "RIC",
+    "MIC",
+    "HEB",
+    "DES",
+    "COU",
+    "TUR",
+    "LAC",
+    "PAR",
+    "BLA",
+    "GOS",
+    "SAV",
+    "PRO",
+    "DEM",
+    "PER",
+    "LEM",
+    "CYR",
+    "DUF",
+    "DIO",
+    "MER",
+    "BOL",
+    "BOI",
+    "MEN",
+    "THE",
+    "PLA",
+    "BIL",
+    "VAC",
+    "FON",
+    "NGU",
+    "TRA",
+    "HAD",
+    "JOS",
+    "SIN",
+    "CHE",
+    "KHA",
+    "ROS",
+    "BEN",
+    "OUI",
+    "CHA",
+    "AUD",
+    "ALA",
+    "ZHA",
+    "WIL",
 )
 INITIALS = "MJSCNALPIEDGRFVKTBHYO"
 
 
 # ---------------------------------------------------------------- calendar
+
 
 def _workdays() -> np.ndarray:
     """Weekdays from 2026-01-01 to 2027-03-31 the clinic is open."""
@@ -275,19 +552,21 @@ def _day_range(days: np.ndarray, window: tuple | None) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- the clinic
 
+
 @dataclass
 class _Clinic:
     """Everything the row generators need about services, staff and sites."""
+
     n_sites: int
     days: np.ndarray
     staff_profile: np.ndarray  # per internal staff index; the locum is last
     staff_site: np.ndarray
-    staff_num: np.ndarray      # number in the STF- id
-    staff_lo: np.ndarray       # first and last workday index
+    staff_num: np.ndarray  # number in the STF- id
+    staff_lo: np.ndarray  # first and last workday index
     staff_hi: np.ndarray
-    svc_lo: np.ndarray         # per catalogue entry, then the unknown services
+    svc_lo: np.ndarray  # per catalogue entry, then the unknown services
     svc_hi: np.ndarray
-    unknown_nums: np.ndarray   # numbers of the SRV- ids absent from services.csv
+    unknown_nums: np.ndarray  # numbers of the SRV- ids absent from services.csv
     svc_width: int
     staff_width: int
     locations: list[str]
@@ -306,8 +585,7 @@ def _unused_numbers(count: int, how_many: int) -> list[int]:
 def _clinic(n_sites: int) -> _Clinic:
     days = _workdays()
     profiles = [m.profile for m in STAFF] + list(SITE_TEMPLATE) * (n_sites - 1) + [LOCUM.profile]
-    sites = [0] * len(STAFF) + [1 + i // len(SITE_TEMPLATE)
-                                for i in range(len(SITE_TEMPLATE) * (n_sites - 1))] + [0]
+    sites = [0] * len(STAFF) + [1 + i // len(SITE_TEMPLATE) for i in range(len(SITE_TEMPLATE) * (n_sites - 1))] + [0]
     n_staff = len(profiles) - 1
     locum_num = _unused_numbers(n_staff, 1)[0]
     ranges = [_day_range(days, m.window) for m in STAFF]
@@ -347,8 +625,14 @@ def _services_table(c: _Clinic) -> pd.DataFrame:
     for k in range(c.n_sites):
         suffix = "" if k == 0 else f" – {_site_label(k)}"
         for i, s in enumerate(SERVICES):
-            rows.append((f"SRV-{k * len(SERVICES) + i + 1:0{c.svc_width}d}", s.name + suffix,
-                         "active" if s.active else "inactive", s.created))
+            rows.append(
+                (
+                    f"SRV-{k * len(SERVICES) + i + 1:0{c.svc_width}d}",
+                    s.name + suffix,
+                    "active" if s.active else "inactive",
+                    s.created,
+                )
+            )
     return pd.DataFrame(rows, columns=["service_id", "name", "emr_status", "created_at"])
 
 
@@ -358,7 +642,7 @@ def _staff_table(c: _Clinic, rng: np.random.Generator) -> pd.DataFrame:
     last = rng.integers(0, len(SURNAMES), n_other)
     members = list(STAFF) + [
         _Member(f"{SURNAMES[b]}, {FIRST_NAMES[a]}", ROLE_OF[p], p, SPECIALTY_OF.get(p))
-        for a, b, p in zip(first, last, c.staff_profile[len(STAFF):-1])
+        for a, b, p in zip(first, last, c.staff_profile[len(STAFF) : -1])
     ]
     # Licence numbers are unique; the locum's is drawn too so that adding him
     # later would not change anyone else's.
@@ -366,21 +650,30 @@ def _staff_table(c: _Clinic, rng: np.random.Generator) -> pd.DataFrame:
     rows = []
     for m, num, lic in zip(members, c.staff_num, licences):
         prefix = {"medecin": "1-", "ips": "5-"}.get(m.role)
-        rows.append((f"STF-{num:0{c.staff_width}d}", m.name, "active" if m.active else "inactive",
-                     f"{prefix}{lic}" if prefix else None, m.role, m.specialty,
-                     "true" if m.responsible else "false"))
-    return pd.DataFrame(rows, columns=["staff_id", "name", "status", "license", "role",
-                                       "specialty", "responsible"])
+        rows.append(
+            (
+                f"STF-{num:0{c.staff_width}d}",
+                m.name,
+                "active" if m.active else "inactive",
+                f"{prefix}{lic}" if prefix else None,
+                m.role,
+                m.specialty,
+                "true" if m.responsible else "false",
+            )
+        )
+    return pd.DataFrame(rows, columns=["staff_id", "name", "status", "license", "role", "specialty", "responsible"])
 
 
 # ---------------------------------------------------------------- row drawing
 
+
 @dataclass
 class _Rows:
     """Appointments or availabilities before they become a table."""
-    staff: np.ndarray     # internal staff index
-    day: np.ndarray       # workday index
-    svc: np.ndarray       # catalogue index; len(SERVICES) + k for unknown service k
+
+    staff: np.ndarray  # internal staff index
+    day: np.ndarray  # workday index
+    svc: np.ndarray  # catalogue index; len(SERVICES) + k for unknown service k
     quarters: np.ndarray  # duration in quarter-hours, 1 to 3
     slot: np.ndarray | None = None  # start, in quarter-hours after 08:00
 
@@ -494,7 +787,7 @@ def _place(rng, cell, svc, quarters):
     gid = np.cumsum(first) - 1
     last = _last_of_group(first)
     lunch = svc == LUNCH
-    lunch[lunch] = _first_of_group(gid[lunch])      # a second lunch is just another block
+    lunch[lunch] = _first_of_group(gid[lunch])  # a second lunch is just another block
     used = _within(np.where(lunch, 0, quarters), first, gid)
     total = used[last]
     # Morning takes the prefix with used <= split: at most 16 quarters, and
@@ -519,11 +812,11 @@ def _pack(rng, quarters, rows, first, gid, last, capacity):
     inside ``capacity`` quarter-hours; return each row's start (meaningful
     for selected rows only). Within-cell sums are global cumulative sums
     minus the cell's base, so no Python loop and no sort."""
-    used = _within(quarters, first, gid)            # quarters up to and including the row
+    used = _within(quarters, first, gid)  # quarters up to and including the row
     free = np.maximum(capacity - used[last], 0)
     gap_w = np.where(rows, rng.standard_exponential(len(rows)), 0.0)  # one gap before each row...
     cum_w = _within(gap_w, first, gid)
-    total_w = cum_w[last] + rng.standard_exponential(len(last))        # ...and one after the last
+    total_w = cum_w[last] + rng.standard_exponential(len(last))  # ...and one after the last
     return np.rint(free[gid] * cum_w / total_w[gid]).astype(np.int64) + used - quarters
 
 
@@ -559,19 +852,19 @@ def _order(c: _Clinic, start, staff) -> np.ndarray:
 
 # ---------------------------------------------------------------- patients
 
+
 def _patient_pool(rng, size: int):
     """RAMQ-like references (4 letters + YYMMDD + 2 digits, month + 50 for
     women) with the attributes that decide who books what."""
     female = rng.random(size) < 0.53
-    band = rng.choice(4, size=size, p=[.08, .10, .52, .30])  # 0–5, 6–17, 18–64, 65–95 years
+    band = rng.choice(4, size=size, p=[0.08, 0.10, 0.52, 0.30])  # 0–5, 6–17, 18–64, 65–95 years
     lo, hi = np.array([0, 6, 18, 65])[band], np.array([6, 18, 65, 96])[band]
     age_days = ((lo + rng.random(size) * (hi - lo)) * 365.25).astype(np.int64)
     birth = np.datetime64("2026-07-01") - age_days.astype("timedelta64[D]")
     year = birth.astype("datetime64[Y]").astype(np.int64) + 1970
     month = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
     dom = (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1
-    digits = (year % 100) * 1_000_000 + (month + 50 * female) * 10_000 + dom * 100 \
-        + rng.integers(10, 100, size)
+    digits = (year % 100) * 1_000_000 + (month + 50 * female) * 10_000 + dom * 100 + rng.integers(10, 100, size)
     letters = rng.integers(0, len(RAMQ_PREFIXES), size) * 32 + rng.integers(0, len(INITIALS), size)
     age = age_days / 365.25
     groups = {
@@ -598,11 +891,11 @@ def _patients(rng, svc, n_pool: int):
         who[rows] = members[(len(members) * rng.random(len(rows)) ** 1.8).astype(np.int64)]
     # A few bookings are made before the patient is identified.
     who[rng.random(len(svc)) < 0.02] = -1
-    return np.where(who >= 0, letters[who], -1).astype(np.int16), \
-        np.where(who >= 0, digits[who], 0).astype(np.int32)
+    return np.where(who >= 0, letters[who], -1).astype(np.int16), np.where(who >= 0, digits[who], 0).astype(np.int32)
 
 
 # ---------------------------------------------------------------- tables
+
 
 def _appointment_rows(rng, c: _Clinic, n: int) -> _Rows:
     rows = _draw_rows(rng, c, n, APPT_VOLUME, 30.0, lambda s: s.appt)
@@ -619,16 +912,18 @@ def _appointments(rng, c: _Clinic, rows: _Rows) -> pd.DataFrame:
     status = _statuses(rng, rows.day < np.searchsorted(c.days, EXPORT_DAY), admin)
     letters, digits = _patients(rng, rows.svc, max(300, len(start) // 6))
     order = _order(c, start, rows.staff)
-    return pd.DataFrame({
-        "i": np.arange(1, len(start) + 1),
-        "svc": _service_numbers(c, rows.staff, rows.svc)[order],
-        "stf": c.staff_num[rows.staff][order],
-        "start_s": start[order],
-        "end_s": end[order],
-        "status": status[order],
-        "pl": letters[order],
-        "pd": digits[order],
-    })
+    return pd.DataFrame(
+        {
+            "i": np.arange(1, len(start) + 1),
+            "svc": _service_numbers(c, rows.staff, rows.svc)[order],
+            "stf": c.staff_num[rows.staff][order],
+            "start_s": start[order],
+            "end_s": end[order],
+            "status": status[order],
+            "pl": letters[order],
+            "pd": digits[order],
+        }
+    )
 
 
 def _statuses(rng, past, admin) -> np.ndarray:
@@ -661,9 +956,11 @@ def _availabilities(rng, c: _Clinic, rows: _Rows) -> pd.DataFrame:
 def _published(rng, c: _Clinic, day, reason) -> np.ndarray:
     """When the slot opened: a day or two ahead for urgent slots, up to six
     weeks for follow-ups, during office hours; ~2 % not recorded (-1)."""
-    lead = np.where(reason == 0, rng.integers(1, 3, len(day)),
-                    np.where(reason == 1, rng.integers(2, 8, len(day)),
-                             rng.integers(7, 43, len(day))))
+    lead = np.where(
+        reason == 0,
+        rng.integers(1, 3, len(day)),
+        np.where(reason == 1, rng.integers(2, 8, len(day)), rng.integers(7, 43, len(day))),
+    )
     day_s = c.days.astype("datetime64[s]").astype(np.int64)
     published = day_s[day] - lead * 86_400 + 7 * 3600 + rng.integers(0, 660, len(day)) * 60
     return np.where(rng.random(len(day)) < 0.02, -1, published)
@@ -680,11 +977,12 @@ def _regulatory_codes(rng, reason, svc) -> dict[str, np.ndarray]:
     """Regulatory attributes, partly missing (-1) as in real exports."""
     n = len(svc)
     kind = np.minimum(reason, 2)  # urgent, semi-urgent, follow-up
-    clientele = _pick(rng, np.cumsum([[.3, .2, 0, .5], [.4, .2, .1, .3], [.75, .15, .05, .05]],
-                                     axis=1), kind)
+    clientele = _pick(
+        rng, np.cumsum([[0.3, 0.2, 0, 0.5], [0.4, 0.2, 0.1, 0.3], [0.75, 0.15, 0.05, 0.05]], axis=1), kind
+    )
     mode = np.array([MODES.index(s.mode) for s in SERVICES], dtype=np.int8)[svc]
     # Redirections (GAP, 811…) only reach urgent and semi-urgent slots.
-    referral = _pick(rng, np.cumsum([[.3, .05, .55, .1]], axis=1), np.zeros(n, dtype=np.int8))
+    referral = _pick(rng, np.cumsum([[0.3, 0.05, 0.55, 0.1]], axis=1), np.zeros(n, dtype=np.int8))
     referral = np.where((kind < 2) & (rng.random(n) < 0.35), referral, -1)
     return {
         "reason": np.where(rng.random(n) < 0.10, -1, reason).astype(np.int8),
@@ -695,6 +993,7 @@ def _regulatory_codes(rng, reason, svc) -> dict[str, np.ndarray]:
 
 
 # ---------------------------------------------------------------- writing
+
 
 def _sql_list(values) -> str:
     return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
@@ -722,32 +1021,33 @@ def _copy(con, frame: pd.DataFrame, select: str, path: Path) -> int:
 
 
 def _appointments_sql(c: _Clinic, width: int) -> str:
-    return f"""SELECT {_ids('APT-', 'i', width)} AS appointment_id,
-        {_ids('SRV-', 'svc', c.svc_width)} AS service_id,
-        {_ids('STF-', 'stf', c.staff_width)} AS staff_id,
-        {_iso('start_s')} AS "start", {_iso('end_s')} AS "end",
-        {_code('status', STATUSES)} AS status,
+    return f"""SELECT {_ids("APT-", "i", width)} AS appointment_id,
+        {_ids("SRV-", "svc", c.svc_width)} AS service_id,
+        {_ids("STF-", "stf", c.staff_width)} AS staff_id,
+        {_iso("start_s")} AS "start", {_iso("end_s")} AS "end",
+        {_code("status", STATUSES)} AS status,
         CASE WHEN pl < 0 THEN NULL ELSE {_sql_list(RAMQ_PREFIXES)}[pl // 32 + 1]
              || {_sql_list(INITIALS)}[pl % 32 + 1] || lpad(CAST(pd AS VARCHAR), 8, '0')
         END AS patient_ref"""
 
 
 def _availabilities_sql(c: _Clinic, width: int) -> str:
-    return f"""SELECT {_ids('AVL-', 'i', width)} AS availability_id,
-        {_ids('SRV-', 'svc', c.svc_width)} AS service_id,
-        {_ids('STF-', 'stf', c.staff_width)} AS staff_id,
-        {_iso('start_s')} AS "start", {_iso('end_s')} AS "end",
-        CASE WHEN pub_s < 0 THEN NULL ELSE {_iso('pub_s')} END AS published_at,
-        {_code('reason', REASONS)} AS reason,
-        {_code('clientele', CLIENTELES)} AS clientele,
-        {_code('mode', MODES)} AS mode,
-        {_code('referral', REFERRALS)} AS referral_source,
-        {_code('loc', c.locations)} AS location"""
+    return f"""SELECT {_ids("AVL-", "i", width)} AS availability_id,
+        {_ids("SRV-", "svc", c.svc_width)} AS service_id,
+        {_ids("STF-", "stf", c.staff_width)} AS staff_id,
+        {_iso("start_s")} AS "start", {_iso("end_s")} AS "end",
+        CASE WHEN pub_s < 0 THEN NULL ELSE {_iso("pub_s")} END AS published_at,
+        {_code("reason", REASONS)} AS reason,
+        {_code("clientele", CLIENTELES)} AS clientele,
+        {_code("mode", MODES)} AS mode,
+        {_code("referral", REFERRALS)} AS referral_source,
+        {_code("loc", c.locations)} AS location"""
 
 
-def write_demo_export(folder: Path, scale: int = 1, *, appointments: int | None = None,
-                      seed: int = 2026) -> dict[str, int]:
-    """Write the demo clinic's EMR export (SPEC §1) as four CSV files into
+def write_demo_export(
+    folder: Path, scale: int = 1, *, appointments: int | None = None, seed: int = 2026
+) -> dict[str, int]:
+    """Write the demo clinic's EMR export (docs/export-format.md) as four CSV files into
     ``folder`` and return the row count of each table.
 
     ``scale`` multiplies appointments, staff and services (one site of about
@@ -777,12 +1077,14 @@ def write_demo_export(folder: Path, scale: int = 1, *, appointments: int | None 
         }
         frame = _appointments(rng, clinic, appts)
         del appts
-        counts["appointments"] = _copy(con, frame, _appointments_sql(clinic, _id_width_rows(n_appts)),
-                                       folder / "appointments.csv")
+        counts["appointments"] = _copy(
+            con, frame, _appointments_sql(clinic, _id_width_rows(n_appts)), folder / "appointments.csv"
+        )
         frame = _availabilities(rng, clinic, avails)
         del avails
-        counts["availabilities"] = _copy(con, frame, _availabilities_sql(clinic, _id_width_rows(n_avail)),
-                                         folder / "availabilities.csv")
+        counts["availabilities"] = _copy(
+            con, frame, _availabilities_sql(clinic, _id_width_rows(n_avail)), folder / "availabilities.csv"
+        )
     finally:
         con.close()
     return counts

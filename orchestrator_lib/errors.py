@@ -1,6 +1,6 @@
 """Every error a user can meet, one named class each.
 
-The CLI maps ``exit_code`` to the process exit status (SPEC §5): 2 for bad
+The CLI maps ``exit_code`` to the process exit status (the command line in the README): 2 for bad
 input or a refused action, 1 for anything else.
 """
 

@@ -1,4 +1,4 @@
-"""Why a service is where it is, or missing from a wizard list (SPEC §3); and
+"""Why a service is where it is, or missing from a wizard list (docs/rules.md, the wizard); and
 where a member of Personnel médical stands. Ids are matched as a person types
 them, without regard to case."""
 
@@ -23,8 +23,11 @@ _KNOWN_IDS = """
 
 def find_id(con, text: str) -> tuple[str, str] | None:
     """(``service`` or ``staff``, the id as stored) for ``text`` in any case; None if unknown."""
-    row = con.execute(f"SELECT kind, id FROM ({_KNOWN_IDS}) WHERE lower(id) = lower(trim(?)) "
-                      "ORDER BY id = trim(?) DESC, kind LIMIT 1", [text, text]).fetchone()
+    row = con.execute(
+        f"SELECT kind, id FROM ({_KNOWN_IDS}) WHERE lower(id) = lower(trim(?)) "
+        "ORDER BY id = trim(?) DESC, kind LIMIT 1",
+        [text, text],
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
@@ -43,24 +46,37 @@ def explain(db, item_id: str, *, as_of=None, wizard=None) -> dict:
         facts, name, future = _service_facts(con, canonical, as_of)
     if wizard is not None and facts and facts[0][0] == "pending":
         facts.extend(_wizard_facts(wizard, canonical, future))
-    return {"kind": "service", "service_id": canonical, "name": name, "future_appointments": future,
-            "facts": _sentences(facts, canonical)}
+    return {
+        "kind": "service",
+        "service_id": canonical,
+        "name": name,
+        "future_appointments": future,
+        "facts": _sentences(facts, canonical),
+    }
 
 
 def _sentences(facts: list[tuple[str, dict]], item_id: str) -> list[dict]:
-    return [{"code": code, "text": msg(f"explain_{code}", service_id=item_id, staff_id=item_id, **values)}
-            for code, values in facts]
+    return [
+        {"code": code, "text": msg(f"explain_{code}", service_id=item_id, staff_id=item_id, **values)}
+        for code, values in facts
+    ]
 
 
 def _service_facts(con, service_id: str, as_of) -> tuple[list[tuple[str, dict]], str, int]:
     emr = con.execute("SELECT name, emr_status FROM emr_services WHERE service_id = ?", [service_id]).fetchone()
-    imported = con.execute("SELECT name, excluded, status, list_sort(types) FROM services WHERE service_id = ?",
-                           [service_id]).fetchone()
-    last_run = con.execute("""
+    imported = con.execute(
+        "SELECT name, excluded, status, list_sort(types) FROM services WHERE service_id = ?", [service_id]
+    ).fetchone()
+    last_run = con.execute(
+        """
         SELECT r.run_id, r.applied_at::DATE, c.decision FROM run_changes c JOIN runs r USING (run_id)
-        WHERE c.service_id = ? ORDER BY r.number DESC LIMIT 1""", [service_id]).fetchone()
-    future = con.execute("SELECT count(*) FROM emr_appointments WHERE service_id = ? AND status <> 'cancelled' "
-                         "AND start >= ?", [service_id, as_of]).fetchone()[0]
+        WHERE c.service_id = ? ORDER BY r.number DESC LIMIT 1""",
+        [service_id],
+    ).fetchone()
+    future = con.execute(
+        "SELECT count(*) FROM emr_appointments WHERE service_id = ? AND status <> 'cancelled' AND start >= ?",
+        [service_id, as_of],
+    ).fetchone()[0]
     facts: list[tuple[str, dict]] = []
     if imported:
         name, excluded, status, types = imported
@@ -93,7 +109,8 @@ def _explain_staff(con, staff_id: str, as_of) -> dict:
     appointments, availabilities = con.execute(
         "SELECT count(*) FILTER (kind = 'appointment'), count(*) FILTER (kind = 'availability') "
         "FROM remuneration_items WHERE staff_id = ? AND start >= ? AND start < ?",
-        [staff_id, quarter.start, quarter.end]).fetchone()
+        [staff_id, quarter.start, quarter.end],
+    ).fetchone()
     values = {"quarter": quarter, "appointments": appointments, "availabilities": availabilities}
     if member is None:
         facts = [("staff_missing", values)]

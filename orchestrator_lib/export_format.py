@@ -1,4 +1,4 @@
-"""The EMR export of SPEC §1, as data: its tables, their columns and the rule
+"""The EMR export of docs/export-format.md, as data: its tables, their columns and the rule
 each column obeys. The loader turns these rules into SQL; nothing else needs
 to know them.
 """
@@ -11,16 +11,16 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Column:
     name: str
-    kind: str = "text"            # id | text | datetime | code | boolean | patient
+    kind: str = "text"  # id | text | datetime | code | boolean | patient
     required: bool = False
-    codes: tuple[str, ...] = ()   # allowed values of a ``code`` column
-    default: str | None = None    # value of an empty ``code`` cell
+    codes: tuple[str, ...] = ()  # allowed values of a ``code`` column
+    default: str | None = None  # value of an empty ``code`` cell
 
 
 @dataclass(frozen=True)
 class Table:
-    name: str                     # export name: services.csv, staff.xlsx, …
-    db_table: str                 # where the loader writes it
+    name: str  # export name: services.csv, staff.xlsx, …
+    db_table: str  # where the loader writes it
     columns: tuple[Column, ...]
 
     @property
@@ -51,45 +51,61 @@ def _id(name: str) -> Column:
     return Column(name, "id", required=True)
 
 
-SERVICES = Table("services", "emr_services", (
-    _id("service_id"),
-    Column("name", required=True),
-    Column("emr_status", "code", codes=ACTIVE_INACTIVE, default="active"),
-    Column("created_at", "datetime"),
-))
+SERVICES = Table(
+    "services",
+    "emr_services",
+    (
+        _id("service_id"),
+        Column("name", required=True),
+        Column("emr_status", "code", codes=ACTIVE_INACTIVE, default="active"),
+        Column("created_at", "datetime"),
+    ),
+)
 
-STAFF = Table("staff", "emr_staff", (
-    _id("staff_id"),
-    Column("name", required=True),
-    Column("status", "code", required=True, codes=ACTIVE_INACTIVE),
-    Column("license"),
-    Column("role", "code", codes=ROLES),
-    Column("specialty"),
-    Column("responsible", "boolean"),
-))
+STAFF = Table(
+    "staff",
+    "emr_staff",
+    (
+        _id("staff_id"),
+        Column("name", required=True),
+        Column("status", "code", required=True, codes=ACTIVE_INACTIVE),
+        Column("license"),
+        Column("role", "code", codes=ROLES),
+        Column("specialty"),
+        Column("responsible", "boolean"),
+    ),
+)
 
-APPOINTMENTS = Table("appointments", "emr_appointments", (
-    _id("appointment_id"),
-    _id("service_id"),
-    _id("staff_id"),
-    Column("start", "datetime", required=True),
-    Column("end", "datetime"),
-    Column("status", "code", codes=APPOINTMENT_STATUSES, default="booked"),
-    Column("patient_ref", "patient"),
-))
+APPOINTMENTS = Table(
+    "appointments",
+    "emr_appointments",
+    (
+        _id("appointment_id"),
+        _id("service_id"),
+        _id("staff_id"),
+        Column("start", "datetime", required=True),
+        Column("end", "datetime"),
+        Column("status", "code", codes=APPOINTMENT_STATUSES, default="booked"),
+        Column("patient_ref", "patient"),
+    ),
+)
 
-AVAILABILITIES = Table("availabilities", "emr_availabilities", (
-    _id("availability_id"),
-    _id("service_id"),
-    _id("staff_id"),
-    Column("start", "datetime", required=True),
-    Column("end", "datetime", required=True),
-    Column("published_at", "datetime"),
-    Column("reason", "code", codes=REASONS),
-    Column("clientele", "code", codes=CLIENTELES),
-    Column("mode", "code", codes=MODES),
-    Column("referral_source", "code", codes=REFERRAL_SOURCES),
-    Column("location"),
-))
+AVAILABILITIES = Table(
+    "availabilities",
+    "emr_availabilities",
+    (
+        _id("availability_id"),
+        _id("service_id"),
+        _id("staff_id"),
+        Column("start", "datetime", required=True),
+        Column("end", "datetime", required=True),
+        Column("published_at", "datetime"),
+        Column("reason", "code", codes=REASONS),
+        Column("clientele", "code", codes=CLIENTELES),
+        Column("mode", "code", codes=MODES),
+        Column("referral_source", "code", codes=REFERRAL_SOURCES),
+        Column("location"),
+    ),
+)
 
 TABLES: tuple[Table, ...] = (SERVICES, STAFF, APPOINTMENTS, AVAILABILITIES)

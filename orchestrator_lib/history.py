@@ -20,7 +20,7 @@ from .errors import RefusedError
 
 @dataclass(frozen=True)
 class State:
-    """What the orchestrator holds for one imported service (SPEC §2)."""
+    """What the orchestrator holds for one imported service (docs/rules.md, service states)."""
 
     excluded: bool
     status: str
@@ -41,8 +41,8 @@ class Change:
     service_id: str
     name: str
     decision: str
-    before: State | None   # None: not imported before
-    after: State | None    # None: removed (only an undo removes)
+    before: State | None  # None: not imported before
+    after: State | None  # None: removed (only an undo removes)
 
 
 def current_states(con: duckdb.DuckDBPyConnection, service_ids: list[str]) -> dict[str, State]:
@@ -58,8 +58,15 @@ def real_changes(changes: list[Change]) -> list[Change]:
     return [c for c in changes if c.before != c.after]
 
 
-def apply_changes(db, kind: str, changes: list[Change], *, user: str | None = None,
-                  as_of: dt.datetime | None = None, undoes: str | None = None) -> str | None:
+def apply_changes(
+    db,
+    kind: str,
+    changes: list[Change],
+    *,
+    user: str | None = None,
+    as_of: dt.datetime | None = None,
+    undoes: str | None = None,
+) -> str | None:
     """Write ``changes`` and record them as one run; return its id, or None
     when nothing would change: no run is recorded then, so an empty run never
     fills the history nor stands in the way of an undo."""
@@ -86,8 +93,10 @@ def _check_unchanged(con, changes: list[Change]) -> None:
 def _new_run(con, kind: str, user: str, as_of, undoes) -> str:
     number = con.execute("SELECT nextval('run_numbers')").fetchone()[0]
     run_id = f"run-{number:04d}"
-    con.execute("INSERT INTO runs (run_id, number, kind, applied_by, as_of, undoes) VALUES (?, ?, ?, ?, ?, ?)",
-                [run_id, number, kind, user, as_of, undoes])
+    con.execute(
+        "INSERT INTO runs (run_id, number, kind, applied_by, as_of, undoes) VALUES (?, ?, ?, ?, ?, ?)",
+        [run_id, number, kind, user, as_of, undoes],
+    )
     return run_id
 
 
@@ -99,40 +108,53 @@ def _write_services(con, changes: list[Change]) -> None:
     if not kept:
         return
     # One statement for all rows: thousands of decisions apply in milliseconds.
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO services (service_id, name, excluded, status, types)
         SELECT * FROM (SELECT unnest($ids), unnest($names), unnest($excluded), unnest($status),
                               unnest($types::VARCHAR[][]))
         ON CONFLICT (service_id) DO UPDATE
         SET excluded = excluded.excluded, status = excluded.status, types = excluded.types""",
-        {"ids": [c.service_id for c in kept], "names": [c.name for c in kept],
-         "excluded": [c.after.excluded for c in kept], "status": [c.after.status for c in kept],
-         "types": [list(c.after.types) for c in kept]})
+        {
+            "ids": [c.service_id for c in kept],
+            "names": [c.name for c in kept],
+            "excluded": [c.after.excluded for c in kept],
+            "status": [c.after.status for c in kept],
+            "types": [list(c.after.types) for c in kept],
+        },
+    )
 
 
 def _write_run_changes(con, run_id: str, changes: list[Change]) -> None:
     def side(state: State | None, field: str):
         return None if state is None else (list(state.types) if field == "types" else getattr(state, field))
 
-    con.execute("""
+    con.execute(
+        """
         INSERT INTO run_changes
         SELECT $run_id, * FROM (SELECT unnest($ids), unnest($names), unnest($decisions),
                unnest($before_exists), unnest($before_excluded), unnest($before_status),
                unnest($before_types::VARCHAR[][]), unnest($after_exists), unnest($after_excluded),
                unnest($after_status), unnest($after_types::VARCHAR[][]))""",
-        {"run_id": run_id, "ids": [c.service_id for c in changes], "names": [c.name for c in changes],
-         "decisions": [c.decision for c in changes],
-         "before_exists": [c.before is not None for c in changes],
-         "before_excluded": [side(c.before, "excluded") for c in changes],
-         "before_status": [side(c.before, "status") for c in changes],
-         "before_types": [side(c.before, "types") for c in changes],
-         "after_exists": [c.after is not None for c in changes],
-         "after_excluded": [side(c.after, "excluded") for c in changes],
-         "after_status": [side(c.after, "status") for c in changes],
-         "after_types": [side(c.after, "types") for c in changes]})
+        {
+            "run_id": run_id,
+            "ids": [c.service_id for c in changes],
+            "names": [c.name for c in changes],
+            "decisions": [c.decision for c in changes],
+            "before_exists": [c.before is not None for c in changes],
+            "before_excluded": [side(c.before, "excluded") for c in changes],
+            "before_status": [side(c.before, "status") for c in changes],
+            "before_types": [side(c.before, "types") for c in changes],
+            "after_exists": [c.after is not None for c in changes],
+            "after_excluded": [side(c.after, "excluded") for c in changes],
+            "after_status": [side(c.after, "status") for c in changes],
+            "after_types": [side(c.after, "types") for c in changes],
+        },
+    )
 
 
 # --- reading and undoing ------------------------------------------------------------
+
 
 def list_runs(db=None) -> list[dict]:
     """Every run, newest first, with its counts of changes by decision."""
@@ -145,7 +167,8 @@ def list_runs(db=None) -> list[dict]:
         names = [d[0] for d in cursor.description]
         runs = [dict(zip(names, row)) for row in cursor.fetchall()]
         decisions = con.execute(
-            "SELECT run_id, decision, count(*) FROM run_changes GROUP BY ALL ORDER BY ALL").fetchall()
+            "SELECT run_id, decision, count(*) FROM run_changes GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     by_run: dict[str, dict[str, int]] = {}
     for run_id, decision, count in decisions:
         by_run.setdefault(run_id, {})[decision] = count
@@ -157,14 +180,17 @@ def list_runs(db=None) -> list[dict]:
 
 
 def run_changes(con, run_id: str) -> list[Change]:
-    rows = con.execute("""
+    rows = con.execute(
+        """
         SELECT service_id, name, decision, before_exists, before_excluded, before_status, before_types,
                after_exists, after_excluded, after_status, after_types
-        FROM run_changes WHERE run_id = ? ORDER BY service_id""", [run_id]).fetchall()
-    return [Change(sid, name, decision,
-                   State(bx, bs, tuple(bt)) if be else None,
-                   State(ax, as_, tuple(at)) if ae else None)
-            for sid, name, decision, be, bx, bs, bt, ae, ax, as_, at in rows]
+        FROM run_changes WHERE run_id = ? ORDER BY service_id""",
+        [run_id],
+    ).fetchall()
+    return [
+        Change(sid, name, decision, State(bx, bs, tuple(bt)) if be else None, State(ax, as_, tuple(at)) if ae else None)
+        for sid, name, decision, be, bx, bs, bt, ae, ax, as_, at in rows
+    ]
 
 
 def undo(db=None, run_id: str | None = None, *, user: str | None = None) -> str:
@@ -176,14 +202,17 @@ def undo(db=None, run_id: str | None = None, *, user: str | None = None) -> str:
     with store.reading(db) as con:
         target = _undo_target(con, run_id)
         changes = run_changes(con, target)
-        later = con.execute("""
+        later = con.execute(
+            """
             SELECT DISTINCT r.run_id FROM runs r JOIN run_changes c USING (run_id)
             WHERE r.number > (SELECT number FROM runs WHERE run_id = $run) AND r.undone_by IS NULL
               AND r.kind <> 'undo' AND list_contains($ids, c.service_id)
               -- a change that left the service as it was (recorded by earlier versions) depends on nothing
               AND (c.before_exists, c.before_excluded, c.before_status, list_sort(c.before_types))
                   IS DISTINCT FROM (c.after_exists, c.after_excluded, c.after_status, list_sort(c.after_types))
-            ORDER BY 1""", {"run": target, "ids": [c.service_id for c in changes]}).fetchall()
+            ORDER BY 1""",
+            {"run": target, "ids": [c.service_id for c in changes]},
+        ).fetchall()
     if later:
         raise RefusedError("undo_depends", run_id=target, later=", ".join(r[0] for r in later))
     reverted = [Change(c.service_id, c.name, "undo", c.after, c.before) for c in changes]
@@ -193,8 +222,10 @@ def undo(db=None, run_id: str | None = None, *, user: str | None = None) -> str:
 def _undo_target(con, run_id: str | None) -> str:
     if run_id is None:
         # The latest run that changed something (a sync with nothing listed records an empty run).
-        row = con.execute("SELECT run_id FROM runs WHERE undone_by IS NULL AND kind <> 'undo' "
-                          "AND run_id IN (SELECT run_id FROM run_changes) ORDER BY number DESC LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT run_id FROM runs WHERE undone_by IS NULL AND kind <> 'undo' "
+            "AND run_id IN (SELECT run_id FROM run_changes) ORDER BY number DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             raise RefusedError("undo_nothing")
         return row[0]

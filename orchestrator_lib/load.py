@@ -1,4 +1,4 @@
-"""Load an EMR export into the store (SPEC §1): all or nothing.
+"""Load an EMR export into the store (docs/export-format.md): all or nothing.
 
 Every table is read by DuckDB straight from its file and checked while it is
 copied: a cell that breaks a rule stops the copy through SQL ``error()``, and
@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
@@ -41,17 +41,24 @@ class LoadResult:
     read: str = ""  # FHIR: what was read from the server, for the user
 
     def to_json(self) -> dict:
-        """The ``orchestrator load --json`` document (SPEC §5)."""
-        return {k: v for k, v in asdict(self).items()
-                if k in ("services", "staff", "appointments", "availabilities", "pending")}
+        """The ``orchestrator load --json`` document (the command line in the README)."""
+        return {
+            k: v
+            for k, v in asdict(self).items()
+            if k in ("services", "staff", "appointments", "availabilities", "pending")
+        }
 
 
 class _Unchanged(Exception):
     """Raised inside the load transaction to roll back a load that changes nothing."""
 
 
-def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, *,
-                progress: bool | Callable[[int, int], None] = False) -> LoadResult:
+def load_export(
+    folder: str | os.PathLike,
+    db: str | os.PathLike | None = None,
+    *,
+    progress: bool | Callable[[int, int], None] = False,
+) -> LoadResult:
     """Load the export in ``folder`` into ``db``; raise ``InputError`` on bad input.
 
     ``progress``: True for a progress bar on the terminal, or a function called
@@ -61,8 +68,13 @@ def load_export(folder: str | os.PathLike, db: str | os.PathLike | None = None, 
         return _load(files, db, str(Path(folder).resolve()), progress)
 
 
-def load_fhir(url: str, db: str | os.PathLike | None = None, *, full: bool = False,
-              progress: bool | Callable[[int, int], None] = False) -> LoadResult:
+def load_fhir(
+    url: str,
+    db: str | os.PathLike | None = None,
+    *,
+    full: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
+) -> LoadResult:
     """Load the EMR served by the FHIR R4 server at ``url`` into ``db``.
 
     Everything is read before the database is opened, then written in one
@@ -87,8 +99,13 @@ def configured_source() -> str | None:
     return os.environ.get("ORCHESTRATOR_FHIR_URL") or os.environ.get("ORCHESTRATOR_EXPORT_DIR") or None
 
 
-def load_source(source: str, db: str | os.PathLike | None = None, *, full: bool = False,
-                progress: bool | Callable[[int, int], None] = False) -> LoadResult:
+def load_source(
+    source: str,
+    db: str | os.PathLike | None = None,
+    *,
+    full: bool = False,
+    progress: bool | Callable[[int, int], None] = False,
+) -> LoadResult:
     """Load ``source``: a FHIR server when it is an http(s) URL, else an export folder
     (``full`` only matters for a server)."""
     if source.startswith(("http://", "https://")):
@@ -131,10 +148,11 @@ def _previous_high_water(db, source: str) -> dt.datetime | None:
         last = con.execute("SELECT source, high_water FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()
     if last is None or last[0] != source or last[1] is None:
         return None
-    return last[1].astimezone(dt.timezone.utc)
+    return last[1].astimezone(dt.UTC)
 
 
 # --- copying one table -----------------------------------------------------------
+
 
 def _copy_table(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -> None:
     try:
@@ -161,19 +179,22 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
     else:
         con.execute(f"DELETE FROM {table.db_table}")
     try:
-        stored = con.execute(f"INSERT INTO {into} ({targets}) SELECT {values} FROM ({relation})",
-                             {**params, **hmac_pads(key)} if table.column_names_with_kind("patient") else params
-                             ).fetchone()[0]
+        stored = con.execute(
+            f"INSERT INTO {into} ({targets}) SELECT {values} FROM ({relation})",
+            {**params, **hmac_pads(key)} if table.column_names_with_kind("patient") else params,
+        ).fetchone()[0]
     except duckdb.InvalidInputException as error:
         raise _explain_rule_error(error, table_file) from None
     except duckdb.Error as error:  # a CSV DuckDB could not split into lines at all
-        raise InputError("csv_malformed", file=table_file.path, line="?",
-                         detail=str(error).splitlines()[0]) from None
+        raise InputError("csv_malformed", file=table_file.path, line="?", detail=str(error).splitlines()[0]) from None
     table_file.check_structure(con)
     table_file.check_row_count(stored)
     if table_file.merge:
-        con.execute(f'DELETE FROM {table.db_table} WHERE "{table.id_column}" IN (SELECT "{table.id_column}" FROM incoming) '
-                    f'OR list_contains($dropped, "{table.id_column}")', {"dropped": list(table_file.dropped)})
+        con.execute(
+            f'DELETE FROM {table.db_table} WHERE "{table.id_column}" IN (SELECT "{table.id_column}" FROM incoming) '
+            f'OR list_contains($dropped, "{table.id_column}")',
+            {"dropped": list(table_file.dropped)},
+        )
         con.execute(f"INSERT INTO {table.db_table} BY NAME FROM incoming")
         con.execute("DROP TABLE incoming")
 
@@ -201,8 +222,10 @@ def _value(table: Table, column: Column) -> str:
     cell = _trimmed(f'"{column.name}"')
 
     def fail(rule: str) -> str:
-        return (f"error(json_object('rule', '{rule}', 'column', '{column.name}', "
-                f"'id', {_trimmed(chr(34) + table.id_column + chr(34))}, 'value', {cell})::VARCHAR)")
+        return (
+            f"error(json_object('rule', '{rule}', 'column', '{column.name}', "
+            f"'id', {_trimmed(chr(34) + table.id_column + chr(34))}, 'value', {cell})::VARCHAR)"
+        )
 
     def one_of(codes: tuple[str, ...]) -> str:
         return ", ".join(f"'{code}'" for code in codes)
@@ -212,8 +235,10 @@ def _value(table: Table, column: Column) -> str:
         # reference itself is never written, and without the key a pseudonym
         # cannot be tested against a guessed patient number. DuckDB has no
         # HMAC function: $inner_key / $outer_key are the key XOR ipad / opad.
-        return (f"CASE WHEN {cell} IS NULL THEN NULL "
-                f"ELSE left(sha256($outer_key || unhex(sha256($inner_key || encode({cell})))), 32) END")
+        return (
+            f"CASE WHEN {cell} IS NULL THEN NULL "
+            f"ELSE left(sha256($outer_key || unhex(sha256($inner_key || encode({cell})))), 32) END"
+        )
     if column.kind == "datetime":
         parsed = _datetime(cell)
         if column.required:
@@ -222,19 +247,24 @@ def _value(table: Table, column: Column) -> str:
     if column.kind == "code":
         folded = f"strip_accents(lower({cell}))" if column.name == "role" else f"lower({cell})"
         empty = fail("value_missing") if column.required else (f"'{column.default}'" if column.default else "NULL")
-        return (f"CASE WHEN {cell} IS NULL THEN {empty} WHEN {folded} IN ({one_of(column.codes)}) "
-                f"THEN {folded} ELSE {fail('value_code')} END")
+        return (
+            f"CASE WHEN {cell} IS NULL THEN {empty} WHEN {folded} IN ({one_of(column.codes)}) "
+            f"THEN {folded} ELSE {fail('value_code')} END"
+        )
     if column.kind == "boolean":
-        return (f"CASE WHEN {cell} IS NULL OR lower({cell}) IN ({one_of(BOOLEAN_FALSE)}) THEN false "
-                f"WHEN lower({cell}) IN ({one_of(BOOLEAN_TRUE)}) THEN true ELSE {fail('value_boolean')} END")
+        return (
+            f"CASE WHEN {cell} IS NULL OR lower({cell}) IN ({one_of(BOOLEAN_FALSE)}) THEN false "
+            f"WHEN lower({cell}) IN ({one_of(BOOLEAN_TRUE)}) THEN true ELSE {fail('value_boolean')} END"
+        )
     return f"coalesce({cell}, {fail('value_missing')})" if column.required else cell
 
 
 def _trimmed(cell: str) -> str:
     """The cell without surrounding spaces (NULL if nothing is left). Most cells
     have none: testing the two ends is much cheaper than trimming every cell."""
-    return (f"(CASE WHEN starts_with({cell}, ' ') OR ends_with({cell}, ' ') "
-            f"THEN nullif(trim({cell}), '') ELSE {cell} END)")
+    return (
+        f"(CASE WHEN starts_with({cell}, ' ') OR ends_with({cell}, ' ') THEN nullif(trim({cell}), '') ELSE {cell} END)"
+    )
 
 
 ISO_8601 = r"\d{4}-\d\d-\d\d([T ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?)?([zZ]|[+-]\d\d(:?\d\d)?)?"
@@ -253,14 +283,18 @@ def _datetime(cell: str) -> str:
     """
     # The usual shapes: TIMESTAMP's cast checks their digits and the time's
     # separators; the two dashes keep out the slashes it would also take.
-    usual = (f"((length({cell}) IN (10, 16) OR (length({cell}) = 19 AND substr({cell}, 17, 1) = ':')) "
-             f"AND substr({cell}, 5, 1) = '-' AND substr({cell}, 8, 1) = '-')")
+    usual = (
+        f"((length({cell}) IN (10, 16) OR (length({cell}) = 19 AND substr({cell}, 17, 1) = ':')) "
+        f"AND substr({cell}, 5, 1) = '-' AND substr({cell}, 8, 1) = '-')"
+    )
     has_offset = rf"regexp_matches(substr({cell}, 11), '[zZ+-]')"
     with_seconds = rf"regexp_replace({cell}, '^(\d{{4}}-\d\d-\d\d[T ]\d\d:\d\d)([zZ+-])', '\1:00\2')"
-    return (f"CASE WHEN {usual} THEN try_cast({cell} AS TIMESTAMP) "
-            f"WHEN NOT regexp_full_match({cell}, '{ISO_8601}') THEN NULL "
-            f"WHEN {has_offset} THEN timezone('{store.LOCAL_TIMEZONE}', try_cast({with_seconds} AS TIMESTAMPTZ)) "
-            f"ELSE try_cast({cell} AS TIMESTAMP) END")
+    return (
+        f"CASE WHEN {usual} THEN try_cast({cell} AS TIMESTAMP) "
+        f"WHEN NOT regexp_full_match({cell}, '{ISO_8601}') THEN NULL "
+        f"WHEN {has_offset} THEN timezone('{store.LOCAL_TIMEZONE}', try_cast({with_seconds} AS TIMESTAMPTZ)) "
+        f"ELSE try_cast({cell} AS TIMESTAMP) END"
+    )
 
 
 def _check_times_exist(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
@@ -273,7 +307,8 @@ def _check_times_exist(con: duckdb.DuckDBPyConnection, table_file: TableFile) ->
         row = con.execute(
             f'SELECT "{table.id_column}", "{column}"::VARCHAR FROM {table.db_table} '
             f'WHERE month("{column}") = 3 AND hour("{column}") = 2 '
-            f"AND timezone('{zone}', timezone('{zone}', \"{column}\")) <> \"{column}\" LIMIT 1").fetchone()
+            f"AND timezone('{zone}', timezone('{zone}', \"{column}\")) <> \"{column}\" LIMIT 1"
+        ).fetchone()
         if row:
             found = table_file.cells({row[0]}, (column,)).get(row[0], (row[1],))[0]
             raise table_file.error("value_nonexistent", {table.id_column: row[0]}, column=column, value=found)
@@ -283,29 +318,38 @@ def _explain_rule_error(error: duckdb.Error, table_file: TableFile) -> InputErro
     """Turn the JSON of an SQL ``error()`` into a message naming file, line and column."""
     text = str(error)
     try:
-        found = json.loads(text[text.index("{"):])
+        found = json.loads(text[text.index("{") :])
     except ValueError:
         return InputError("csv_malformed", file=table_file.path, line="?", detail=text.splitlines()[0])
     id_column = table_file.table.id_column
     match = {id_column: found.get("id"), found["column"]: found.get("value")}
     column = table_file.table.column(found["column"])
-    return table_file.error(found["rule"], match, column=found["column"], value=found.get("value"),
-                            allowed=", ".join(column.codes))
+    return table_file.error(
+        found["rule"], match, column=found["column"], value=found.get("value"), allowed=", ".join(column.codes)
+    )
 
 
 def _check_unique(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
     table = table_file.table
     # One distinct count proves the ids unique; only when it finds fewer ids
     # than rows is the duplicate looked for (rare, and then the load stops).
-    maybe = con.execute(
-        f'SELECT count(*) > count(DISTINCT "{table.id_column}") FROM {table.db_table}').fetchone()[0]
-    row = maybe and con.execute(
-        f'SELECT "{table.id_column}" FROM {table.db_table} GROUP BY 1 HAVING count(*) > 1 LIMIT 1'
-    ).fetchone()
+    maybe = con.execute(f'SELECT count(*) > count(DISTINCT "{table.id_column}") FROM {table.db_table}').fetchone()[0]
+    row = (
+        maybe
+        and con.execute(
+            f'SELECT "{table.id_column}" FROM {table.db_table} GROUP BY 1 HAVING count(*) > 1 LIMIT 1'
+        ).fetchone()
+    )
     if row:
         lines = table_file.locate({table.id_column: row[0]}, limit=2) + ["?", "?"]
-        raise InputError("duplicate_id", file=table_file.path, line=lines[1], first_line=lines[0],
-                         column=table.id_column, value=row[0])
+        raise InputError(
+            "duplicate_id",
+            file=table_file.path,
+            line=lines[1],
+            first_line=lines[0],
+            column=table.id_column,
+            value=row[0],
+        )
 
 
 def _check_end_after_start(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None:
@@ -323,8 +367,7 @@ def _check_end_after_start(con: duckdb.DuckDBPyConnection, table_file: TableFile
     texts = table_file.cells({row[0] for row in reversed_rows}, ("start", "end"))
     for item_id, start, end in reversed_rows:
         if not _ordered_instants(*texts.get(item_id, (None, None))):
-            raise table_file.error("end_before_start", {table.id_column: item_id}, column="end",
-                                   start=start, end=end)
+            raise table_file.error("end_before_start", {table.id_column: item_id}, column="end", start=start, end=end)
 
 
 MAX_REVERSED_CHECKED = 10_000  # more items seen reversed than that: the first is refused, a real reversal
@@ -346,14 +389,15 @@ FINGERPRINT_SQL = {
     "staff": "SELECT count(*), coalesce(sum(hash(staff_id, name, status, license, role, specialty, responsible)), 0) FROM emr_staff",
     "appointments": 'SELECT count(*), coalesce(sum(hash(appointment_id, service_id, staff_id, start, "end", status, patient_hash)), 0) FROM emr_appointments',
     "availabilities": 'SELECT count(*), coalesce(sum(hash(availability_id, service_id, staff_id, start, "end", published_at, '
-                      'reason, clientele, mode, referral_source, location)), 0) FROM emr_availabilities',
+    "reason, clientele, mode, referral_source, location)), 0) FROM emr_availabilities",
 }
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """A digest of the whole EMR side: equal digests, equal content."""
-    return "|".join(f"{name}:{':'.join(map(str, con.execute(sql).fetchone()))}"
-                    for name, sql in FINGERPRINT_SQL.items())
+    return "|".join(
+        f"{name}:{':'.join(map(str, con.execute(sql).fetchone()))}" for name, sql in FINGERPRINT_SQL.items()
+    )
 
 
 def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:

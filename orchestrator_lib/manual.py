@@ -1,4 +1,4 @@
-"""Changes to an imported service by hand, outside the wizard (SPEC §2):
+"""Changes to an imported service by hand, outside the wizard (docs/rules.md, service states):
 activate with types (which also re-includes an excluded service), deactivate,
 exclude, include, set types. Each is recorded in the history like a run; one that changes nothing records
 nothing (the functions return None)."""
@@ -52,14 +52,18 @@ def _change(db, service_id: str, decision: str, new_state, user) -> str | None:
     """Apply one change by hand; None (no run recorded) when the service already is so.
     The id is matched without regard to case, as a person types it."""
     with store.reading(db) as con:
-        row = con.execute("SELECT service_id, name FROM services WHERE lower(service_id) = lower(trim(?)) "
-                          "ORDER BY service_id = trim(?) DESC LIMIT 1", [service_id, service_id]).fetchone()
+        row = con.execute(
+            "SELECT service_id, name FROM services WHERE lower(service_id) = lower(trim(?)) "
+            "ORDER BY service_id = trim(?) DESC LIMIT 1",
+            [service_id, service_id],
+        ).fetchone()
         before = history.current_states(con, [row[0]]).get(row[0]) if row else None
     if before is None:
         raise RefusedError("not_imported", service_id=service_id)
     canonical, name = row
-    return history.apply_changes(db, "manual", [Change(canonical, name, decision, before, new_state(before))],
-                                 user=user)
+    return history.apply_changes(
+        db, "manual", [Change(canonical, name, decision, before, new_state(before))], user=user
+    )
 
 
 def _type_codes(db) -> list[str]:

@@ -381,8 +381,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{file}: byte {byte} (position {position}) is not UTF-8; save the decisions file as UTF-8.",
     ),
     "decisions_shape": (
-        "{file} : {detail}. Forme attendue : {{\"exclude\": [id, …], \"inactive\": [id, …], \"types\": {{id: [type, …]}}}}.",
-        "{file}: {detail}. Expected shape: {{\"exclude\": [id, …], \"inactive\": [id, …], \"types\": {{id: [type, …]}}}}.",
+        '{file} : {detail}. Forme attendue : {{"exclude": [id, …], "inactive": [id, …], "types": {{id: [type, …]}}}}.',
+        '{file}: {detail}. Expected shape: {{"exclude": [id, …], "inactive": [id, …], "types": {{id: [type, …]}}}}.',
     ),
     "stale_state": (
         "{count} service(s) ont changé depuis l'ouverture de l'assistant ({services}) : rien n'a été appliqué. "
@@ -396,7 +396,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "« {run_id} » est elle-même une annulation : elle ne s'annule pas.",
         "'{run_id}' is itself an undo: it cannot be undone.",
     ),
-    "undo_already": ("« {run_id} » a déjà été annulée par {undone_by}.", "'{run_id}' was already undone by {undone_by}."),
+    "undo_already": (
+        "« {run_id} » a déjà été annulée par {undone_by}.",
+        "'{run_id}' was already undone by {undone_by}.",
+    ),
     "undo_depends": (
         "Impossible d'annuler {run_id} : les exécutions suivantes modifient les mêmes services : {later}. "
         "Annulez-les d'abord, de la plus récente à la plus ancienne.",
@@ -443,8 +446,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "of {appointments_owed}, availabilities {availabilities} of {availabilities_owed}).",
     ),
     "audit_no_coverage": ("aucune (rien de dû ce trimestre)", "none (nothing owed this quarter)"),
-    "audit_in_progress": ("Trimestre en cours : les chiffres changeront d'ici sa fin.",
-                          "Quarter in progress: the figures will change until it ends."),
+    "audit_in_progress": (
+        "Trimestre en cours : les chiffres changeront d'ici sa fin.",
+        "Quarter in progress: the figures will change until it ends.",
+    ),
     "audit_excluded": (
         "Exclus volontairement, non dus : {count} élément(s) de services exclus (Pause, Vacances…).",
         "Excluded on purpose, not owed: {count} item(s) of excluded services (Pause, Vacances…).",
@@ -456,8 +461,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "last availability on {last_availability}.",
     ),
     "audit_data_none": ("Données vues : aucun chargement du DMÉ enregistré.", "Data seen: no EMR load recorded."),
-    "audit_status_ok": ("Seuil atteint : couverture {coverage} ≥ {threshold} % pour {quarter}.",
-                        "Threshold met: coverage {coverage} ≥ {threshold}% for {quarter}."),
+    "audit_status_ok": (
+        "Seuil atteint : couverture {coverage} ≥ {threshold} % pour {quarter}.",
+        "Threshold met: coverage {coverage} ≥ {threshold}% for {quarter}.",
+    ),
     "audit_alarm_under": (
         "ALERTE {quarter} : couverture {coverage}, sous le seuil de {threshold} % ({counted} comptés sur {owed} dus).",
         "ALERT {quarter}: coverage {coverage}, under the {threshold}% threshold ({counted} counted of {owed} owed).",
@@ -474,57 +481,83 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{quarter}: nothing owed this quarter (no appointment or availability outside excluded services): no "
         "coverage. Check that the EMR was loaded into the right database ({db}).",
     ),
-    "audit_more": ("  … et {count} autre(s) point(s) : voir le rapport (--out).", "  … and {count} more: see the report (--out)."),
+    "audit_more": (
+        "  … et {count} autre(s) point(s) : voir le rapport (--out).",
+        "  … and {count} more: see the report (--out).",
+    ),
     "audit_written": ("Rapport écrit dans {out}.", "Report written to {out}."),
     # Audit: what to do
-    "action_service_not_imported": ("Importer le service « {name} » ({id}) par Synchroniser.",
-                                    "Import service '{name}' ({id}) with Sync."),
+    "action_service_not_imported": (
+        "Importer le service « {name} » ({id}) par Synchroniser.",
+        "Import service '{name}' ({id}) with Sync.",
+    ),
     "action_service_not_imported_emr_inactive": (
         "Le service « {name} » ({id}) est désactivé dans le DMÉ : le réactiver dans le DMÉ puis Synchroniser, "
         "ou déplacer ses rendez-vous vers un service actif.",
         "Service '{name}' ({id}) is deactivated in the EMR: reactivate it there and Sync, "
-        "or move its appointments to an active service."),
+        "or move its appointments to an active service.",
+    ),
     "action_service_not_imported_absent": (
         "Le service {id} n'existe pas dans l'exportation du DMÉ : corriger les rendez-vous et disponibilités qui y renvoient.",
-        "Service {id} does not exist in the EMR export: fix the appointments and availabilities that refer to it."),
+        "Service {id} does not exist in the EMR export: fix the appointments and availabilities that refer to it.",
+    ),
     "action_service_excluded": (
         "Le service « {name} » ({id}) est exclu : si ces rendez-vous doivent compter, l'inclure et l'activer avec un type.",
-        "Service '{name}' ({id}) is excluded: if these appointments should count, include it and activate it with a type."),
-    "action_service_inactive": ("Donner un type au service « {name} » ({id}) et l'activer.",
-                                "Give service '{name}' ({id}) a type and activate it."),
+        "Service '{name}' ({id}) is excluded: if these appointments should count, include it and activate it with a type.",
+    ),
+    "action_service_inactive": (
+        "Donner un type au service « {name} » ({id}) et l'activer.",
+        "Give service '{name}' ({id}) a type and activate it.",
+    ),
     "action_staff_missing": (
         "Ajouter {id} au Personnel médical : le créer dans le DMÉ puis Synchroniser.",
-        "Add {id} to Personnel médical: create them in the EMR, then Sync."),
-    "action_staff_inactive": ("Activer {name} ({id}) dans Personnel médical.", "Activate {name} ({id}) in Personnel médical."),
-    "check_responsible_missing": ("Aucun médecin responsable du rapport GAP : en désigner un parmi le personnel actif.",
-                                  "No responsible physician for the GAP report: choose one among active staff."),
-    "check_responsible_inactive": ("Le médecin responsable {name} ({id}) est inactif : l'activer ou en désigner un autre.",
-                                   "Responsible physician {name} ({id}) is inactive: activate them or choose another."),
-    "check_responsible_several": ("Plusieurs médecins responsables ({detail}) : n'en garder qu'un.",
-                                  "Several responsible physicians ({detail}): keep only one."),
+        "Add {id} to Personnel médical: create them in the EMR, then Sync.",
+    ),
+    "action_staff_inactive": (
+        "Activer {name} ({id}) dans Personnel médical.",
+        "Activate {name} ({id}) in Personnel médical.",
+    ),
+    "check_responsible_missing": (
+        "Aucun médecin responsable du rapport GAP : en désigner un parmi le personnel actif.",
+        "No responsible physician for the GAP report: choose one among active staff.",
+    ),
+    "check_responsible_inactive": (
+        "Le médecin responsable {name} ({id}) est inactif : l'activer ou en désigner un autre.",
+        "Responsible physician {name} ({id}) is inactive: activate them or choose another.",
+    ),
+    "check_responsible_several": (
+        "Plusieurs médecins responsables ({detail}) : n'en garder qu'un.",
+        "Several responsible physicians ({detail}): keep only one.",
+    ),
     "check_specialty_not_primary_care": (
         "{name} ({id}), spécialité « {detail} » : Non pris en charge par l'orchestrateur.",
-        "{name} ({id}), specialty '{detail}': not handled by the orchestrator (primary care only)."),
+        "{name} ({id}), specialty '{detail}': not handled by the orchestrator (primary care only).",
+    ),
     "check_availability_attribute_missing": (
         "{count} disponibilité(s) de {name} ({id}) incomplète(s), il manque : {detail}. Compléter dans le DMÉ "
         "(exigence réglementaire).",
         "{count} availability(ies) of {name} ({id}) incomplete, missing: {detail}. Complete them in the EMR "
-        "(regulatory requirement)."),
+        "(regulatory requirement).",
+    ),
     "check_data_ends_early": (
         "Les données s'arrêtent le {detail} : le trimestre n'est pas complet. Chargez une exportation du DMÉ faite "
         "après la fin du trimestre.",
-        "The data stops on {detail}: the quarter is not complete. Load an EMR export made after the quarter ended."),
+        "The data stops on {detail}: the quarter is not complete. Load an EMR export made after the quarter ended.",
+    ),
     "check_load_before_quarter_end": (
         "Le dernier chargement du DMÉ date du {detail}, avant la fin du trimestre : ce qui a changé depuis n'est pas "
         "vu. Rechargez le DMÉ (Synchroniser, ou orchestrator load).",
         "The last EMR load dates from {detail}, before the quarter ended: what changed since is not seen. Load the "
-        "EMR again (Sync, or orchestrator load)."),
+        "EMR again (Sync, or orchestrator load).",
+    ),
     "check_excluded_with_appointments": (
         "Le service exclu « {name} » ({id}) reçoit {count} rendez-vous ce trimestre : vérifier que l'exclusion est voulue.",
-        "Excluded service '{name}' ({id}) receives {count} appointment(s) this quarter: check the exclusion is intended."),
+        "Excluded service '{name}' ({id}) receives {count} appointment(s) this quarter: check the exclusion is intended.",
+    ),
     "check_will_reactivate": (
         "Le service « {name} » ({id}), inclus et inactif, a {count} rendez-vous à venir : il sera réactivé à la prochaine synchronisation.",
-        "Service '{name}' ({id}), included and inactive, has {count} future appointment(s): it will be reactivated at the next sync."),
+        "Service '{name}' ({id}), included and inactive, has {count} future appointment(s): it will be reactivated at the next sync.",
+    ),
     "attribute_published_at": ("date d'ouverture à la réservation", "date opened for booking"),
     "attribute_clientele": ("clientèle visée", "clientele"),
     "attribute_reason": ("raison de consultation", "reason for consultation"),
@@ -535,63 +568,97 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The report could not be produced: notebook {notebook} stopped ({detail}). Open it to see the failing cell.",
     ),
     # Explain
-    "explain_imported_active": ("Importé et actif (onglet Actifs), types : {types}.", "Imported and active (Active tab), types: {types}."),
-    "explain_imported_inactive": ("Importé et inactif (onglet Inactifs) ; types gardés : {types}.",
-                                  "Imported and inactive (Inactive tab); types kept: {types}."),
-    "explain_imported_excluded": ("Importé et exclu de la synchronisation automatique (onglet Inactifs) : jamais offert, "
-                                  "jamais réactivé automatiquement, jamais compté.",
-                                  "Imported and excluded from automatic sync (Inactive tab): never offered, never "
-                                  "reactivated automatically, never counted."),
-    "explain_since_run": ("Dernier changement : {run_id} du {date} ({decision}).", "Last change: {run_id} on {date} ({decision})."),
+    "explain_imported_active": (
+        "Importé et actif (onglet Actifs), types : {types}.",
+        "Imported and active (Active tab), types: {types}.",
+    ),
+    "explain_imported_inactive": (
+        "Importé et inactif (onglet Inactifs) ; types gardés : {types}.",
+        "Imported and inactive (Inactive tab); types kept: {types}.",
+    ),
+    "explain_imported_excluded": (
+        "Importé et exclu de la synchronisation automatique (onglet Inactifs) : jamais offert, "
+        "jamais réactivé automatiquement, jamais compté.",
+        "Imported and excluded from automatic sync (Inactive tab): never offered, never "
+        "reactivated automatically, never counted.",
+    ),
+    "explain_since_run": (
+        "Dernier changement : {run_id} du {date} ({decision}).",
+        "Last change: {run_id} on {date} ({decision}).",
+    ),
     "explain_absent_from_export": ("Absent de la dernière exportation du DMÉ.", "Absent from the latest EMR export."),
-    "explain_will_reactivate": ("{future} rendez-vous à venir : sera réactivé automatiquement à la prochaine synchronisation "
-                                "(étape 3, types précédents présélectionnés).",
-                                "{future} future appointment(s): will be reactivated automatically at the next sync "
-                                "(step 3, previous types preselected)."),
-    "explain_excluded_with_future": ("{future} rendez-vous à venir alors qu'il est exclu : ils ne seront pas comptés. "
-                                     "Vérifiez que l'exclusion est voulue.",
-                                     "{future} future appointment(s) although excluded: they will not be counted. "
-                                     "Check that the exclusion is intended."),
-    "explain_unknown": ("Inconnu : absent de l'exportation du DMÉ et jamais importé.",
-                        "Unknown: absent from the EMR export and never imported."),
-    "explain_emr_inactive": ("Désactivé dans le DMÉ : il n'est pas proposé à la synchronisation.",
-                             "Deactivated in the EMR: it is not offered for sync."),
-    "explain_pending": ("En attente : jamais importé, il apparaît à l'étape 1 de la synchronisation ({future} rendez-vous à venir).",
-                        "Pending: never imported, it appears at step 1 of the sync ({future} future appointment(s))."),
+    "explain_will_reactivate": (
+        "{future} rendez-vous à venir : sera réactivé automatiquement à la prochaine synchronisation "
+        "(étape 3, types précédents présélectionnés).",
+        "{future} future appointment(s): will be reactivated automatically at the next sync "
+        "(step 3, previous types preselected).",
+    ),
+    "explain_excluded_with_future": (
+        "{future} rendez-vous à venir alors qu'il est exclu : ils ne seront pas comptés. "
+        "Vérifiez que l'exclusion est voulue.",
+        "{future} future appointment(s) although excluded: they will not be counted. "
+        "Check that the exclusion is intended.",
+    ),
+    "explain_unknown": (
+        "Inconnu : absent de l'exportation du DMÉ et jamais importé.",
+        "Unknown: absent from the EMR export and never imported.",
+    ),
+    "explain_emr_inactive": (
+        "Désactivé dans le DMÉ : il n'est pas proposé à la synchronisation.",
+        "Deactivated in the EMR: it is not offered for sync.",
+    ),
+    "explain_pending": (
+        "En attente : jamais importé, il apparaît à l'étape 1 de la synchronisation ({future} rendez-vous à venir).",
+        "Pending: never imported, it appears at step 1 of the sync ({future} future appointment(s)).",
+    ),
     "explain_staff_active": (
         "Dans Personnel médical, onglet Actifs : ses {appointments} rendez-vous et {availabilities} disponibilités de "
         "{quarter} peuvent être comptés.",
         "In Personnel médical, Active tab: their {appointments} appointments and {availabilities} availabilities of "
-        "{quarter} can be counted."),
+        "{quarter} can be counted.",
+    ),
     "explain_staff_inactive": (
         "Dans Personnel médical, onglet Inactifs : ses {appointments} rendez-vous et {availabilities} disponibilités de "
         "{quarter} ne sont pas comptés. L'activer dans Personnel médical.",
         "In Personnel médical, Inactive tab: their {appointments} appointments and {availabilities} availabilities of "
-        "{quarter} are not counted. Activate them in Personnel médical."),
+        "{quarter} are not counted. Activate them in Personnel médical.",
+    ),
     "explain_staff_missing": (
         "Absent de Personnel médical (inconnu de l'exportation du DMÉ) : ses {appointments} rendez-vous et "
         "{availabilities} disponibilités de {quarter} ne sont pas comptés. Le créer dans le DMÉ puis Synchroniser.",
         "Missing from Personnel médical (unknown to the EMR export): their {appointments} appointments and "
-        "{availabilities} availabilities of {quarter} are not counted. Create them in the EMR, then Sync."),
+        "{availabilities} availabilities of {quarter} are not counted. Create them in the EMR, then Sync.",
+    ),
     "explain_staff_responsible": ("Médecin responsable du rapport GAP.", "Responsible physician of the GAP report."),
     "id_unknown": (
         "Identifiant inconnu : « {value} ». Ce n'est ni un service ni un membre du personnel de l'exportation du DMÉ, "
         "de l'orchestrateur, ou des rendez-vous et disponibilités ; `orchestrator services` et `orchestrator staff` "
         "listent ceux qui existent.",
         "Unknown id: '{value}'. It is neither a service nor a staff member of the EMR export, of the orchestrator, or "
-        "of the appointments and availabilities; `orchestrator services` and `orchestrator staff` list those that exist."),
-    "explain_chosen_excluded": ("Dans cet assistant : coché pour exclusion à l'étape 1, il n'apparaît plus aux étapes suivantes.",
-                                "In this wizard: ticked for exclusion at step 1, so it no longer appears in later steps."),
-    "explain_chosen_kept_inactive": ("Dans cet assistant : gardé inactif à l'étape 2 ; sans rendez-vous à venir, il n'apparaît pas à l'étape 3.",
-                                     "In this wizard: kept inactive at step 2; with no future appointment it does not appear at step 3."),
-    "explain_chosen_kept_inactive_future": ("Dans cet assistant : gardé inactif à l'étape 2, mais ses {future} rendez-vous à venir "
-                                            "le ramènent à l'étape 3 (réactivation automatique).",
-                                            "In this wizard: kept inactive at step 2, but its {future} future appointment(s) "
-                                            "bring it back at step 3 (automatic reactivation)."),
-    "explain_chosen_types": ("Dans cet assistant : à l'étape 3 avec les types {types} ; il sera actif.",
-                             "In this wizard: at step 3 with types {types}; it will be active."),
-    "explain_chosen_no_type": ("Dans cet assistant : à l'étape 3 sans type ; il sera désactivé automatiquement.",
-                               "In this wizard: at step 3 without a type; it will be deactivated automatically."),
+        "of the appointments and availabilities; `orchestrator services` and `orchestrator staff` list those that exist.",
+    ),
+    "explain_chosen_excluded": (
+        "Dans cet assistant : coché pour exclusion à l'étape 1, il n'apparaît plus aux étapes suivantes.",
+        "In this wizard: ticked for exclusion at step 1, so it no longer appears in later steps.",
+    ),
+    "explain_chosen_kept_inactive": (
+        "Dans cet assistant : gardé inactif à l'étape 2 ; sans rendez-vous à venir, il n'apparaît pas à l'étape 3.",
+        "In this wizard: kept inactive at step 2; with no future appointment it does not appear at step 3.",
+    ),
+    "explain_chosen_kept_inactive_future": (
+        "Dans cet assistant : gardé inactif à l'étape 2, mais ses {future} rendez-vous à venir "
+        "le ramènent à l'étape 3 (réactivation automatique).",
+        "In this wizard: kept inactive at step 2, but its {future} future appointment(s) "
+        "bring it back at step 3 (automatic reactivation).",
+    ),
+    "explain_chosen_types": (
+        "Dans cet assistant : à l'étape 3 avec les types {types} ; il sera actif.",
+        "In this wizard: at step 3 with types {types}; it will be active.",
+    ),
+    "explain_chosen_no_type": (
+        "Dans cet assistant : à l'étape 3 sans type ; il sera désactivé automatiquement.",
+        "In this wizard: at step 3 without a type; it will be deactivated automatically.",
+    ),
     "token_required": (
         "Refusé : servir le tableau de bord sur {host} exige un jeton (--token ou ORCHESTRATOR_TOKEN). "
         "Sans jeton, seule l'adresse locale 127.0.0.1 est permise.",
@@ -604,8 +671,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Accepted forms: 2026Q3, 2026T3, 2026-Q3, T3 2026, Q3 2026, previous (the quarter that just ended), "
         "current (the quarter in progress).",
     ),
-    "as_of_forms": ("Exemple : 2026-07-01T09:00 ou 2026-07-01T13:00:00+00:00.",
-                    "Example: 2026-07-01T09:00 or 2026-07-01T13:00:00+00:00."),
+    "as_of_forms": (
+        "Exemple : 2026-07-01T09:00 ou 2026-07-01T13:00:00+00:00.",
+        "Example: 2026-07-01T09:00 or 2026-07-01T13:00:00+00:00.",
+    ),
     "bad_option": (
         "Valeur refusée pour {option} : « {value} ». {hint}",
         "Value refused for {option}: '{value}'. {hint}",
@@ -618,10 +687,34 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -658,8 +751,13 @@ def describe_extent(extent: dict) -> str:
     def day(iso: str | None) -> str:
         return long_date(iso) if iso else "—"
 
-    return msg("audit_data", loaded_at=day(extent["last_load"]["at"]), source=extent["last_load"]["source"],
-               last_appointment=day(extent["last_appointment"]), last_availability=day(extent["last_availability"]))
+    return msg(
+        "audit_data",
+        loaded_at=day(extent["last_load"]["at"]),
+        source=extent["last_load"]["source"],
+        last_appointment=day(extent["last_appointment"]),
+        last_availability=day(extent["last_availability"]),
+    )
 
 
 def language() -> str:

@@ -30,8 +30,7 @@ def parse_as_of(text: str | dt.datetime | None, option: str = "--as-of") -> dt.d
         try:
             moment = dt.datetime.fromisoformat(text.strip())
         except ValueError:
-            raise InputError("bad_option", option=option, value=text,
-                             hint=msg("as_of_forms")) from None
+            raise InputError("bad_option", option=option, value=text, hint=msg("as_of_forms")) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(LOCAL).replace(tzinfo=None)
     return moment
@@ -43,7 +42,7 @@ class Quarter:
     number: int  # 1..4
 
     @classmethod
-    def parse(cls, text: str) -> "Quarter":
+    def parse(cls, text: str) -> Quarter:
         """A quarter as people write it: ``2026Q3``, ``2026T3``, ``2026-Q3``, ``T3 2026``,
         ``Q3 2026``; also ``current`` and ``previous`` (relative to today), for schedulers."""
         relative = (text or "").strip().lower()
@@ -51,14 +50,15 @@ class Quarter:
             return cls.of(now_local())
         if relative in ("previous", "precedent", "précédent"):
             return cls.of(now_local()).previous()
-        found = (re.fullmatch(r"(?P<year>\d{4})\s*-?\s*[qt](?P<number>[1-4])", relative)
-                 or re.fullmatch(r"[qt](?P<number>[1-4])\s*-?\s*(?P<year>\d{4})", relative))
+        found = re.fullmatch(r"(?P<year>\d{4})\s*-?\s*[qt](?P<number>[1-4])", relative) or re.fullmatch(
+            r"[qt](?P<number>[1-4])\s*-?\s*(?P<year>\d{4})", relative
+        )
         if not found:
             raise InputError("bad_option", option="--quarter", value=text, hint=msg("quarter_forms"))
         return cls(int(found.group("year")), int(found.group("number")))
 
     @classmethod
-    def of(cls, moment: dt.date) -> "Quarter":
+    def of(cls, moment: dt.date) -> Quarter:
         return cls(moment.year, (moment.month - 1) // 3 + 1)
 
     @property
@@ -71,10 +71,10 @@ class Quarter:
         """First local instant after the quarter (exclusive bound)."""
         return self.next().start
 
-    def next(self) -> "Quarter":
+    def next(self) -> Quarter:
         return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
 
-    def previous(self) -> "Quarter":
+    def previous(self) -> Quarter:
         return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
 
     def __str__(self) -> str:

@@ -29,8 +29,8 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -44,13 +44,13 @@ from .periods import LOCAL, parse_as_of
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
 KERNEL = "python3"
-SHOWN_ROWS = 300          # longer tables are cut in the notebook and HTML (the workbook has them all)
-CHART_ROWS = 25           # bars per chart at most (the lowest coverage first)
+SHOWN_ROWS = 300  # longer tables are cut in the notebook and HTML (the workbook has them all)
+CHART_ROWS = 25  # bars per chart at most (the lowest coverage first)
 OWED_REASONS = tuple(r for r in REASONS if r != NOT_OWED)
 
 # Every word of the report, French first, English second.
 LABELS: dict[str, tuple[str, str]] = {
-    # reasons not counted (SPEC §4)
+    # reasons not counted (docs/rules.md, counting)
     "service_not_imported": ("Service non importé", "Service not imported"),
     "service_excluded": ("Service exclu", "Service excluded"),
     "service_inactive": ("Service inactif", "Service inactive"),
@@ -116,34 +116,51 @@ LABELS: dict[str, tuple[str, str]] = {
     "yes": ("Oui", "Yes"),
     "no": ("Non", "No"),
     "no_type": ("Sans type", "No type"),
-    "nothing_to_fix": ("Rien à corriger : tout est compté et aucune vérification ne signale de problème.",
-                       "Nothing to fix: everything is counted and no check reports a problem."),
+    "nothing_to_fix": (
+        "Rien à corriger : tout est compté et aucune vérification ne signale de problème.",
+        "Nothing to fix: everything is counted and no check reports a problem.",
+    ),
     "nothing_to_show": ("Aucun élément ce trimestre.", "No item this quarter."),
-    "rows_cut": ("{shown} lignes sur {total} : la liste complète est dans le classeur {workbook}.",
-                 "{shown} rows of {total}: the full list is in the workbook {workbook}."),
+    "rows_cut": (
+        "{shown} lignes sur {total} : la liste complète est dans le classeur {workbook}.",
+        "{shown} rows of {total}: the full list is in the workbook {workbook}.",
+    ),
     "not_owed": ("non dû", "not owed"),
     "in_progress": ("en cours", "in progress"),
-    "period": ("Trimestre {quarter} : du {first} au {last} (dates locales de Montréal).",
-               "Quarter {quarter}: {first} to {last} (Montreal local dates)."),
-    "period_in_progress": ("Trimestre en cours : les chiffres changeront d'ici le {last}.",
-                           "Quarter in progress: the figures will change until {last}."),
+    "period": (
+        "Trimestre {quarter} : du {first} au {last} (dates locales de Montréal).",
+        "Quarter {quarter}: {first} to {last} (Montreal local dates).",
+    ),
+    "period_in_progress": (
+        "Trimestre en cours : les chiffres changeront d'ici le {last}.",
+        "Quarter in progress: the figures will change until {last}.",
+    ),
     "headline_coverage": ("Couverture", "Coverage"),
     "headline_none": ("aucune", "none"),
-    "headline_counts": ("{counted} éléments comptés sur {owed} dus — rendez-vous {appointments_counted} sur "
-                        "{appointments}, disponibilités {availabilities_counted} sur {availabilities}.",
-                        "{counted} items counted of {owed} owed — appointments {appointments_counted} of "
-                        "{appointments}, availabilities {availabilities_counted} of {availabilities}."),
-    "headline_no_data": ("Rien de dû ce trimestre : aucun rendez-vous ni aucune disponibilité hors services exclus. "
-                         "Vérifiez que le DMÉ a été chargé dans la bonne base.",
-                         "Nothing owed this quarter: no appointment or availability outside excluded services. "
-                         "Check that the EMR was loaded into the right database."),
+    "headline_counts": (
+        "{counted} éléments comptés sur {owed} dus — rendez-vous {appointments_counted} sur "
+        "{appointments}, disponibilités {availabilities_counted} sur {availabilities}.",
+        "{counted} items counted of {owed} owed — appointments {appointments_counted} of "
+        "{appointments}, availabilities {availabilities_counted} of {availabilities}.",
+    ),
+    "headline_no_data": (
+        "Rien de dû ce trimestre : aucun rendez-vous ni aucune disponibilité hors services exclus. "
+        "Vérifiez que le DMÉ a été chargé dans la bonne base.",
+        "Nothing owed this quarter: no appointment or availability outside excluded services. "
+        "Check that the EMR was loaded into the right database.",
+    ),
     "threshold_ok": ("Seuil de {threshold} : atteint.", "{threshold} threshold: met."),
     "threshold_under": ("Seuil de {threshold} : NON ATTEINT.", "{threshold} threshold: NOT MET."),
-    "threshold_no_data": ("Seuil de {threshold} : non atteint (rien de dû).", "{threshold} threshold: not met (nothing owed)."),
+    "threshold_no_data": (
+        "Seuil de {threshold} : non atteint (rien de dû).",
+        "{threshold} threshold: not met (nothing owed).",
+    ),
     "generated": ("Produit le {date} à {time} (heure de Montréal).", "Generated on {date} at {time} (Montreal time)."),
     "report_title": ("Audit du rapport de rémunération {quarter}", "Remuneration report audit {quarter}"),
-    "workbook_title": ("Audit du rapport de rémunération {quarter} — {sheet}",
-                       "Remuneration report audit {quarter} — {sheet}"),
+    "workbook_title": (
+        "Audit du rapport de rémunération {quarter} — {sheet}",
+        "Remuneration report audit {quarter} — {sheet}",
+    ),
     # charts
     "chart_coverage": ("Couverture {quarter} : {coverage}", "Coverage {quarter}: {coverage}"),
     "chart_items": ("Nombre d'éléments", "Number of items"),
@@ -151,14 +168,22 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_excluded": ("Exclus (non dus)", "Excluded (not owed)"),
     "chart_by_type": ("Couverture par type de service, {quarter}", "Coverage by service type, {quarter}"),
     "chart_by_staff": ("Couverture par membre du personnel, {quarter}", "Coverage by staff member, {quarter}"),
-    "chart_by_staff_cut": ("Couverture : les {shown} membres les moins couverts sur {total}, {quarter}",
-                           "Coverage: the {shown} least covered staff members of {total}, {quarter}"),
+    "chart_by_staff_cut": (
+        "Couverture : les {shown} membres les moins couverts sur {total}, {quarter}",
+        "Coverage: the {shown} least covered staff members of {total}, {quarter}",
+    ),
     "chart_trend": ("Couverture par trimestre", "Coverage by quarter"),
     "chart_pct": ("Couverture (%)", "Coverage (%)"),
 }
-# Counted first, then one colour per reason, in SPEC order; excluded items (not owed) in grey.
-COLOURS = {"counted": "#2e7d32", "service_not_imported": "#c62828", "service_excluded": "#bdbdbd",
-           "service_inactive": "#ef6c00", "staff_missing": "#6a1b9a", "staff_inactive": "#1565c0"}
+# Counted first, then one colour per reason, in the order of docs/rules.md; excluded items (not owed) in grey.
+COLOURS = {
+    "counted": "#2e7d32",
+    "service_not_imported": "#c62828",
+    "service_excluded": "#bdbdbd",
+    "service_inactive": "#ef6c00",
+    "staff_missing": "#6a1b9a",
+    "staff_inactive": "#1565c0",
+}
 BREAKDOWN_COLUMN = {"service": "col_service", "staff": "col_staff", "type": "col_type", "month": "col_month"}
 BREAKDOWN_SHEET = {"service": "sheet_service", "staff": "sheet_staff", "type": "sheet_type", "month": "sheet_month"}
 
@@ -170,8 +195,12 @@ def label(key: str, **values: object) -> str:
 
 def file_names(quarter) -> dict[str, str]:
     """The files ``write_report`` writes, by name: each carries the quarter."""
-    return {"summary": "summary.json", "workbook": f"audit-{quarter}.xlsx",
-            "notebook": f"audit-{quarter}.ipynb", "html": f"audit-{quarter}.html"}
+    return {
+        "summary": "summary.json",
+        "workbook": f"audit-{quarter}.xlsx",
+        "notebook": f"audit-{quarter}.ipynb",
+        "html": f"audit-{quarter}.html",
+    }
 
 
 def _month(key: str) -> str:
@@ -188,6 +217,7 @@ def _coverage_text(value: float | None) -> str:
 
 
 # --- tables ---------------------------------------------------------------------------------------
+
 
 def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
     """What must be fixed, in the audit's order: first what the data cannot
@@ -212,8 +242,15 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
             row[label("col_staff_ids")] = ", ".join(issue.get("staff_ids") or [])
             row[label("col_service_ids")] = ", ".join(issue.get("service_ids") or [])
         rows.append(row)
-    columns = ["col_kind", "col_affects", "col_subject", "col_name", "col_appointments", "col_availabilities",
-               "col_action"] + (["col_detail", "col_staff_ids", "col_service_ids"] if ids else [])
+    columns = [
+        "col_kind",
+        "col_affects",
+        "col_subject",
+        "col_name",
+        "col_appointments",
+        "col_availabilities",
+        "col_action",
+    ] + (["col_detail", "col_staff_ids", "col_service_ids"] if ids else [])
     return pd.DataFrame(rows, columns=[label(c) for c in columns])
 
 
@@ -223,19 +260,29 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
     sides = [result.counts["appointments"], result.counts["availabilities"]]
 
     def row(name: str, values: list) -> dict:
-        return {label("col_measure"): name, label("col_appointments"): values[0],
-                label("col_availabilities"): values[1], label("col_both"): values[2]}
+        return {
+            label("col_measure"): name,
+            label("col_appointments"): values[0],
+            label("col_availabilities"): values[1],
+            label("col_both"): values[2],
+        }
 
     def both(values: list) -> list:
         return [*values, sum(values)]
 
-    rows = [row(label("row_total"), both([s["total"] for s in sides])),
-            row(label("row_excluded"), both([s["not_counted"][NOT_OWED] for s in sides])),
-            row(label("row_owed"), both([s["owed"] for s in sides])),
-            row(label("row_counted"), both([s["counted"] for s in sides]))]
+    rows = [
+        row(label("row_total"), both([s["total"] for s in sides])),
+        row(label("row_excluded"), both([s["not_counted"][NOT_OWED] for s in sides])),
+        row(label("row_owed"), both([s["owed"] for s in sides])),
+        row(label("row_counted"), both([s["counted"] for s in sides])),
+    ]
     for reason in OWED_REASONS:
-        rows.append(row(label("row_not_counted", reason=label(reason).lower()),
-                        both([s["not_counted"].get(reason, 0) for s in sides])))
+        rows.append(
+            row(
+                label("row_not_counted", reason=label(reason).lower()),
+                both([s["not_counted"].get(reason, 0) for s in sides]),
+            )
+        )
     coverages = [round(100.0 * s["counted"] / s["owed"], 1) if s["owed"] else None for s in sides]
     rows.append(row(label("row_coverage"), coverages + [result.coverage_pct]))
     return pd.DataFrame(rows, dtype=object)  # counts stay integers next to the coverage row
@@ -258,31 +305,56 @@ def breakdown_table(result: AuditResult, name: str, db=None) -> pd.DataFrame:
             row[label(BREAKDOWN_COLUMN[name])] = label("no_type") if key == "-" else types.get(key, key)
         else:
             row[label(BREAKDOWN_COLUMN[name])] = _month(key)
-        row.update({
-            label("col_appointments"): entry["appointments"],
-            label("col_appointments_counted"): entry["appointments_counted"],
-            label("col_availabilities"): entry["availabilities"],
-            label("col_availabilities_counted"): entry["availabilities_counted"],
-            label("col_excluded"): entry["excluded"],
-            label("col_coverage"): None if entry["coverage_pct"] is None else float(entry["coverage_pct"]),
-        })
+        row.update(
+            {
+                label("col_appointments"): entry["appointments"],
+                label("col_appointments_counted"): entry["appointments_counted"],
+                label("col_availabilities"): entry["availabilities"],
+                label("col_availabilities_counted"): entry["availabilities_counted"],
+                label("col_excluded"): entry["excluded"],
+                label("col_coverage"): None if entry["coverage_pct"] is None else float(entry["coverage_pct"]),
+            }
+        )
         rows.append(row)
-    columns = [label(BREAKDOWN_COLUMN[name])] + ([label("col_name")] if name in ("service", "staff") else []) + [
-        label(c) for c in ("col_appointments", "col_appointments_counted", "col_availabilities",
-                           "col_availabilities_counted", "col_excluded", "col_coverage")]
+    columns = (
+        [label(BREAKDOWN_COLUMN[name])]
+        + ([label("col_name")] if name in ("service", "staff") else [])
+        + [
+            label(c)
+            for c in (
+                "col_appointments",
+                "col_appointments_counted",
+                "col_availabilities",
+                "col_availabilities_counted",
+                "col_excluded",
+                "col_coverage",
+            )
+        ]
+    )
     return pd.DataFrame(rows, columns=columns)
 
 
 def trend_table(result: AuditResult) -> pd.DataFrame:
     """Coverage of every quarter present in the data up to the current one
     (never a future quarter), judged with today's catalogue."""
-    rows = [{label("col_quarter"): t["quarter"] + (f" ({label('in_progress')})" if t["in_progress"] else ""),
-             label("col_owed"): t["owed"], label("col_counted"): t["counted"],
-             label("col_not_counted"): t["owed"] - t["counted"],
-             label("col_excluded"): t["total"] - t["owed"], label("col_coverage"): t["coverage_pct"]}
-            for t in result.trend]
-    return pd.DataFrame(rows, columns=[label(c) for c in ("col_quarter", "col_owed", "col_counted",
-                                                          "col_not_counted", "col_excluded", "col_coverage")])
+    rows = [
+        {
+            label("col_quarter"): t["quarter"] + (f" ({label('in_progress')})" if t["in_progress"] else ""),
+            label("col_owed"): t["owed"],
+            label("col_counted"): t["counted"],
+            label("col_not_counted"): t["owed"] - t["counted"],
+            label("col_excluded"): t["total"] - t["owed"],
+            label("col_coverage"): t["coverage_pct"],
+        }
+        for t in result.trend
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            label(c)
+            for c in ("col_quarter", "col_owed", "col_counted", "col_not_counted", "col_excluded", "col_coverage")
+        ],
+    )
 
 
 def type_labels(db=None) -> dict[str, str]:
@@ -300,12 +372,15 @@ def clinic_name(db=None) -> str:
     """The clinic, as its availabilities name their site (the regulation asks
     each to carry it): the most frequent site name, before its address."""
     with store.reading(db) as con:
-        row = con.execute("SELECT location FROM emr_availabilities WHERE location IS NOT NULL "
-                          "GROUP BY location ORDER BY count(*) DESC, location LIMIT 1").fetchone()
+        row = con.execute(
+            "SELECT location FROM emr_availabilities WHERE location IS NOT NULL "
+            "GROUP BY location ORDER BY count(*) DESC, location LIMIT 1"
+        ).fetchone()
     return row[0].split(",")[0].strip() if row else store.resolve_db(db).stem
 
 
 # --- what a notebook cell shows -------------------------------------------------------------------
+
 
 def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
     """The report's first screen, for the clinic's director: the clinic, the
@@ -316,26 +391,36 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
     a, v = result.counts["appointments"], result.counts["availabilities"]
     last = result.quarter.end.date() - dt.timedelta(days=1)
     moment = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now(LOCAL)
-    lines = [f'<p class="audit-clinic">{_e(clinic_name(db))}</p>',
-             f'<p class="audit-period">{_e(label("period", quarter=result.quarter, first=long_date(result.quarter.start), last=long_date(last)))}</p>']
+    lines = [
+        f'<p class="audit-clinic">{_e(clinic_name(db))}</p>',
+        f'<p class="audit-period">{_e(label("period", quarter=result.quarter, first=long_date(result.quarter.start), last=long_date(last)))}</p>',
+    ]
     if result.period == "in_progress":
         lines.append(f'<p class="audit-in-progress">{_e(label("period_in_progress", last=long_date(last)))}</p>')
     status = result.status
     # Green or red only against a threshold (or for no data): 83 % is no success by itself.
     judged = status if result.threshold is not None or status == "no_data" else "unjudged"
-    lines.append(f'<p class="audit-coverage audit-{judged}">{_e(label("headline_coverage"))} '
-                 f'<b>{_e(_coverage_text(result.coverage_pct))}</b></p>')
+    lines.append(
+        f'<p class="audit-coverage audit-{judged}">{_e(label("headline_coverage"))} '
+        f"<b>{_e(_coverage_text(result.coverage_pct))}</b></p>"
+    )
     if status == "no_data":
         lines.append(f'<p class="audit-counts">{_e(label("headline_no_data"))}</p>')
     else:
-        lines.append(f'<p class="audit-counts">{_e(label("headline_counts", counted=number(result.counted), owed=number(result.owed), appointments_counted=number(a["counted"]), appointments=number(a["owed"]), availabilities_counted=number(v["counted"]), availabilities=number(v["owed"])))}</p>')
+        lines.append(
+            f'<p class="audit-counts">{_e(label("headline_counts", counted=number(result.counted), owed=number(result.owed), appointments_counted=number(a["counted"]), appointments=number(a["owed"]), availabilities_counted=number(v["counted"]), availabilities=number(v["owed"])))}</p>'
+        )
     if result.threshold is not None:
         verdict = {"ok": "threshold_ok", "under_threshold": "threshold_under", "no_data": "threshold_no_data"}[status]
-        lines.append(f'<p class="audit-verdict audit-{status}">{_e(label(verdict, threshold=percent(result.threshold, 0)))}</p>')
+        lines.append(
+            f'<p class="audit-verdict audit-{status}">{_e(label(verdict, threshold=percent(result.threshold, 0)))}</p>'
+        )
     if result.excluded:
         lines.append(f'<p class="audit-excluded">{_e(msg("audit_excluded", count=number(result.excluded)))}</p>')
-    lines.append(f'<p class="audit-generated">{_e(label("generated", date=long_date(moment.date()), time=moment.strftime("%H:%M")))} '
-                 f'{_e(data_seen(result))}</p>')
+    lines.append(
+        f'<p class="audit-generated">{_e(label("generated", date=long_date(moment.date()), time=moment.strftime("%H:%M")))} '
+        f"{_e(data_seen(result))}</p>"
+    )
     return HTML(f'<div class="audit-first-screen">{"".join(lines)}</div>')
 
 
@@ -358,16 +443,19 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
     shown = table.head(limit)
     decimal, thousands = (".", ",") if language() == "en" else (",", "\u202f")
     text = [c for c in shown.columns if shown[c].map(lambda v: isinstance(v, str)).all()]
-    styler = (shown.style.hide(axis="index")
-              .format(precision=1, decimal=decimal, thousands=thousands, escape="html", na_rep="—")
-              .set_properties(subset=[c for c in shown.columns if c not in text], **{"text-align": "right"})
-              .set_properties(subset=text, **{"text-align": "left"})
-              # An id reads as one word: never "STF-" above "006".
-              .set_properties(subset=[c for c in shown.columns if c in _id_columns()], **{"white-space": "nowrap"})
-              .set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"}]))
+    styler = (
+        shown.style.hide(axis="index")
+        .format(precision=1, decimal=decimal, thousands=thousands, escape="html", na_rep="—")
+        .set_properties(subset=[c for c in shown.columns if c not in text], **{"text-align": "right"})
+        .set_properties(subset=text, **{"text-align": "left"})
+        # An id reads as one word: never "STF-" above "006".
+        .set_properties(subset=[c for c in shown.columns if c in _id_columns()], **{"white-space": "nowrap"})
+        .set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"}])
+    )
     if len(table) > limit:
-        styler = styler.set_caption(label("rows_cut", shown=number(limit), total=number(len(table)),
-                                          workbook=file_names("…")["workbook"]))
+        styler = styler.set_caption(
+            label("rows_cut", shown=number(limit), total=number(len(table)), workbook=file_names("…")["workbook"])
+        )
     return styler
 
 
@@ -376,6 +464,7 @@ def _id_columns() -> set[str]:
 
 
 # --- charts ---------------------------------------------------------------------------------------
+
 
 def chart_text(text: str) -> str:
     """A name as a chart label: ``$`` would start matplotlib's mathtext, control characters show as boxes."""
@@ -399,8 +488,9 @@ def _coverage_bars(axes, names: list[str], values: list[float | None]) -> None:
     axes.set_xlim(0, 112)
     axes.set_xlabel(label("chart_pct"))
     for y, value in zip(positions, values):
-        axes.text((value or 0) + 1, y, percent(value) if value is not None else label("not_owed"),
-                  va="center", fontsize=8)
+        axes.text(
+            (value or 0) + 1, y, percent(value) if value is not None else label("not_owed"), va="center", fontsize=8
+        )
     axes.spines[["top", "right"]].set_visible(False)
 
 
@@ -411,11 +501,19 @@ def coverage_chart(result: AuditResult) -> Figure:
     sides = [("appointments", label("col_appointments")), ("availabilities", label("col_availabilities"))]
     left = [0, 0]
     for key in ("counted", *OWED_REASONS, NOT_OWED):
-        values = [result.counts[side]["counted"] if key == "counted" else result.counts[side]["not_counted"].get(key, 0)
-                  for side, _ in sides]
+        values = [
+            result.counts[side]["counted"] if key == "counted" else result.counts[side]["not_counted"].get(key, 0)
+            for side, _ in sides
+        ]
         name = {"counted": label("chart_counted"), NOT_OWED: label("chart_excluded")}.get(key, label(key))
-        axes.barh([n for _, n in sides], values, left=left, color=COLOURS[key], label=name,
-                  hatch="//" if key == NOT_OWED else None)
+        axes.barh(
+            [n for _, n in sides],
+            values,
+            left=left,
+            color=COLOURS[key],
+            label=name,
+            hatch="//" if key == NOT_OWED else None,
+        )
         left = [a + b for a, b in zip(left, values)]
     axes.invert_yaxis()
     axes.set_title(label("chart_coverage", quarter=result.quarter, coverage=_coverage_text(result.coverage_pct)))
@@ -440,8 +538,11 @@ def by_staff_chart(result: AuditResult, limit: int = CHART_ROWS) -> Figure:
     shown = table.head(limit)
     figure, axes = _figure(len(shown))
     _coverage_bars(axes, list(shown[label("col_name")]), list(shown[label("col_coverage")]))
-    title = (label("chart_by_staff", quarter=result.quarter) if len(table) <= limit else
-             label("chart_by_staff_cut", shown=limit, total=number(len(table)), quarter=result.quarter))
+    title = (
+        label("chart_by_staff", quarter=result.quarter)
+        if len(table) <= limit
+        else label("chart_by_staff_cut", shown=limit, total=number(len(table)), quarter=result.quarter)
+    )
     axes.set_title(title)
     return figure
 
@@ -458,8 +559,13 @@ def trend_chart(result: AuditResult) -> Figure:
             bar.set_hatch("//")
     for x, (value, t) in enumerate(zip(values, result.trend)):
         text = percent(value) if value is not None else label("not_owed")
-        axes.text(x, (value or 0) + 1.5, text + (f"\n({label('in_progress')})" if t["in_progress"] else ""),
-                  ha="center", fontsize=8)
+        axes.text(
+            x,
+            (value or 0) + 1.5,
+            text + (f"\n({label('in_progress')})" if t["in_progress"] else ""),
+            ha="center",
+            fontsize=8,
+        )
     axes.set_ylim(0, 118)
     axes.set_ylabel(label("chart_pct"))
     axes.set_title(label("chart_trend"))
@@ -490,6 +596,7 @@ _show_figures_as_png()
 
 
 # --- the report files -----------------------------------------------------------------------------
+
 
 def write_report(result: AuditResult, db, out_dir, *, as_of=None) -> dict[str, Path]:
     """Write summary.json, the workbook, the executed notebook and its HTML
@@ -526,16 +633,25 @@ def _write_files(result: AuditResult, db, out_dir: Path, as_of) -> dict[str, Pat
     paths = {name: out_dir / file for name, file in file_names(result.quarter).items()}
     write_summary(result, paths["summary"], generated_at)
     write_workbook(result, paths["workbook"], db=db_path)
-    execute_notebook(paths["notebook"], db=db_path, quarter=str(result.quarter), as_of=as_of_text,
-                     fail_under=result.threshold, generated_at=generated_at)
+    execute_notebook(
+        paths["notebook"],
+        db=db_path,
+        quarter=str(result.quarter),
+        as_of=as_of_text,
+        fail_under=result.threshold,
+        generated_at=generated_at,
+    )
     write_html(paths["notebook"], paths["html"], title=label("report_title", quarter=result.quarter))
     return paths
 
 
 def write_summary(result: AuditResult, path: Path, generated_at: str | None = None) -> None:
     """The ``--json`` document (status, threshold, data extent included), the trend and when it was made."""
-    document = {**result.to_json(), "trend": result.trend,
-                "generated_at": generated_at or dt.datetime.now(LOCAL).isoformat(timespec="seconds")}
+    document = {
+        **result.to_json(),
+        "trend": result.trend,
+        "generated_at": generated_at or dt.datetime.now(LOCAL).isoformat(timespec="seconds"),
+    }
     path.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
 
 
@@ -561,8 +677,12 @@ def write_workbook(result: AuditResult, path: Path, db=None) -> None:
     workbook.properties.title = label("report_title", quarter=result.quarter)
     for sheet, table in workbook_tables(result, db).items():
         worksheet = workbook.create_sheet(sheet)
-        write_table(worksheet, table, title=label("workbook_title", quarter=result.quarter, sheet=sheet),
-                    percent_columns={label("col_coverage")})
+        write_table(
+            worksheet,
+            table,
+            title=label("workbook_title", quarter=result.quarter, sheet=sheet),
+            percent_columns={label("col_coverage")},
+        )
     workbook.save(path)
 
 
@@ -573,20 +693,37 @@ def notebook_path() -> Path:
     return notebook(NOTEBOOK)
 
 
-def execute_notebook(output: Path, *, db: Path, quarter: str, as_of: str | None, fail_under: float | None = None,
-                     generated_at: str | None = None) -> None:
+def execute_notebook(
+    output: Path,
+    *,
+    db: Path,
+    quarter: str,
+    as_of: str | None,
+    fail_under: float | None = None,
+    generated_at: str | None = None,
+) -> None:
     """Run the audit notebook with papermill (no progress bar) into ``output``."""
     import papermill
     from traitlets.config import Config
 
-    parameters = {"db": str(db), "quarter": quarter, "as_of": as_of, "fail_under": fail_under,
-                  "generated_at": generated_at}
+    parameters = {
+        "db": str(db),
+        "quarter": quarter,
+        "as_of": as_of,
+        "fail_under": fail_under,
+        "generated_at": generated_at,
+    }
     # The kernel talks over private Unix sockets, not unencrypted localhost TCP.
     with tempfile.TemporaryDirectory(prefix="orchestrator-kernel-") as sockets:
         try:
-            papermill.execute_notebook(str(notebook_path()), str(output), kernel_name=KERNEL, progress_bar=False,
-                                       parameters=parameters,
-                                       config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}))
+            papermill.execute_notebook(
+                str(notebook_path()),
+                str(output),
+                kernel_name=KERNEL,
+                progress_bar=False,
+                parameters=parameters,
+                config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}),
+            )
         except papermill.PapermillExecutionError as error:
             raise OrchestratorError("report_failed", notebook=output, detail=f"{error.ename}: {error.evalue}") from None
 
@@ -626,13 +763,23 @@ def write_html(notebook: Path, output: Path, *, title: str) -> None:
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, language_code=language(),
-                            extra_loaders=[jinja2.DictLoader({"audit_offline.html.j2": _OFFLINE_TEMPLATE.replace(
-                                "{{ first_screen_css }}", FIRST_SCREEN_CSS)})],
-                            template_file="audit_offline.html.j2")
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        language_code=language(),
+        extra_loaders=[
+            jinja2.DictLoader(
+                {"audit_offline.html.j2": _OFFLINE_TEMPLATE.replace("{{ first_screen_css }}", FIRST_SCREEN_CSS)}
+            )
+        ],
+        template_file="audit_offline.html.j2",
+    )
     exporter.register_preprocessor(
-        TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}), enabled=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4),
-                                          resources={"metadata": {"name": title}})
+        TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}), enabled=True
+    )
+    body, _ = exporter.from_notebook_node(
+        nbformat.read(notebook, as_version=4), resources={"metadata": {"name": title}}
+    )
     output.write_text(body, encoding="utf-8")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 PREFIX = "orchestrator-scratch-"
 
@@ -43,7 +43,7 @@ def remove_leftovers() -> list[Path]:
     """Remove the scratch folders of processes that no longer run (killed during a load)."""
     removed = []
     for path in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
-        pid = path.name[len(PREFIX):].split("-", 1)[0]
+        pid = path.name[len(PREFIX) :].split("-", 1)[0]
         if pid.isdigit() and not _running(int(pid)) and path.is_dir() and path.stat().st_uid == os.getuid():
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)

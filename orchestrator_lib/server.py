@@ -64,18 +64,31 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
     # Voilà turns it off unless its tornado settings say otherwise.
     host_check = {"allow_remote_access": False, "local_hostnames": names} if names else {}
     return {
-        "Voila": {"ip": host, "port": port, "open_browser": False, "token": token or None,
-                  "root_dir": str(NOTEBOOK.parent), "tornado_settings": host_check},
+        "Voila": {
+            "ip": host,
+            "port": port,
+            "open_browser": False,
+            "token": token or None,
+            "root_dir": str(NOTEBOOK.parent),
+            "tornado_settings": host_check,
+        },
         "VoilaConfiguration": {
             # Two kernels kept warm: two managers arriving together both get a ready page.
-            "preheat_kernel": True, "default_pool_size": 2,
-            "show_tracebacks": False, "strip_sources": True,
-            "file_allowlist": [], "file_denylist": [".*"],
+            "preheat_kernel": True,
+            "default_pool_size": 2,
+            "show_tracebacks": False,
+            "strip_sources": True,
+            "file_allowlist": [],
+            "file_denylist": [".*"],
             "template": "orchestrator",  # lab without its CDN links: the page loads nothing from outside
         },
         # Kernels of pages left idle are shut down (Voilà never culls its warm pool).
-        "MappingKernelManager": {"cull_idle_timeout": idle, "cull_interval": max(1, min(60, idle // 2)),
-                                 "cull_connected": True, "cull_busy": False},
+        "MappingKernelManager": {
+            "cull_idle_timeout": idle,
+            "cull_interval": max(1, min(60, idle // 2)),
+            "cull_connected": True,
+            "cull_busy": False,
+        },
     }
 
 
@@ -111,6 +124,7 @@ def _dashboard_app(names: list[str] | None):
     def host_checked(handler_class):
         """The handler, answering only to the allowed Host names: jupyter_server's
         own handlers check it, tornado's static files would not."""
+
         class Checked(handler_class):
             def prepare(self):
                 if names is not None and not host_allowed(self.request.host, names):
@@ -122,8 +136,9 @@ def _dashboard_app(names: list[str] | None):
 
     class DashboardVoila(Voila):
         def init_handlers(self):
-            return [(rule[0], host_checked(replaced.get(rule[1], rule[1])), *rule[2:])
-                    for rule in super().init_handlers()]
+            return [
+                (rule[0], host_checked(replaced.get(rule[1], rule[1])), *rule[2:]) for rule in super().init_handlers()
+            ]
 
     return DashboardVoila
 
@@ -170,8 +185,11 @@ def _offline_template() -> Path:
     ``orchestrator`` in a folder of Jupyter's data path, made for this server."""
     from jupyter_core.paths import jupyter_path
 
-    lab = next(Path(folder) / "lab" for folder in jupyter_path("voila", "templates")
-               if (Path(folder) / "lab" / "index.html.j2").is_file())
+    lab = next(
+        Path(folder) / "lab"
+        for folder in jupyter_path("voila", "templates")
+        if (Path(folder) / "lab" / "index.html.j2").is_file()
+    )
     root = Path(tempfile.mkdtemp(prefix="orchestrator-voila-"))
     target = root / "voila" / "templates" / "orchestrator"
     shutil.copytree(lab, target)

@@ -20,9 +20,9 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 
@@ -68,6 +68,7 @@ def current_user() -> str:
 
 
 # --- opening the file --------------------------------------------------------
+
 
 def _is_lock_conflict(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and "conflicting lock" in str(error).lower()
@@ -171,6 +172,7 @@ def _private_files() -> Iterator[None]:
 
 # --- schema migrations -------------------------------------------------------
 
+
 def migrations() -> list[tuple[int, Path]]:
     """(version, file) for every ``NNNN_name.sql`` migration, in order."""
     found = [(int(p.name[:4]), p) for p in MIGRATIONS_DIR.glob("[0-9][0-9][0-9][0-9]_*.sql")]
@@ -182,9 +184,7 @@ def latest_version() -> int:
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'"
-    ).fetchone()[0]
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'").fetchone()[0]
     if not exists:
         return 0
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
@@ -239,7 +239,7 @@ KEY_BYTES = 32
 KEY_HEX = re.compile(r"[0-9a-f]{64}")
 KEY_CHECK = b"orchestrator-lib patient key check"
 # scrypt's cost for a passphrase: about 0.1 s and 32 MiB a derivation.
-SCRYPT = {"n": 2 ** 15, "r": 8, "p": 1, "maxmem": 64 * 2 ** 20, "dklen": KEY_BYTES}
+SCRYPT = {"n": 2**15, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": KEY_BYTES}
 PASSPHRASE_SALT = b"orchestrator-lib patient key from a passphrase, v1"
 
 

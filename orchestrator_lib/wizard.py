@@ -1,4 +1,4 @@
-"""The synchronisation wizard (SPEC §3), without any widget.
+"""The synchronisation wizard (docs/rules.md, the wizard), without any widget.
 
 Three steps, then Apply:
 
@@ -22,9 +22,9 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from . import history, store
+from .catalogue import list_types
 from .errors import InputError, RefusedError
 from .history import Change, State
-from .catalogue import list_types
 from .periods import parse_as_of
 from .queries import sql
 
@@ -58,7 +58,7 @@ class Service:
 
 @dataclass
 class Plan:
-    """What Apply will write, service by service, and the SPEC §5 summary."""
+    """What Apply will write, service by service, and the summary of the command line's contract."""
 
     changes: list[Change]
 
@@ -70,7 +70,7 @@ class Plan:
         return bool(history.real_changes(self.changes))
 
     def summary(self, run_id: str | None = "dry-run", what_if: dict | None = None) -> dict:
-        """The ``orchestrator sync --json`` document (SPEC §5) without ``what_if``
+        """The ``orchestrator sync --json`` document (the command line in the README) without ``what_if``
         unless given: ``run_id`` is "dry-run" before apply, None when nothing changes."""
         summary = {
             "run_id": run_id if self.changes_anything else None,
@@ -106,9 +106,9 @@ class Wizard:
             rows = con.execute(sql("wizard_services"), {"as_of": self.as_of}).fetchall()
         self.type_catalogue = list_types(self.db)
         self.services = {
-            sid: Service(sid, name, imported, excluded, status, tuple(types), future,
-                         fold(f"{sid} {name}"))
-            for sid, name, imported, excluded, status, types, future in rows}
+            sid: Service(sid, name, imported, excluded, status, tuple(types), future, fold(f"{sid} {name}"))
+            for sid, name, imported, excluded, status, types, future in rows
+        }
         for service in self.services.values():
             if service.imported and service.service_id not in self._preselected:
                 self.types[service.service_id] = set(service.types)  # preselected on reactivation
@@ -211,8 +211,9 @@ class Wizard:
             chosen = tuple(self.types_of(service.service_id))
             if chosen:
                 automatic = service.imported or service.service_id in self.kept_inactive
-                changes.append(self._change(service, "auto_reactivated" if automatic else "typed",
-                                            State(False, "active", chosen)))
+                changes.append(
+                    self._change(service, "auto_reactivated" if automatic else "typed", State(False, "active", chosen))
+                )
             else:
                 changes.append(self._change(service, "auto_deactivated", State(False, "inactive", ())))
         for service in self.listed(EXCLUDE):
@@ -256,8 +257,11 @@ class Wizard:
     def apply_decisions(self, decisions: dict) -> None:
         """Make the choices of a decisions file, step by step, refusing any id a
         step does not list, any unknown type, and any id both excluded and typed."""
-        exclude, inactive, types = (decisions.get("exclude", []), decisions.get("inactive", []),
-                                    decisions.get("types", {}))
+        exclude, inactive, types = (
+            decisions.get("exclude", []),
+            decisions.get("inactive", []),
+            decisions.get("types", {}),
+        )
         both = sorted(set(exclude) & set(types))
         if both:
             raise RefusedError("excluded_and_typed", service_id=", ".join(both))
@@ -270,9 +274,11 @@ class Wizard:
                 self.set_kept_inactive(service_id)
         for service_id, codes in types.items():
             service = self.services.get(service_id)
-            if service is None or not self.is_listed(service, TYPES):
-                if self._already(service_id, lambda s: s.status == "active" and set(s.types) == set(codes)):
-                    continue
+            wanted = set(codes)
+            if (service is None or not self.is_listed(service, TYPES)) and self._already(
+                service_id, lambda s, wanted=wanted: s.status == "active" and set(s.types) == wanted
+            ):
+                continue
             self.set_types(service_id, codes)
 
     def _already(self, service_id: str, decided) -> bool:
@@ -283,15 +289,17 @@ class Wizard:
 
 
 def read_decisions(path) -> dict:
-    """A decisions file (SPEC §5), checked for shape; errors name line and column."""
+    """A decisions file (the command line in the README), checked for shape; errors name line and column."""
     try:
         with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
     except OSError as error:
         raise InputError("decisions_shape", file=path, detail=error.strerror) from None
     except UnicodeDecodeError as error:
-        raise InputError("decisions_encoding", file=path, byte=f"0x{error.object[error.start]:02X}",
-                         position=error.start + 1) from None
+        raise InputError(
+            "decisions_encoding", file=path, byte=f"0x{error.object[error.start]:02X}", position=error.start + 1
+        ) from None
+
     def no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
         keys = [key for key, _ in pairs]
         repeated = sorted({key for key in keys if keys.count(key) > 1})

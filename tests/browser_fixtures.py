@@ -31,20 +31,41 @@ ORCHESTRATOR = str(Path(sys.executable).parent / "orchestrator")
 CHROMIUM = os.environ.get("ORCHESTRATOR_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
 # Variables of the developer's shell that would change what the dashboard shows or requires.
-PRIVATE_ENV = ("ORCHESTRATOR_DB", "ORCHESTRATOR_TOKEN", "ORCHESTRATOR_LANG", "ORCHESTRATOR_EXPORT_DIR",
-               "ORCHESTRATOR_FAILPOINT", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_USER",
-               "ORCHESTRATOR_FHIR_URL", "ORCHESTRATOR_FHIR_TOKEN", "ORCHESTRATOR_FHIR_TIMEOUT")
+PRIVATE_ENV = (
+    "ORCHESTRATOR_DB",
+    "ORCHESTRATOR_TOKEN",
+    "ORCHESTRATOR_LANG",
+    "ORCHESTRATOR_EXPORT_DIR",
+    "ORCHESTRATOR_FAILPOINT",
+    "ORCHESTRATOR_PATIENT_KEY",
+    "ORCHESTRATOR_USER",
+    "ORCHESTRATOR_FHIR_URL",
+    "ORCHESTRATOR_FHIR_TOKEN",
+    "ORCHESTRATOR_FHIR_TIMEOUT",
+)
 POOL_FILLED = re.compile(r"Kernel pool of .* is filled")
 RUNNING_AT = re.compile(r"(https?://127\.0\.0\.1:\d+)/")
 
 
 # --- the browser ---------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
 
 
 @pytest.fixture
@@ -63,6 +84,7 @@ def screenshots() -> Path:
 
 # --- processes -------------------------------------------------------------------------------
 
+
 def clean_env(**extra: str) -> dict[str, str]:
     """The environment of a child process: none of the developer's settings, French."""
     env = {k: v for k, v in os.environ.items() if k not in PRIVATE_ENV}
@@ -78,8 +100,13 @@ def free_port() -> int:
 
 def load_demo(db: Path) -> Path:
     """A database holding the demo export (nothing imported into the orchestrator yet)."""
-    result = subprocess.run([ORCHESTRATOR, "--db", str(db), "load", str(DEMO), "--json"],
-                            capture_output=True, text=True, timeout=180, env=clean_env())
+    result = subprocess.run(
+        [ORCHESTRATOR, "--db", str(db), "load", str(DEMO), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=clean_env(),
+    )
     assert result.returncode == 0, result.stderr
     return db
 
@@ -94,8 +121,14 @@ class DashboardServer:
         self.url: str | None = None
         self.process = subprocess.Popen(
             [ORCHESTRATOR, "--db", str(db), "dashboard", "--port", str(self.port), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            env=env or clean_env(), cwd=str(ROOT), start_new_session=True)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env=env or clean_env(),
+            cwd=str(ROOT),
+            start_new_session=True,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -110,7 +143,7 @@ class DashboardServer:
     def pools_filled(self) -> int:
         return sum(1 for line in self.lines if POOL_FILLED.search(line))
 
-    def wait_ready(self, timeout: float = 90, pools: int = 1) -> "DashboardServer":
+    def wait_ready(self, timeout: float = 90, pools: int = 1) -> DashboardServer:
         """Until Voilà listens (its URL: it may move to another port) and ``pools`` pool fills were logged."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -181,7 +214,7 @@ def full_screenshot(page, path) -> None:
         return box ? Math.ceil(box.getBoundingClientRect().top + box.scrollHeight) + 16 : 0; }""")
     if height > size["height"]:
         page.set_viewport_size({"width": size["width"], "height": min(height, 16_000)})
-        page.wait_for_timeout(300)   # one layout pass
+        page.wait_for_timeout(300)  # one layout pass
     try:
         page.screenshot(path=str(path), full_page=True)
     finally:
@@ -191,6 +224,13 @@ def full_screenshot(page, path) -> None:
 @pytest.fixture(scope="session")
 def kit() -> SimpleNamespace:
     """What the browser tests share besides fixtures (test modules cannot import a conftest safely)."""
-    return SimpleNamespace(ROOT=ROOT, DEMO=DEMO, ORCHESTRATOR=ORCHESTRATOR, clean_env=clean_env,
-                           free_port=free_port, load_demo=load_demo, open_dashboard=open_dashboard,
-                           full_screenshot=full_screenshot)
+    return SimpleNamespace(
+        ROOT=ROOT,
+        DEMO=DEMO,
+        ORCHESTRATOR=ORCHESTRATOR,
+        clean_env=clean_env,
+        free_port=free_port,
+        load_demo=load_demo,
+        open_dashboard=open_dashboard,
+        full_screenshot=full_screenshot,
+    )

@@ -31,7 +31,9 @@ NEEDS = {
 def pytest_configure(config):
     for marker, (_fixtures, text) in NEEDS.items():
         config.addinivalue_line("markers", f"{marker}: {text}")
-    config.addinivalue_line("markers", "slow: takes seconds (a server, a notebook, a wheel); left out of make test-fast")
+    config.addinivalue_line(
+        "markers", "slow: takes seconds (a server, a notebook, a wheel); left out of make test-fast"
+    )
 
 
 def missing_requirements() -> dict[str, str]:
@@ -52,8 +54,11 @@ def pytest_collection_modifyitems(config, items):
         for marker, (fixtures, _text) in NEEDS.items():
             if fixtures & set(getattr(item, "fixturenames", ())):
                 item.add_marker(marker)
-    missing = {marker: why for marker, why in missing_requirements().items()
-               if any(item.get_closest_marker(marker) for item in items)}
+    missing = {
+        marker: why
+        for marker, why in missing_requirements().items()
+        if any(item.get_closest_marker(marker) for item in items)
+    }
     if missing and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         raise pytest.UsageError("CI=true and tests cannot run: " + "; ".join(missing.values()))
     for item in items:
@@ -65,27 +70,33 @@ def pytest_collection_modifyitems(config, items):
 # A tiny export in the EMR export format (docs/export-format.md): every test that needs a valid export starts here.
 SMALL_EXPORT = {
     "services": "service_id,name,emr_status,created_at\n"
-                "SRV-1,Vaccination,active,2025-01-10\n"
-                "SRV-2,Pause,active,2025-01-10\n"
-                "SRV-3,Précédent rendez-vous,active,2025-02-01\n"
-                "SRV-4,Ancien service,inactive,2024-05-01\n",
+    "SRV-1,Vaccination,active,2025-01-10\n"
+    "SRV-2,Pause,active,2025-01-10\n"
+    "SRV-3,Précédent rendez-vous,active,2025-02-01\n"
+    "SRV-4,Ancien service,inactive,2024-05-01\n",
     "staff": "staff_id,name,status,license,role,specialty,responsible\n"
-             "STF-1,Dre Émilie Tremblay,active,12345,medecin,Médecine familiale,true\n"
-             "STF-2,Marc Gagnon IPS,active,,ips,Soins de première ligne,false\n"
-             "STF-3,Dr Jean Roy,inactive,23456,medecin,Médecine familiale,false\n",
+    "STF-1,Dre Émilie Tremblay,active,12345,medecin,Médecine familiale,true\n"
+    "STF-2,Marc Gagnon IPS,active,,ips,Soins de première ligne,false\n"
+    "STF-3,Dr Jean Roy,inactive,23456,medecin,Médecine familiale,false\n",
     "appointments": "appointment_id,service_id,staff_id,start,end,status,patient_ref\n"
-                    "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,2026-07-02T09:15:00,fulfilled,TREM52031512\n"
-                    "APT-2,SRV-1,STF-3,2026-08-10T10:00:00,2026-08-10T10:30:00,noshow,GAGM60010199\n"
-                    "APT-3,SRV-9,STF-1,2026-09-30T23:30:00,,cancelled,\n"
-                    "APT-4,SRV-3,STF-9,2026-10-01T03:30:00+00:00,,booked,TREM52031512\n",
+    "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,2026-07-02T09:15:00,fulfilled,TREM52031512\n"
+    "APT-2,SRV-1,STF-3,2026-08-10T10:00:00,2026-08-10T10:30:00,noshow,GAGM60010199\n"
+    "APT-3,SRV-9,STF-1,2026-09-30T23:30:00,,cancelled,\n"
+    "APT-4,SRV-3,STF-9,2026-10-01T03:30:00+00:00,,booked,TREM52031512\n",
     "availabilities": "availability_id,service_id,staff_id,start,end,published_at,reason,clientele,mode,referral_source,location\n"
-                      "AV-1,SRV-1,STF-1,2026-07-02T08:00:00,2026-07-02T12:00:00,2026-06-20T10:00:00,urgent,any,in_person,gap,Clinique Saint-Laurent\n"
-                      "AV-2,SRV-3,STF-2,2026-07-03T13:00:00,2026-07-03T16:00:00,,suivi_regulier,,video,,\n",
+    "AV-1,SRV-1,STF-1,2026-07-02T08:00:00,2026-07-02T12:00:00,2026-06-20T10:00:00,urgent,any,in_person,gap,Clinique Saint-Laurent\n"
+    "AV-2,SRV-3,STF-2,2026-07-03T13:00:00,2026-07-03T16:00:00,,suivi_regulier,,video,,\n",
 }
 
 
-def write_export(folder: Path, tables: dict[str, str] | None = None, *, encoding: str = "utf-8",
-                 delimiter: str = ",", suffix: str = ".csv") -> Path:
+def write_export(
+    folder: Path,
+    tables: dict[str, str] | None = None,
+    *,
+    encoding: str = "utf-8",
+    delimiter: str = ",",
+    suffix: str = ".csv",
+) -> Path:
     """Write ``tables`` (default: the small export) as CSV files into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, text in {**SMALL_EXPORT, **(tables or {})}.items():
@@ -96,9 +107,16 @@ def write_export(folder: Path, tables: dict[str, str] | None = None, *, encoding
 
 
 # The variables of the developer's shell that would change what a test sees.
-OUR_VARIABLES = ("ORCHESTRATOR_DB", "ORCHESTRATOR_PATIENT_KEY", "ORCHESTRATOR_LANG", "ORCHESTRATOR_FAILPOINT",
-                 "ORCHESTRATOR_FHIR_URL", "ORCHESTRATOR_FHIR_TOKEN", "ORCHESTRATOR_FHIR_TIMEOUT",
-                 "ORCHESTRATOR_EXPORT_DIR")
+OUR_VARIABLES = (
+    "ORCHESTRATOR_DB",
+    "ORCHESTRATOR_PATIENT_KEY",
+    "ORCHESTRATOR_LANG",
+    "ORCHESTRATOR_FAILPOINT",
+    "ORCHESTRATOR_FHIR_URL",
+    "ORCHESTRATOR_FHIR_TOKEN",
+    "ORCHESTRATOR_FHIR_TIMEOUT",
+    "ORCHESTRATOR_EXPORT_DIR",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -209,8 +227,7 @@ def snapshot(db: Path) -> dict[str, list[tuple]]:
     """Every row of every table, sorted: equal snapshots mean equal content."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()]
+        tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()]
         return {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"').fetchall())) for t in tables}
     finally:
         con.close()
@@ -220,8 +237,12 @@ def states(db: Path) -> dict[str, tuple]:
     """service_id -> (excluded, status, sorted types) as the database holds them."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return {sid: (excluded, status, sorted(types)) for sid, excluded, status, types in con.execute(
-            "SELECT service_id, excluded, status, types FROM services").fetchall()}
+        return {
+            sid: (excluded, status, sorted(types))
+            for sid, excluded, status, types in con.execute(
+                "SELECT service_id, excluded, status, types FROM services"
+            ).fetchall()
+        }
     finally:
         con.close()
 
@@ -247,11 +268,13 @@ def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: f
     return result
 
 
-def run_process(*args: str, env: dict | None = None, check: bool = False,
-                timeout: float = 120) -> subprocess.CompletedProcess:
+def run_process(
+    *args: str, env: dict | None = None, check: bool = False, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run the installed ``orchestrator`` console script in its own process."""
-    result = subprocess.run([ORCHESTRATOR, *args], capture_output=True, text=True, timeout=timeout,
-                            env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [ORCHESTRATOR, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"orchestrator {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result

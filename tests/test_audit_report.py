@@ -15,21 +15,38 @@ import nbformat
 import openpyxl
 import pytest
 
-from conftest import DEMO, ORCHESTRATOR, OUR_VARIABLES, ROOT
 from orchestrator_lib.audit import run_audit
 from orchestrator_lib.demo import SERVICES
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import Wizard
+
+from conftest import DEMO, ORCHESTRATOR, OUR_VARIABLES, ROOT
 
 pytestmark = pytest.mark.slow  # real processes, servers or notebooks: left out of make test-fast
 
 QUARTER = "2026Q3"
 NOTEBOOK = ROOT / "notebooks" / "02_audit_remuneration.ipynb"
 SHEETS = ["Problèmes", "Résumé", "Par service", "Par personnel", "Par type", "Par mois", "Tendance"]
-ISSUE_HEADERS = ["Problème", "Touche le compte", "Identifiant", "Nom", "Rendez-vous", "Disponibilités",
-                 "Action à faire", "Détail", "Membres concernés", "Services concernés"]
-BREAKDOWN_HEADERS = ["Rendez-vous", "Rendez-vous comptés", "Disponibilités", "Disponibilités comptées",
-                     "Exclus (non dus)", "Couverture (%)"]
+ISSUE_HEADERS = [
+    "Problème",
+    "Touche le compte",
+    "Identifiant",
+    "Nom",
+    "Rendez-vous",
+    "Disponibilités",
+    "Action à faire",
+    "Détail",
+    "Membres concernés",
+    "Services concernés",
+]
+BREAKDOWN_HEADERS = [
+    "Rendez-vous",
+    "Rendez-vous comptés",
+    "Disponibilités",
+    "Disponibilités comptées",
+    "Exclus (non dus)",
+    "Couverture (%)",
+]
 WORKBOOK = f"audit-{QUARTER}.xlsx"
 
 
@@ -66,11 +83,21 @@ def report(tmp_path_factory):
             patch.delenv(name, raising=False)
         load_export(DEMO, db)
         sync_demo_catalogue(db)
-    result = subprocess.run([ORCHESTRATOR, "--db", str(db), "audit", "--quarter", QUARTER, "--out", str(out),
-                             "--json"], capture_output=True, text=True, timeout=120, env=clean_env())
+    result = subprocess.run(
+        [ORCHESTRATOR, "--db", str(db), "audit", "--quarter", QUARTER, "--out", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=clean_env(),
+    )
     assert result.returncode == 0, result.stderr
-    return {"db": db, "out": out, "stdout": result.stdout, "stderr": result.stderr,
-            "document": json.loads(result.stdout)}
+    return {
+        "db": db,
+        "out": out,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "document": json.loads(result.stdout),
+    }
 
 
 def test_the_four_files_are_written(report):
@@ -80,8 +107,17 @@ def test_the_four_files_are_written(report):
 
 def test_stdout_is_the_json_document_only(report):
     document = report["document"]
-    assert set(document) == {"quarter", "status", "appointments", "availabilities", "coverage_pct", "issues",
-                             "threshold", "period", "data"}
+    assert set(document) == {
+        "quarter",
+        "status",
+        "appointments",
+        "availabilities",
+        "coverage_pct",
+        "issues",
+        "threshold",
+        "period",
+        "data",
+    }
     assert document["quarter"] == QUARTER
     assert 0 < document["coverage_pct"] < 100  # the demo clinic has something to fix
     assert "Traceback" not in report["stderr"]
@@ -94,7 +130,7 @@ def test_summary_json_is_the_cli_document_plus_trend(report):
     assert summary == report["document"]
     assert [t["quarter"] for t in trend][:3] == ["2026Q1", "2026Q2", "2026Q3"]
     assert trend == json.loads(json.dumps(run_audit(report["db"], QUARTER, details=True).trend))
-    q3, = (t for t in trend if t["quarter"] == QUARTER)
+    (q3,) = (t for t in trend if t["quarter"] == QUARTER)
     items = report["document"]["appointments"], report["document"]["availabilities"]
     assert q3["total"] == sum(side["total"] for side in items)
     assert q3["owed"] == sum(side["owed"] for side in items)
@@ -121,8 +157,14 @@ def test_html_report_has_static_charts_and_no_code(report):
     assert page.count("<img") >= 4 and "data:image/png;base64," in page
     assert "run_audit(" not in page and "from orchestrator_lib" not in page
     assert "as_of = None" not in page and "injected-parameters" not in page  # parameter cells are gone
-    for code in ("jp-InputPrompt", "jp-CodeMirrorEditor", "cm-editor cm-s-jupyter", 'class="highlight',
-                 'class="input_area', 'class="input_prompt'):
+    for code in (
+        "jp-InputPrompt",
+        "jp-CodeMirrorEditor",
+        "cm-editor cm-s-jupyter",
+        'class="highlight',
+        'class="input_area',
+        'class="input_prompt',
+    ):
         assert code not in page, code
     # The lab template puts markdown in an input area too: each one must hold rendered markdown only.
     areas = re.findall(r'<div class="jp-InputArea jp-Cell-inputArea">\s*(<div[^>]*>)', page)
@@ -143,8 +185,9 @@ def test_workbook_sheets_and_headers(report):
     problems = workbook["Problèmes"]
     assert [c.value for c in problems[1]] == ISSUE_HEADERS
     assert problems.max_row - 1 == len(report["document"]["issues"])
-    assert [problems.cell(row=r, column=7).value for r in range(2, problems.max_row + 1)] == \
-        [issue["action"] for issue in report["document"]["issues"]]
+    assert [problems.cell(row=r, column=7).value for r in range(2, problems.max_row + 1)] == [
+        issue["action"] for issue in report["document"]["issues"]
+    ]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
         assert sheet.auto_filter.ref, sheet.title
@@ -154,16 +197,24 @@ def test_workbook_sheets_and_headers(report):
     assert [c.value for c in workbook["Par service"][1]] == ["Service", "Nom", *BREAKDOWN_HEADERS]
     assert [c.value for c in workbook["Par type"][1]] == ["Type de service", *BREAKDOWN_HEADERS]
     assert [c.value for c in workbook["Par mois"][1]] == ["Mois", *BREAKDOWN_HEADERS]
-    assert [c.value for c in workbook["Tendance"][1]] == ["Trimestre", "Dus", "Comptés", "Non comptés",
-                                                          "Exclus (non dus)", "Couverture (%)"]
+    assert [c.value for c in workbook["Tendance"][1]] == [
+        "Trimestre",
+        "Dus",
+        "Comptés",
+        "Non comptés",
+        "Exclus (non dus)",
+        "Couverture (%)",
+    ]
     months = [workbook["Par mois"].cell(row=r, column=1).value for r in range(2, 5)]
     assert months == ["juillet 2026", "août 2026", "septembre 2026"]  # calendar order
     assert QUARTER in workbook.properties.title
 
 
 def test_workbook_summary_matches_the_counts(report):
-    rows = {row[0]: row[1:] for row in openpyxl.load_workbook(report["out"] / WORKBOOK)["Résumé"]
-            .iter_rows(min_row=2, values_only=True)}
+    rows = {
+        row[0]: row[1:]
+        for row in openpyxl.load_workbook(report["out"] / WORKBOOK)["Résumé"].iter_rows(min_row=2, values_only=True)
+    }
     a, v = report["document"]["appointments"], report["document"]["availabilities"]
     assert rows["Total"] == (a["total"], v["total"], a["total"] + v["total"])
     excluded = a["not_counted"]["service_excluded"], v["not_counted"]["service_excluded"]
@@ -177,28 +228,47 @@ def test_workbook_summary_matches_the_counts(report):
 
 def test_executed_notebook_has_the_parameters_injected(report):
     executed = nbformat.read(report["out"] / f"audit-{QUARTER}.ipynb", as_version=4)
-    injected, = (c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
-    assert f"quarter = \"{QUARTER}\"" in injected.source and str(report["db"]) in injected.source
+    (injected,) = (c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", []))
+    assert f'quarter = "{QUARTER}"' in injected.source and str(report["db"]) in injected.source
 
 
 def test_notebook_is_stored_thin_and_without_outputs():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
-    parameters, = (c for c in code if "parameters" in c.metadata.get("tags", []))
+    (parameters,) = (c for c in code if "parameters" in c.metadata.get("tags", []))
     assert re.findall(r"^(\w+) = ", parameters.source, re.M) == ["db", "quarter", "as_of", "fail_under", "generated_at"]
     for cell in code:
         assert cell.outputs == [] and cell.execution_count is None
         assert len(cell.source.splitlines()) <= 5, cell.source
     assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
     headings = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
-    assert headings.index("## Ce qu'il faut corriger") < headings.index("## Résumé") < headings.index("## Tendance") \
-        < headings.index("## Annexe : méthode") == len(headings) - 1  # the method last, for analysts
+    assert (
+        headings.index("## Ce qu'il faut corriger")
+        < headings.index("## Résumé")
+        < headings.index("## Tendance")
+        < headings.index("## Annexe : méthode")
+        == len(headings) - 1
+    )  # the method last, for analysts
 
 
 def test_notebook_runs_under_nbval(report):
-    result = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-                             str(NOTEBOOK.relative_to(ROOT))], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, env=clean_env(ORCHESTRATOR_DB=str(report["db"])))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(NOTEBOOK.relative_to(ROOT)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env(ORCHESTRATOR_DB=str(report["db"])),
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "passed" in result.stdout
 
@@ -209,6 +279,5 @@ def test_tables_speak_english_on_request(report, monkeypatch):
     monkeypatch.setenv("ORCHESTRATOR_LANG", "en")
     result = run_audit(report["db"], QUARTER, details=True)
     assert list(presentation.issues_table(result).columns)[:2] == ["Problem", "Affects the count"]
-    assert list(presentation.workbook_tables(result, report["db"]))[0] == "Problems"
-    assert presentation.breakdown_table(result, "month").iloc[0, 0] in ("July 2026", "August 2026",
-                                                                         "September 2026")
+    assert next(iter(presentation.workbook_tables(result, report["db"]))) == "Problems"
+    assert presentation.breakdown_table(result, "month").iloc[0, 0] in ("July 2026", "August 2026", "September 2026")

@@ -22,10 +22,10 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-DURATION = 40          # seconds of browser activity (at least MIN_CYCLES apply + undo cycles)
+DURATION = 40  # seconds of browser activity (at least MIN_CYCLES apply + undo cycles)
 MIN_CYCLES = 2
 MAX_CYCLES = 60
-CALL_TIMEOUT = 90      # one CLI call; the library itself waits at most $ORCHESTRATOR_LOCK_TIMEOUT for the lock
+CALL_TIMEOUT = 90  # one CLI call; the library itself waits at most $ORCHESTRATOR_LOCK_TIMEOUT for the lock
 # Each apply: exclude one service, type two, leave the rest without a type (automatic deactivation).
 EXCLUDE = "SRV-036"
 TYPED = {"SRV-001": "urgent", "SRV-002": "semi_urgent"}
@@ -58,8 +58,9 @@ class CliLoop(threading.Thread):
         while not self.stop_event.is_set():
             started = time.monotonic()
             try:
-                result = subprocess.run(self.command, capture_output=True, text=True, timeout=CALL_TIMEOUT,
-                                        env=self.env)
+                result = subprocess.run(
+                    self.command, capture_output=True, text=True, timeout=CALL_TIMEOUT, env=self.env
+                )
             except subprocess.TimeoutExpired:
                 self.calls.append({"rc": "timeout", "stderr": "", "json": None, "seconds": CALL_TIMEOUT})
                 continue
@@ -67,16 +68,28 @@ class CliLoop(threading.Thread):
                 document = json.loads(result.stdout)
             except json.JSONDecodeError:
                 document = None
-            self.calls.append({"rc": result.returncode, "stderr": result.stderr, "json": document,
-                               "stdout": result.stdout[:300], "seconds": time.monotonic() - started})
+            self.calls.append(
+                {
+                    "rc": result.returncode,
+                    "stderr": result.stderr,
+                    "json": document,
+                    "stdout": result.stdout[:300],
+                    "seconds": time.monotonic() - started,
+                }
+            )
 
     def failures(self) -> list[dict]:
         return [c for c in self.calls if c["rc"] != 0 or c["json"] is None or c["stderr"].strip()]
 
 
 def run_cli(kit, db, *args: str):
-    result = subprocess.run([kit.ORCHESTRATOR, "--db", str(db), *args], capture_output=True, text=True,
-                            timeout=CALL_TIMEOUT, env=kit.clean_env())
+    result = subprocess.run(
+        [kit.ORCHESTRATOR, "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=CALL_TIMEOUT,
+        env=kit.clean_env(),
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -109,7 +122,7 @@ def test_browser_writes_while_cli_reads(page, dashboard_factory, kit, tmp_path):
     listings = CliLoop(kit, db, "services", "--json")
     audits.start()
     listings.start()
-    done: list[tuple[str, str]] = []   # (kind, run_id) in the order the browser made them
+    done: list[tuple[str, str]] = []  # (kind, run_id) in the order the browser made them
     last: str | None = None
     started = time.monotonic()
     try:
@@ -170,7 +183,8 @@ def test_browser_writes_while_cli_reads(page, dashboard_factory, kit, tmp_path):
         assert undo["changes"] == sync["changes"]
     # Every apply was undone: nothing is imported any more.
     assert run_cli(kit, db, "services", "--json") == []
-    print(f"\n{len(done) // 2} apply+undo cycles in {elapsed:.0f} s; "
-          f"{len(audits.calls)} audits (slowest {max(c['seconds'] for c in audits.calls):.1f} s), "
-          f"{len(listings.calls)} listings (slowest {max(c['seconds'] for c in listings.calls):.1f} s), all exit 0")
-
+    print(
+        f"\n{len(done) // 2} apply+undo cycles in {elapsed:.0f} s; "
+        f"{len(audits.calls)} audits (slowest {max(c['seconds'] for c in audits.calls):.1f} s), "
+        f"{len(listings.calls)} listings (slowest {max(c['seconds'] for c in listings.calls):.1f} s), all exit 0"
+    )

@@ -26,10 +26,10 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from orchestrator_lib.messages import number, percent
 from orchestrator_lib.audit import run_audit
 from orchestrator_lib.catalogue import catalogue_counts, list_services, list_staff
 from orchestrator_lib.history import list_runs
+from orchestrator_lib.messages import number, percent
 from orchestrator_lib.periods import Quarter, now_local
 from orchestrator_lib.report import issues_table
 
@@ -37,15 +37,20 @@ pytestmark = pytest.mark.browser
 
 WIDGET_TIMEOUT = 60_000
 # The choices the wizard test makes in the page (and the fallback import makes on the command line).
-EXCLUDED = ["SRV-036", "SRV-037"]            # « Pause », « Pause repas »
-KEPT_INACTIVE = ["SRV-025"]                  # « Vaccination antigrippale »: no future appointment
-TYPES = {"SRV-001": ["urgent"], "SRV-002": ["semi_urgent"], "SRV-003": ["suivi_grossesse"],
-         "SRV-012": ["suivi_regulier"]}     # SRV-012 « Précédent rendez-vous annulé »
+EXCLUDED = ["SRV-036", "SRV-037"]  # « Pause », « Pause repas »
+KEPT_INACTIVE = ["SRV-025"]  # « Vaccination antigrippale »: no future appointment
+TYPES = {
+    "SRV-001": ["urgent"],
+    "SRV-002": ["semi_urgent"],
+    "SRV-003": ["suivi_grossesse"],
+    "SRV-012": ["suivi_regulier"],
+}  # SRV-012 « Précédent rendez-vous annulé »
 PENDING_AT_START = 39
-ACTIVE = re.compile(r"\bmod-active\b")   # a pressed ToggleButton
+ACTIVE = re.compile(r"\bmod-active\b")  # a pressed ToggleButton
 
 
 # --- helpers --------------------------------------------------------------------------------
+
 
 def shot(page, kit, screenshots, name: str) -> None:
     kit.full_screenshot(page, screenshots / f"{name}.png")
@@ -87,8 +92,13 @@ def import_if_needed(db, kit, tmp_path) -> None:
         return
     decisions = tmp_path / "decisions.json"
     decisions.write_text(json.dumps({"exclude": EXCLUDED, "inactive": KEPT_INACTIVE, "types": TYPES}))
-    result = subprocess.run([kit.ORCHESTRATOR, "--db", str(db), "sync", "--decisions", str(decisions), "--json"],
-                            capture_output=True, text=True, timeout=120, env=kit.clean_env())
+    result = subprocess.run(
+        [kit.ORCHESTRATOR, "--db", str(db), "sync", "--decisions", str(decisions), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=kit.clean_env(),
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -116,12 +126,12 @@ def raw_get(url: str, path: str, headers: dict | None = None, hops: int = 5) -> 
 
 # --- the dashboard in the page ----------------------------------------------------------------
 
+
 def test_overview_shows_the_library_figures(page, dashboard, demo_db, kit, screenshots):
     kit.open_dashboard(page, dashboard.url)
     expect(top_tab(page, "Vue d'ensemble")).to_have_attribute("aria-selected", "true")
     check_overview(page, demo_db)
-    expect(page.locator(".overview-services-table tr").nth(1).locator("td").last).to_have_text(
-        str(PENDING_AT_START))
+    expect(page.locator(".overview-services-table tr").nth(1).locator("td").last).to_have_text(str(PENDING_AT_START))
     expect(page.locator(".overview-staff")).to_contain_text("Personnel médical")
     expect(page.locator("[role=alert]")).to_have_count(0)
     shot(page, kit, screenshots, "01-vue-d-ensemble")
@@ -167,7 +177,7 @@ def test_wizard_in_the_page(page, dashboard, demo_db, kit, screenshots):
 
     # 3. Types, with the toggle buttons; an accent-free search finds « Précédent ».
     expect(title).to_have_text("3. Services actifs : types")
-    expect(page_label.locator("[data-step=\"3\"]")).to_have_count(1)  # rows of step 3 drawn
+    expect(page_label.locator('[data-step="3"]')).to_have_count(1)  # rows of step 3 drawn
     expect(page_label).to_have_text(f"1–25 sur {PENDING_AT_START - 3}")
     search.press_sequentially("precedent")
     expect(page_label).to_have_text("1–1 sur 1")
@@ -186,7 +196,7 @@ def test_wizard_in_the_page(page, dashboard, demo_db, kit, screenshots):
     srv3.locator(".wizard-type-suivi_grossesse").click()
     srv3.locator(".wizard-type-suivi_regulier").click()
     expect(srv3.locator(".wizard-type-suivi_regulier")).to_have_class(ACTIVE)
-    srv3.locator(".wizard-type-suivi_regulier").click()   # choosing a type again removes it
+    srv3.locator(".wizard-type-suivi_regulier").click()  # choosing a type again removes it
     expect(srv3.locator(".wizard-type-suivi_regulier")).not_to_have_class(ACTIVE)
     expect(srv3.locator(".wizard-type-suivi_grossesse")).to_have_class(ACTIVE)
 
@@ -198,7 +208,7 @@ def test_wizard_in_the_page(page, dashboard, demo_db, kit, screenshots):
     expect(page_label).to_have_text("1–1 sur 1")
     expect(wizard_row(wizard, "SRV-025").locator("input[type=checkbox]")).to_be_checked()
     search.fill("pause")
-    expect(page_label).to_have_text("Aucun service ne correspond à « pause »")   # excluded at step 1
+    expect(page_label).to_have_text("Aucun service ne correspond à « pause »")  # excluded at step 1
     wizard.locator(".wizard-next").click()
     expect(title).to_have_text("3. Services actifs : types")
     expect(page_label).to_have_text(f"1–25 sur {PENDING_AT_START - 3}")
@@ -213,10 +223,15 @@ def test_wizard_in_the_page(page, dashboard, demo_db, kit, screenshots):
     summary = wizard.locator(".wizard-summary-counts")
     n_active, n_excluded = len(TYPES), len(EXCLUDED)
     n_inactive = PENDING_AT_START - n_active - n_excluded
-    expect(summary.locator("tr")).to_have_text([
-        re.compile(rf"Actifs\s*{n_active}$"), re.compile(rf"Inactifs \(inclus\)\s*{n_inactive}$"),
-        re.compile(rf"Exclus\s*{n_excluded}$"), re.compile(r"Réactivés automatiquement\s*0$"),
-        re.compile(rf"Désactivés automatiquement \(sans type\)\s*{n_inactive - 1}$")])
+    expect(summary.locator("tr")).to_have_text(
+        [
+            re.compile(rf"Actifs\s*{n_active}$"),
+            re.compile(rf"Inactifs \(inclus\)\s*{n_inactive}$"),
+            re.compile(rf"Exclus\s*{n_excluded}$"),
+            re.compile(r"Réactivés automatiquement\s*0$"),
+            re.compile(rf"Désactivés automatiquement \(sans type\)\s*{n_inactive - 1}$"),
+        ]
+    )
     expect(wizard.locator(".wizard-what-if")).to_be_visible()
     assert list_services(demo_db) == [], "nothing is written before Apply"
     shot(page, kit, screenshots, "03-synchronisation-resume")
@@ -276,7 +291,7 @@ def test_overview_after_the_import(page, dashboard, demo_db, kit, screenshots, t
     page.locator(".overview-refresh").click()
     check_overview(page, demo_db)
     assert run_audit(demo_db, Quarter.of(now_local()).previous()).coverage_pct > 0
-    expect(page.locator(".overview img")).to_be_visible()   # the trend chart
+    expect(page.locator(".overview img")).to_be_visible()  # the trend chart
     shot(page, kit, screenshots, "07-vue-d-ensemble-apres-import")
 
 
@@ -305,7 +320,8 @@ def test_audit_and_workbook_download(page, dashboard, demo_db, kit, screenshots,
     expect(link).to_be_visible(timeout=120_000)
     assert link.get_attribute("download") == "audit-2026Q3.xlsx"
     assert link.get_attribute("href").startswith(
-        "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,")
+        "data:application/vnd.openxmlformats-officedocument.spreadsheetml.sheet;base64,"
+    )
     expect(page.locator("a.download-html")).to_have_attribute("download", "audit-2026Q3.html")
     shot(page, kit, screenshots, "06-audit")
     with page.expect_download() as info:
@@ -324,6 +340,7 @@ def test_audit_and_workbook_download(page, dashboard, demo_db, kit, screenshots,
 
 
 # --- the server's safety ---------------------------------------------------------------------
+
 
 def test_token_protected_start(dashboard_factory, demo_db, kit):
     server = dashboard_factory(demo_db, "--host", "127.0.0.1", env=kit.clean_env(ORCHESTRATOR_TOKEN="SECRET"))
@@ -344,8 +361,13 @@ def test_token_protected_start(dashboard_factory, demo_db, kit):
 
 def test_public_address_without_token_is_refused(demo_db, kit):
     port = kit.free_port()
-    result = subprocess.run([kit.ORCHESTRATOR, "--db", str(demo_db), "dashboard", "--host", "0.0.0.0",
-                             "--port", str(port)], capture_output=True, text=True, timeout=60, env=kit.clean_env())
+    result = subprocess.run(
+        [kit.ORCHESTRATOR, "--db", str(demo_db), "dashboard", "--host", "0.0.0.0", "--port", str(port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=kit.clean_env(),
+    )
     assert result.returncode == 2, result.stderr
     assert "jeton" in result.stderr and "0.0.0.0" in result.stderr
     assert "Voilà is running" not in result.stdout + result.stderr
@@ -354,20 +376,23 @@ def test_public_address_without_token_is_refused(demo_db, kit):
         assert probe.connect_ex(("127.0.0.1", port)) != 0, "something listens on the port"
 
 
-@pytest.mark.parametrize("path, secret", [
-    ("/voila/files/../data/demo/services.csv", "service_id,name"),
-    ("/voila/files/%2e%2e/data/demo/services.csv", "service_id,name"),
-    ("/voila/files/..%2fdata%2fdemo%2fservices.csv", "service_id,name"),
-    ("/voila/files/../pyproject.toml", "[build-system]"),
-    ("/voila/files/../orchestrator_lib/server.py", "def voila_config"),
-    ("/voila/files/tableau_de_bord.ipynb", "nbformat"),
-    ("/voila/render/tableau_de_bord.ipynb", "nbformat"),
-    ("/api/contents", '"type": "directory"'),
-    ("/api/contents/tableau_de_bord.ipynb", "nbformat"),
-    ("/files/tableau_de_bord.ipynb", "nbformat"),
-    ("/tree", "tableau_de_bord"),
-    ("/api/kernels", '"execution_state"'),
-])
+@pytest.mark.parametrize(
+    "path, secret",
+    [
+        ("/voila/files/../data/demo/services.csv", "service_id,name"),
+        ("/voila/files/%2e%2e/data/demo/services.csv", "service_id,name"),
+        ("/voila/files/..%2fdata%2fdemo%2fservices.csv", "service_id,name"),
+        ("/voila/files/../pyproject.toml", "[build-system]"),
+        ("/voila/files/../orchestrator_lib/server.py", "def voila_config"),
+        ("/voila/files/tableau_de_bord.ipynb", "nbformat"),
+        ("/voila/render/tableau_de_bord.ipynb", "nbformat"),
+        ("/api/contents", '"type": "directory"'),
+        ("/api/contents/tableau_de_bord.ipynb", "nbformat"),
+        ("/files/tableau_de_bord.ipynb", "nbformat"),
+        ("/tree", "tableau_de_bord"),
+        ("/api/kernels", '"execution_state"'),
+    ],
+)
 def test_no_file_is_served(dashboard, path, secret):
     status, body, chain = raw_get(dashboard.url, path)
     assert status != 200, (path, chain)
@@ -376,5 +401,5 @@ def test_no_file_is_served(dashboard, path, secret):
 
 def test_database_file_is_not_served(dashboard, demo_db):
     for path in (f"/voila/files{demo_db}", f"/voila/files/..{demo_db}", f"/voila/files/../../../../../..{demo_db}"):
-        status, body, chain = raw_get(dashboard.url, path)
+        status, _body, chain = raw_get(dashboard.url, path)
         assert status != 200, (path, chain)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from conftest import DEMO, query, write_export
 from orchestrator_lib.load import load_export
-from fhir_server.launch import reset_fhir_server
 from orchestrator_lib.sources.fhir import seed_server
+
+from conftest import DEMO, query, write_export
+from fhir_server.launch import reset_fhir_server
 
 WIDGET_TIMEOUT = 60_000
 
@@ -21,8 +22,9 @@ def test_synchroniser_reads_the_fhir_server(page, dashboard_factory, fhir_server
     # The clinic's first load (the dashboard serves only an existing database): a small export,
     # whose three pending services the wizard lists before Synchroniser reads the server.
     load_export(write_export(tmp_path / "first"), db)
-    server = dashboard_factory(db, env=kit.clean_env(ORCHESTRATOR_FHIR_URL=fhir_server,
-                                                     ORCHESTRATOR_EXPORT_DIR=str(tmp_path / "not-used")))
+    server = dashboard_factory(
+        db, env=kit.clean_env(ORCHESTRATOR_FHIR_URL=fhir_server, ORCHESTRATOR_EXPORT_DIR=str(tmp_path / "not-used"))
+    )
     try:
         kit.open_dashboard(page, server.url)
         page.locator(".dashboard-tabs > .lm-TabBar").get_by_role("tab", name="Synchronisation", exact=True).click()

@@ -1,4 +1,4 @@
-"""The ``orchestrator`` command as scripts use it (SPEC §5)."""
+"""The ``orchestrator`` command as scripts use it (the command line in the README)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,13 @@ def test_help_lists_the_commands():
 def test_load_json_is_exactly_the_contract(db, small_export):
     result = run_cli("--db", str(db), "load", str(small_export), "--json", check=True)
     document = json.loads(result.stdout)
-    assert document == {"services": 4, "staff": 3, "appointments": 4, "availabilities": 2,
-                        "pending": ["SRV-1", "SRV-2", "SRV-3"]}
+    assert document == {
+        "services": 4,
+        "staff": 3,
+        "appointments": 4,
+        "availabilities": 2,
+        "pending": ["SRV-1", "SRV-2", "SRV-3"],
+    }
     again = json.loads(run_cli("--db", str(db), "load", str(small_export), "--json", check=True).stdout)
     assert again == document
 
@@ -89,23 +94,31 @@ def imported(db, small_export):
 def test_services_json_is_exactly_the_contract(imported):
     rows = json.loads(run_cli("--db", str(imported), "services", "--json", check=True).stdout)
     assert rows == [
-        {"service_id": "SRV-1", "name": "Vaccination", "status": "active", "excluded": False,
-         "types": ["suivi_regulier", "urgent"]},
+        {
+            "service_id": "SRV-1",
+            "name": "Vaccination",
+            "status": "active",
+            "excluded": False,
+            "types": ["suivi_regulier", "urgent"],
+        },
         {"service_id": "SRV-2", "name": "Pause", "status": "inactive", "excluded": True, "types": []},
         {"service_id": "SRV-3", "name": "Précédent rendez-vous", "status": "inactive", "excluded": False, "types": []},
     ]
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--tab", "active"], ["SRV-1"]),
-    (["--tab", "inactive"], ["SRV-2", "SRV-3"]),
-    (["--search", "vaccin"], ["SRV-1"]),
-    (["--search", "PRECEDENT"], ["SRV-3"]),
-    (["--search", "précédent"], ["SRV-3"]),
-    (["--search", "srv-2"], ["SRV-2"]),
-    (["--search", "%"], []),  # no LIKE wildcard leaks through
-    (["--tab", "active", "--search", "pause"], []),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--tab", "active"], ["SRV-1"]),
+        (["--tab", "inactive"], ["SRV-2", "SRV-3"]),
+        (["--search", "vaccin"], ["SRV-1"]),
+        (["--search", "PRECEDENT"], ["SRV-3"]),
+        (["--search", "précédent"], ["SRV-3"]),
+        (["--search", "srv-2"], ["SRV-2"]),
+        (["--search", "%"], []),  # no LIKE wildcard leaks through
+        (["--tab", "active", "--search", "pause"], []),
+    ],
+)
 def test_services_tabs_and_search(imported, args, expected):
     rows = json.loads(run_cli("--db", str(imported), "services", *args, "--json", check=True).stdout)
     assert [r["service_id"] for r in rows] == expected
@@ -121,7 +134,14 @@ def test_staff_json_and_tabs(db, small_export):
     run_cli("--db", str(db), "load", str(small_export), check=True)
     rows = json.loads(run_cli("--db", str(db), "staff", "--json", check=True).stdout)
     assert [r["staff_id"] for r in rows] == ["STF-1", "STF-2", "STF-3"]
-    assert rows[0] == {"staff_id": "STF-1", "name": "Dre Émilie Tremblay", "status": "active", "license": "12345",
-                       "role": "medecin", "specialty": "Médecine familiale", "responsible": True}
+    assert rows[0] == {
+        "staff_id": "STF-1",
+        "name": "Dre Émilie Tremblay",
+        "status": "active",
+        "license": "12345",
+        "role": "medecin",
+        "specialty": "Médecine familiale",
+        "responsible": True,
+    }
     inactive = json.loads(run_cli("--db", str(db), "staff", "--tab", "inactive", "--json", check=True).stdout)
     assert [r["staff_id"] for r in inactive] == ["STF-3"]

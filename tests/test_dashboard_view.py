@@ -96,9 +96,16 @@ def test_a_quarter_with_nothing_owed_shows_no_coverage_not_100(tmp_path):
     from conftest import write_export
 
     db = tmp_path / "empty.duckdb"
-    load_export(write_export(tmp_path / "export", {
-        "appointments": "appointment_id,service_id,staff_id,start\n",
-        "availabilities": "availability_id,service_id,staff_id,start,end\n"}), db)
+    load_export(
+        write_export(
+            tmp_path / "export",
+            {
+                "appointments": "appointment_id,service_id,staff_id,start\n",
+                "availabilities": "availability_id,service_id,staff_id,start,end\n",
+            },
+        ),
+        db,
+    )
     view = DashboardView(db, as_of="2026-11-27T12:00")
     coverage = view.overview.coverage.value
     assert "aucune" in coverage and "100" not in coverage and 'data-coverage=""' in coverage

@@ -1,9 +1,10 @@
-"""The demo EMR export: deterministic, small at scale 1, conforming to SPEC §1,
+"""The demo EMR export: deterministic, small at scale 1, conforming to docs/export-format.md,
 and holding every special case the sync wizard and the audit must meet."""
 
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections import Counter
 from pathlib import Path
@@ -16,8 +17,15 @@ TABLES = ("services", "staff", "appointments", "availabilities")
 COMMITTED = Path(__file__).resolve().parents[1] / "data" / "demo"
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")
 RAMQ = re.compile(r"^[A-Z]{4}\d{8}$")
-ADMIN = {"Pause", "Pause repas", "Vacances", "Réunion d'équipe", "Formation",
-         "Tâches administratives", "Congé de maladie"}
+ADMIN = {
+    "Pause",
+    "Pause repas",
+    "Vacances",
+    "Réunion d'équipe",
+    "Formation",
+    "Tâches administratives",
+    "Congé de maladie",
+}
 CODES = {
     "reason": {"urgent", "semi_urgent", "suivi_grossesse", "suivi_pediatrique", "suivi_regulier"},
     "clientele": {"own", "same_site_physician", "same_site_professional", "any"},
@@ -65,16 +73,16 @@ def test_same_arguments_give_identical_bytes(tmp_path):
 def test_other_seed_gives_other_data(tmp_path):
     write_demo_export(tmp_path / "a", appointments=3_000, seed=7)
     write_demo_export(tmp_path / "b", appointments=3_000, seed=8)
-    assert (tmp_path / "a" / "appointments.csv").read_bytes() \
-        != (tmp_path / "b" / "appointments.csv").read_bytes()
+    assert (tmp_path / "a" / "appointments.csv").read_bytes() != (tmp_path / "b" / "appointments.csv").read_bytes()
 
 
 def test_committed_demo_is_a_fresh_generation(demo_dir):
     if not COMMITTED.is_dir():
         pytest.skip("data/demo/ not generated yet: run write_demo_export(Path('data/demo'))")
     for name in TABLES:
-        assert (COMMITTED / f"{name}.csv").read_bytes() == (demo_dir / f"{name}.csv").read_bytes(), \
+        assert (COMMITTED / f"{name}.csv").read_bytes() == (demo_dir / f"{name}.csv").read_bytes(), (
             f"data/demo/{name}.csv is stale: regenerate it with write_demo_export(Path('data/demo'))"
+        )
 
 
 def test_scale_one_is_small_and_sized_as_documented(demo_dir, demo):
@@ -132,16 +140,18 @@ def test_special_cases_are_present_once(tables, request):
     assert len(responsible) == 1
     assert responsible[0]["role"] == "medecin" and responsible[0]["status"] == "active"
     assert any(s["role"] == "ips" for s in staff.values())
-    assert any(s["role"] == "medecin" and s["specialty"] not in ("", "Médecine familiale")
-               for s in staff.values())
+    assert any(s["role"] == "medecin" and s["specialty"] not in ("", "Médecine familiale") for s in staff.values())
 
 
 def test_services_cover_the_wizard_cases(demo):
     names = {row["service_id"]: row["name"] for row in demo["services"]}
-    assert ADMIN <= set(names.values())
+    assert set(names.values()) >= ADMIN
     booked = Counter(row["service_id"] for row in demo["appointments"])
-    future = {row["service_id"] for row in demo["appointments"]
-              if row["start"] >= "2026-12-01" and row["status"] != "cancelled"}
+    future = {
+        row["service_id"]
+        for row in demo["appointments"]
+        if row["start"] >= "2026-12-01" and row["status"] != "cancelled"
+    }
     by_name = {name: sid for sid, name in names.items()}
     assert booked[by_name["Pause"]] > 0 and booked[by_name["Réunion d'équipe"]] > 0
     assert by_name["Pause"] in future  # an administrative service that would be reactivated
@@ -149,19 +159,16 @@ def test_services_cover_the_wizard_cases(demo):
     inactive = set(names) - active
     assert 2 <= len(inactive) <= 3
     assert any(booked[sid] == 0 for sid in active), "an active service with no appointment"
-    assert any(booked[sid] > 0 and sid not in future for sid in active), \
-        "an active service with only past appointments"
+    assert any(booked[sid] > 0 and sid not in future for sid in active), "an active service with only past appointments"
     assert any(c in name for name in names.values() for c in "éèàô'"), "accented names"
 
 
 def test_only_allowed_codes(demo):
     assert {row["emr_status"] for row in demo["services"]} <= {"active", "inactive"}
     assert {row["status"] for row in demo["staff"]} <= {"active", "inactive"}
-    assert {row["role"] for row in demo["staff"]} <= {"medecin", "ips", "infirmiere",
-                                                      "gestionnaire", "autre"}
+    assert {row["role"] for row in demo["staff"]} <= {"medecin", "ips", "infirmiere", "gestionnaire", "autre"}
     assert {row["responsible"] for row in demo["staff"]} <= {"true", "false"}
-    assert {row["status"] for row in demo["appointments"]} \
-        == {"booked", "fulfilled", "noshow", "cancelled"}
+    assert {row["status"] for row in demo["appointments"]} == {"booked", "fulfilled", "noshow", "cancelled"}
     for column, allowed in CODES.items():
         values = {row[column] for row in demo["availabilities"]}
         assert values - {""} <= allowed, column
@@ -179,13 +186,12 @@ def test_regulatory_attributes_are_partly_filled(demo):
 
 
 def test_datetimes_are_local_iso_and_ordered(demo):
-    for name, columns in (("appointments", ("start", "end")),
-                          ("availabilities", ("start", "end", "published_at"))):
+    for name, columns in (("appointments", ("start", "end")), ("availabilities", ("start", "end", "published_at"))):
         for row in demo[name]:
             for column in columns:
-                assert row[column] == "" and column == "published_at" or ISO.match(row[column])
+                assert (row[column] == "" and column == "published_at") or ISO.match(row[column])
             assert row["end"] > row["start"]
-            assert "08:00:00" <= row["start"][11:] and row["end"][11:] <= "17:00:00"
+            assert row["start"][11:] >= "08:00:00" and row["end"][11:] <= "17:00:00"
             assert row["start"][14:16] in ("00", "15", "30", "45")
             if name == "availabilities" and row["published_at"]:
                 assert row["published_at"] < row["start"]
@@ -211,7 +217,7 @@ def test_no_member_is_double_booked(demo):
             by_member.setdefault(row["staff_id"], []).append((row["start"], row["end"]))
     for member, spans in by_member.items():
         spans.sort()
-        assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), member
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), member
 
 
 def test_patient_refs_look_like_ramq_and_repeat(demo):

@@ -11,11 +11,12 @@ import time
 import pytest
 import requests
 
-from conftest import DEMO, SMALL_EXPORT, query, run_cli, snapshot, write_export
-from fhir_server.launch import reset_fhir_server
 from orchestrator_lib.load import load_export, load_fhir
 from orchestrator_lib.sources import fhir
 from orchestrator_lib.sources.fhir_client import FhirClient
+
+from conftest import DEMO, SMALL_EXPORT, query, run_cli, snapshot, write_export
+from fhir_server.launch import reset_fhir_server
 
 EMR_TABLES = ("emr_services", "emr_staff", "emr_appointments", "emr_availabilities")
 ADMINISTRATIVE = ("pause", "vacances", "réunion", "formation", "administr")
@@ -58,8 +59,9 @@ def test_the_demo_clinic_through_fhir_gives_the_same_answers(demo_server, same_k
     decisions.write_text(json.dumps(demo_decisions(by_folder, loaded["pending"])))
     answers = []
     for db in (by_fhir, by_folder):
-        sync = one_json(run_cli("--db", str(db), "sync", "--decisions", str(decisions),
-                                "--as-of", "2026-09-01T00:00", "--json"))
+        sync = one_json(
+            run_cli("--db", str(db), "sync", "--decisions", str(decisions), "--as-of", "2026-09-01T00:00", "--json")
+        )
         audit = one_json(run_cli("--db", str(db), "audit", "--quarter", "2026Q3", "--json"))
         assert audit.pop("data")["last_load"]["source"]  # where the data came from differs, and says so
         answers.append(({k: v for k, v in sync.items() if k != "run_id"}, audit))
@@ -75,6 +77,7 @@ def test_the_terminal_shows_what_was_read(demo_server, db):
 
 
 # --- incremental refresh ------------------------------------------------------------
+
 
 @pytest.fixture
 def small_server(fhir_server, tmp_path, monkeypatch):
@@ -101,13 +104,22 @@ def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server,
     assert "lecture complète" in first.read and first.appointments == 4
     time.sleep(1.1)
     put(small_server, {**get(small_server, "Appointment/APT-1"), "status": "cancelled"})
-    put(small_server, {**get(small_server, "Slot/AV-1"), "id": "AV-3",
-                       "start": "2026-07-09T08:00:00-04:00", "end": "2026-07-09T09:00:00-04:00"})
+    put(
+        small_server,
+        {
+            **get(small_server, "Slot/AV-1"),
+            "id": "AV-3",
+            "start": "2026-07-09T08:00:00-04:00",
+            "end": "2026-07-09T09:00:00-04:00",
+        },
+    )
     put(small_server, {**get(small_server, "Slot/AV-1"), "status": "entered-in-error"})  # no longer an availability
     # A schedule handed to another practitioner: its slots change staff without changing themselves.
     schedule = get(small_server, "Schedule/STF-2.SRV-3")
-    put(small_server, {**schedule, "actor": [{"reference": "Practitioner/STF-1"},
-                                             {"reference": "HealthcareService/SRV-3"}]})
+    put(
+        small_server,
+        {**schedule, "actor": [{"reference": "Practitioner/STF-1"}, {"reference": "HealthcareService/SRV-3"}]},
+    )
 
     time.sleep(1.1)  # the changes are then strictly older than the second load's start
     second = load_fhir(small_server + "/", db)  # the same server, written another way
@@ -116,7 +128,9 @@ def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server,
     assert (second.appointments, second.availabilities) == (4, 2)
     assert query(db, "SELECT status FROM emr_appointments WHERE appointment_id = 'APT-1'") == [("cancelled",)]
     assert query(db, "SELECT availability_id, staff_id FROM emr_availabilities ORDER BY 1") == [
-        ("AV-2", "STF-1"), ("AV-3", "STF-1")]
+        ("AV-2", "STF-1"),
+        ("AV-3", "STF-1"),
+    ]
     assert query(db, "SELECT count(*), count(high_water) FROM emr_loads") == [(2, 2)]
 
     # Nothing changed since the second load began: nothing read, nothing recorded.

@@ -8,12 +8,13 @@ import time
 import pytest
 from werkzeug import Response
 
-from conftest import SMALL_EXPORT, run_cli, snapshot, write_export
-from fake_fhir import fails_cleanly, fhir_response, outcome
 from orchestrator_lib.errors import OrchestratorError
 from orchestrator_lib.load import load_export, load_fhir
 from orchestrator_lib.sources import fhir_client
 from orchestrator_lib.sources.fhir import export_resources
+
+from conftest import SMALL_EXPORT, run_cli, snapshot, write_export
+from fake_fhir import fails_cleanly, fhir_response, outcome
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +47,11 @@ def test_a_well_behaved_server_loads_like_the_folder(server, db, tmp_path, monke
 
 
 def test_pages_are_followed_through_next_links(server, db, monkeypatch):
-    monkeypatch.setattr(fhir_client.FhirClient.__init__, "__kwdefaults__",
-                        {**fhir_client.FhirClient.__init__.__kwdefaults__, "page_size": 1})
+    monkeypatch.setattr(
+        fhir_client.FhirClient.__init__,
+        "__kwdefaults__",
+        {**fhir_client.FhirClient.__init__.__kwdefaults__, "page_size": 1},
+    )
     result = load_fhir(server.base, db)
     assert result.appointments == 4
     assert server.calls("Appointment") == 4  # one resource a page, no page twice
@@ -70,8 +74,10 @@ def test_503_then_success_is_retried(server, db):
 
 
 def test_a_server_that_stays_unavailable_gets_bounded_retries(server, loaded_db):
-    server.fail("Practitioner", *[Response("<html><title>502 Bad Gateway</title></html>", status=502,
-                                           content_type="text/html")] * 10)
+    server.fail(
+        "Practitioner",
+        *[Response("<html><title>502 Bad Gateway</title></html>", status=502, content_type="text/html")] * 10,
+    )
     error = fails_cleanly(server, loaded_db, "fhir_unavailable")
     assert server.calls("Practitioner") == 5
     assert "502 Bad Gateway" in str(error)
@@ -87,6 +93,7 @@ def _slow(seconds: float):
     def respond(request):
         time.sleep(seconds)
         return fhir_response(outcome("late"), 200)
+
     return respond
 
 
@@ -123,16 +130,24 @@ def test_json_that_stays_truncated_fails_cleanly(server, loaded_db):
 
 
 def test_a_next_link_that_loops_is_not_followed_forever(server, loaded_db):
-    looping = {"resourceType": "Bundle", "type": "searchset", "entry": [],
-               "link": [{"relation": "next", "url": server.base + "/Appointment?_count=1000"}]}
+    looping = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [],
+        "link": [{"relation": "next", "url": server.base + "/Appointment?_count=1000"}],
+    }
     server.fail("Appointment", *[fhir_response(looping)] * 3)
     error = fails_cleanly(server, loaded_db, "fhir_paging_loop")
     assert "Appointment" in str(error) and server.calls("Appointment") == 1  # the repeated page is not asked
 
 
 def test_a_next_link_to_another_server_is_refused(server, loaded_db):
-    elsewhere = {"resourceType": "Bundle", "type": "searchset", "entry": [],
-                 "link": [{"relation": "next", "url": "https://elsewhere.example/fhir/Appointment?page=2"}]}
+    elsewhere = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [],
+        "link": [{"relation": "next", "url": "https://elsewhere.example/fhir/Appointment?page=2"}],
+    }
     server.fail("Appointment", fhir_response(elsewhere))
     fails_cleanly(server, loaded_db, "fhir_next_elsewhere")
 
@@ -175,8 +190,15 @@ def test_a_half_read_failure_leaves_the_database_as_it_was(server, loaded_db):
 
 def test_the_cli_exit_codes_and_messages(server, loaded_db):
     server.token = "s3cr3t-token"
-    refused = run_cli("--db", str(loaded_db), "load", "--fhir", server.base, "--json",
-                      env={"ORCHESTRATOR_FHIR_TOKEN": "expired-token"})
+    refused = run_cli(
+        "--db",
+        str(loaded_db),
+        "load",
+        "--fhir",
+        server.base,
+        "--json",
+        env={"ORCHESTRATOR_FHIR_TOKEN": "expired-token"},
+    )
     assert refused.returncode == 2 and refused.stdout == ""
     assert "401" in refused.stderr and "expired-token" not in refused.stderr and "Traceback" not in refused.stderr
     server.token = None
@@ -201,8 +223,7 @@ def test_retry_after_may_be_an_http_date(server, db):
 @pytest.mark.parametrize("failpoint", ["after_appointments", "before_commit"])
 def test_a_load_killed_while_writing_leaves_the_database_whole(server, loaded_db, failpoint):
     before = snapshot(loaded_db)
-    killed = run_cli("--db", str(loaded_db), "load", "--fhir", server.base,
-                     env={"ORCHESTRATOR_FAILPOINT": failpoint})
+    killed = run_cli("--db", str(loaded_db), "load", "--fhir", server.base, env={"ORCHESTRATOR_FAILPOINT": failpoint})
     assert killed.returncode == -9
     assert snapshot(loaded_db) == before
     assert run_cli("--db", str(loaded_db), "load", "--fhir", server.base).returncode == 0

@@ -14,9 +14,13 @@ FHIR_JSON = {"Content-Type": "application/fhir+json", "Accept": "application/fhi
 
 
 def put_batch(base: str, resources: list[dict], **kwargs) -> requests.Response:
-    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
-        {"request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}, "resource": r}
-        for r in resources]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}, "resource": r} for r in resources
+        ],
+    }
     return requests.post(base, json=bundle, headers=FHIR_JSON, timeout=30, **kwargs)
 
 
@@ -43,23 +47,46 @@ def test_metadata_is_r4(fhir_server):
     assert statement["resourceType"] == "CapabilityStatement"
     assert statement["fhirVersion"] == "4.0.1"
     types = {r["type"] for r in statement["rest"][0]["resource"]}
-    assert {"HealthcareService", "Practitioner", "PractitionerRole", "Appointment", "Slot",
-            "Schedule", "Patient", "Location"} <= types
+    assert {
+        "HealthcareService",
+        "Practitioner",
+        "PractitionerRole",
+        "Appointment",
+        "Slot",
+        "Schedule",
+        "Patient",
+        "Location",
+    } <= types
 
 
 def test_batch_of_puts_then_paging_returns_each_once(fhir_server):
     run = uuid.uuid4().hex[:8]
     tag = {"system": "urn:test:run", "code": run}
     resources = [
-        {"resourceType": "HealthcareService", "id": f"SRV-{run}", "active": True, "name": "Vaccination",
-         "meta": {"tag": [tag]}},
-        {"resourceType": "Practitioner", "id": f"STF-{run}", "active": True,
-         "name": [{"family": "Tremblay", "given": ["Émilie"]}], "meta": {"tag": [tag]}},
+        {
+            "resourceType": "HealthcareService",
+            "id": f"SRV-{run}",
+            "active": True,
+            "name": "Vaccination",
+            "meta": {"tag": [tag]},
+        },
+        {
+            "resourceType": "Practitioner",
+            "id": f"STF-{run}",
+            "active": True,
+            "name": [{"family": "Tremblay", "given": ["Émilie"]}],
+            "meta": {"tag": [tag]},
+        },
     ] + [
-        {"resourceType": "Appointment", "id": f"APT-{run}-{i}", "status": "booked",
-         "start": f"2026-07-02T09:{i:02d}:00-04:00", "end": f"2026-07-02T09:{i + 15:02d}:00-04:00",
-         "meta": {"tag": [tag]},
-         "participant": [{"actor": {"reference": f"Practitioner/STF-{run}"}, "status": "accepted"}]}
+        {
+            "resourceType": "Appointment",
+            "id": f"APT-{run}-{i}",
+            "status": "booked",
+            "start": f"2026-07-02T09:{i:02d}:00-04:00",
+            "end": f"2026-07-02T09:{i + 15:02d}:00-04:00",
+            "meta": {"tag": [tag]},
+            "participant": [{"actor": {"reference": f"Practitioner/STF-{run}"}, "status": "accepted"}],
+        }
         for i in range(5)
     ]
     response = put_batch(fhir_server, resources)
@@ -93,7 +120,7 @@ def test_last_updated_gt_sees_only_later_writes(fhir_server):
     run = uuid.uuid4().hex[:8]
     put_batch(fhir_server, [{"resourceType": "Practitioner", "id": f"OLD-{run}", "active": True}])
     since = requests.get(f"{fhir_server}/Practitioner/OLD-{run}", timeout=10).json()["meta"]["lastUpdated"]
-    time.sleep(0.01)   # lastUpdated has millisecond precision
+    time.sleep(0.01)  # lastUpdated has millisecond precision
     put_batch(fhir_server, [{"resourceType": "Practitioner", "id": f"NEW-{run}", "active": True}])
     later, _ = search_all(f"{fhir_server}/Practitioner?_lastUpdated=gt{since}&_id=OLD-{run},NEW-{run}")
     assert [r["id"] for r in later] == [f"NEW-{run}"]
@@ -103,24 +130,45 @@ def test_last_updated_gt_sees_only_later_writes(fhir_server):
 
 def test_slot_include_schedule_and_reference_search(fhir_server):
     run = uuid.uuid4().hex[:8]
-    put_batch(fhir_server, [
-        {"resourceType": "Schedule", "id": f"SCH-{run}", "active": True,
-         "actor": [{"reference": f"Practitioner/STF-{run}"}]},
-        {"resourceType": "Slot", "id": f"SLOT-{run}-1", "schedule": {"reference": f"Schedule/SCH-{run}"},
-         "status": "free", "start": "2026-07-02T09:00:00-04:00", "end": "2026-07-02T09:30:00-04:00"},
-        {"resourceType": "Slot", "id": f"SLOT-{run}-2", "schedule": {"reference": f"Schedule/SCH-{run}"},
-         "status": "busy", "start": "2026-07-02T10:00:00-04:00", "end": "2026-07-02T10:30:00-04:00"},
-    ])
-    bundle = requests.get(f"{fhir_server}/Slot?schedule=Schedule/SCH-{run}&_include=Slot:schedule",
-                          timeout=10).json()
-    modes = sorted((e["search"]["mode"], e["resource"]["resourceType"], e["resource"]["id"])
-                   for e in bundle["entry"])
-    assert modes == [("include", "Schedule", f"SCH-{run}"),
-                     ("match", "Slot", f"SLOT-{run}-1"), ("match", "Slot", f"SLOT-{run}-2")]
+    put_batch(
+        fhir_server,
+        [
+            {
+                "resourceType": "Schedule",
+                "id": f"SCH-{run}",
+                "active": True,
+                "actor": [{"reference": f"Practitioner/STF-{run}"}],
+            },
+            {
+                "resourceType": "Slot",
+                "id": f"SLOT-{run}-1",
+                "schedule": {"reference": f"Schedule/SCH-{run}"},
+                "status": "free",
+                "start": "2026-07-02T09:00:00-04:00",
+                "end": "2026-07-02T09:30:00-04:00",
+            },
+            {
+                "resourceType": "Slot",
+                "id": f"SLOT-{run}-2",
+                "schedule": {"reference": f"Schedule/SCH-{run}"},
+                "status": "busy",
+                "start": "2026-07-02T10:00:00-04:00",
+                "end": "2026-07-02T10:30:00-04:00",
+            },
+        ],
+    )
+    bundle = requests.get(f"{fhir_server}/Slot?schedule=Schedule/SCH-{run}&_include=Slot:schedule", timeout=10).json()
+    modes = sorted((e["search"]["mode"], e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle["entry"])
+    assert modes == [
+        ("include", "Schedule", f"SCH-{run}"),
+        ("match", "Slot", f"SLOT-{run}-1"),
+        ("match", "Slot", f"SLOT-{run}-2"),
+    ]
     assert bundle["total"] == 2
     # Dates with an offset compare as instants (09:00-04:00 is 13:00Z).
-    late = requests.get(f"{fhir_server}/Slot?schedule=Schedule/SCH-{run}&start=ge2026-07-02T13:30:00Z",
-                        timeout=10).json()
+    late = requests.get(
+        f"{fhir_server}/Slot?schedule=Schedule/SCH-{run}&start=ge2026-07-02T13:30:00Z", timeout=10
+    ).json()
     assert [e["resource"]["id"] for e in late["entry"]] == [f"SLOT-{run}-2"]
 
 

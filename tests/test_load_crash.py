@@ -65,12 +65,17 @@ def _fingerprint(db):
 
 def _start_load(db, folder, failpoint: str | None = None) -> subprocess.Popen:
     env = {"ORCHESTRATOR_FAILPOINT": failpoint} if failpoint else {}
-    return subprocess.Popen([ORCHESTRATOR, "--db", str(db), "load", str(folder), "--json"],
-                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [ORCHESTRATOR, "--db", str(db), "load", str(folder), "--json"],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
-@pytest.mark.parametrize("point", ["after_services", "after_staff", "after_appointments",
-                                   "after_availabilities", "before_commit"])
+@pytest.mark.parametrize(
+    "point", ["after_services", "after_staff", "after_appointments", "after_availabilities", "before_commit"]
+)
 def test_killed_before_commit_leaves_previous_content(db, small_export, big_export, point):
     load_export(small_export, db)
     before = snapshot(db)

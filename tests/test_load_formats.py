@@ -1,4 +1,4 @@
-"""Loading an EMR export (SPEC §1), the happy paths: every format, encoding,
+"""Loading an EMR export (docs/export-format.md), the happy paths: every format, encoding,
 delimiter, header spelling and datetime form the contract accepts is stored
 the same way; ``patient_ref`` never reaches the database in clear; loads are
 idempotent and never touch an orchestrator decision."""
@@ -30,6 +30,7 @@ T = dt.datetime.fromisoformat
 
 
 # --- helpers ------------------------------------------------------------------------
+
 
 def emr_content(db: Path) -> dict[str, list[tuple]]:
     """Every stored EMR row, sorted, hashes included."""
@@ -65,8 +66,9 @@ def csv_to_parquet(text: str, path: Path) -> Path:
     """The CSV ``text`` as a Parquet file of text columns."""
     source = path.with_suffix(".src.csv")
     source.write_text(text, encoding="utf-8")
-    duckdb.execute(f"COPY (SELECT * FROM read_csv('{source}', all_varchar = true, header = true)) "
-                   f"TO '{path}' (FORMAT parquet)")
+    duckdb.execute(
+        f"COPY (SELECT * FROM read_csv('{source}', all_varchar = true, header = true)) TO '{path}' (FORMAT parquet)"
+    )
     source.unlink()
     return path
 
@@ -100,6 +102,7 @@ def reference(tmp_path, fixed_key) -> dict[str, list[tuple]]:
 
 # --- the small export, value by value ----------------------------------------------------
 
+
 def test_small_export_is_stored_as_written(db, small_export):
     result = load_export(small_export, db)
 
@@ -117,8 +120,11 @@ def test_small_export_is_stored_as_written(db, small_export):
         ("STF-2", "Marc Gagnon IPS", "active", None, "ips", "Soins de première ligne", False),
         ("STF-3", "Dr Jean Roy", "inactive", "23456", "medecin", "Médecine familiale", False),
     ]
-    assert query(db, 'SELECT appointment_id, service_id, staff_id, start, "end", status FROM emr_appointments '
-                     "ORDER BY appointment_id") == [
+    assert query(
+        db,
+        'SELECT appointment_id, service_id, staff_id, start, "end", status FROM emr_appointments '
+        "ORDER BY appointment_id",
+    ) == [
         ("APT-1", "SRV-1", "STF-1", T("2026-07-02 09:00"), T("2026-07-02 09:15"), "fulfilled"),
         ("APT-2", "SRV-1", "STF-3", T("2026-08-10 10:00"), T("2026-08-10 10:30"), "noshow"),
         ("APT-3", "SRV-9", "STF-1", T("2026-09-30 23:30"), None, "cancelled"),
@@ -126,52 +132,87 @@ def test_small_export_is_stored_as_written(db, small_export):
         ("APT-4", "SRV-3", "STF-9", T("2026-09-30 23:30"), None, "booked"),
     ]
     assert query(db, "SELECT * FROM emr_availabilities ORDER BY availability_id") == [
-        ("AV-1", "SRV-1", "STF-1", T("2026-07-02 08:00"), T("2026-07-02 12:00"), T("2026-06-20 10:00"),
-         "urgent", "any", "in_person", "gap", "Clinique Saint-Laurent"),
-        ("AV-2", "SRV-3", "STF-2", T("2026-07-03 13:00"), T("2026-07-03 16:00"), None,
-         "suivi_regulier", None, "video", None, None),
+        (
+            "AV-1",
+            "SRV-1",
+            "STF-1",
+            T("2026-07-02 08:00"),
+            T("2026-07-02 12:00"),
+            T("2026-06-20 10:00"),
+            "urgent",
+            "any",
+            "in_person",
+            "gap",
+            "Clinique Saint-Laurent",
+        ),
+        (
+            "AV-2",
+            "SRV-3",
+            "STF-2",
+            T("2026-07-03 13:00"),
+            T("2026-07-03 16:00"),
+            None,
+            "suivi_regulier",
+            None,
+            "video",
+            None,
+            None,
+        ),
     ]
 
 
 def test_stored_datetimes_are_naive_timestamps(db, small_export):
     load_export(small_export, db)
-    types = dict(query(db, "SELECT table_name || '.' || column_name, data_type FROM duckdb_columns() "
-                           "WHERE table_name LIKE 'emr_%' AND column_name IN ('start', 'end', 'created_at', 'published_at')"))
+    types = dict(
+        query(
+            db,
+            "SELECT table_name || '.' || column_name, data_type FROM duckdb_columns() "
+            "WHERE table_name LIKE 'emr_%' AND column_name IN ('start', 'end', 'created_at', 'published_at')",
+        )
+    )
     assert set(types.values()) == {"TIMESTAMP"}
     assert len(types) == 6
 
 
 def test_unknown_service_and_staff_references_load(db, small_export):
     """APT-3 names SRV-9 and APT-4 names STF-9: the audit reports them, the load keeps them."""
-    availabilities = SMALL_EXPORT["availabilities"] + \
-        "AV-3,SRV-404,STF-404,2026-07-04T08:00:00,2026-07-04T09:00:00,,,,,,\n"
+    availabilities = (
+        SMALL_EXPORT["availabilities"] + "AV-3,SRV-404,STF-404,2026-07-04T08:00:00,2026-07-04T09:00:00,,,,,,\n"
+    )
     load_export(write_export(small_export, {"availabilities": availabilities}), db)
-    assert query(db, "SELECT appointment_id, service_id, staff_id FROM emr_appointments "
-                     "WHERE service_id NOT IN (SELECT service_id FROM emr_services) "
-                     "OR staff_id NOT IN (SELECT staff_id FROM emr_staff) ORDER BY 1") == [
-        ("APT-3", "SRV-9", "STF-1"), ("APT-4", "SRV-3", "STF-9")]
+    assert query(
+        db,
+        "SELECT appointment_id, service_id, staff_id FROM emr_appointments "
+        "WHERE service_id NOT IN (SELECT service_id FROM emr_services) "
+        "OR staff_id NOT IN (SELECT staff_id FROM emr_staff) ORDER BY 1",
+    ) == [("APT-3", "SRV-9", "STF-1"), ("APT-4", "SRV-3", "STF-9")]
     assert query(db, "SELECT service_id, staff_id FROM emr_availabilities WHERE availability_id = 'AV-3'") == [
-        ("SRV-404", "STF-404")]
+        ("SRV-404", "STF-404")
+    ]
 
 
 # --- CSV dialects ----------------------------------------------------------------------
+
 
 def _crlf(text: str) -> str:
     return text.replace("\n", "\r\n")
 
 
-@pytest.mark.parametrize("encoding, delimiter, transform", [
-    pytest.param("utf-8", ";", None, id="semicolon"),
-    pytest.param("utf-8", "\t", None, id="tab"),
-    pytest.param("utf-8-sig", ",", None, id="utf8-bom"),
-    pytest.param("cp1252", ",", None, id="windows-1252"),
-    pytest.param("utf-8", ",", _crlf, id="crlf"),
-    pytest.param("cp1252", ";", _crlf, id="excel-fr-cp1252-semicolon-crlf"),
-    pytest.param("utf-8-sig", "\t", _crlf, id="bom-tab-crlf"),
-    pytest.param("utf-8", ",", lambda t: t + "\n", id="trailing-blank-line"),
-    pytest.param("utf-8", ";", lambda t: _crlf(t + "\n\n"), id="trailing-blank-lines-crlf"),
-    pytest.param("utf-8", ",", lambda t: t.rstrip("\n"), id="no-final-newline"),
-])
+@pytest.mark.parametrize(
+    "encoding, delimiter, transform",
+    [
+        pytest.param("utf-8", ";", None, id="semicolon"),
+        pytest.param("utf-8", "\t", None, id="tab"),
+        pytest.param("utf-8-sig", ",", None, id="utf8-bom"),
+        pytest.param("cp1252", ",", None, id="windows-1252"),
+        pytest.param("utf-8", ",", _crlf, id="crlf"),
+        pytest.param("cp1252", ";", _crlf, id="excel-fr-cp1252-semicolon-crlf"),
+        pytest.param("utf-8-sig", "\t", _crlf, id="bom-tab-crlf"),
+        pytest.param("utf-8", ",", lambda t: t + "\n", id="trailing-blank-line"),
+        pytest.param("utf-8", ";", lambda t: _crlf(t + "\n\n"), id="trailing-blank-lines-crlf"),
+        pytest.param("utf-8", ",", lambda t: t.rstrip("\n"), id="no-final-newline"),
+    ],
+)
 def test_csv_dialects_store_the_same_content(tmp_path, reference, encoding, delimiter, transform):
     tables = {name: transform(text) if transform else text for name, text in SMALL_EXPORT.items()}
     folder = write_export(tmp_path / "variant", tables, encoding=encoding, delimiter=delimiter)
@@ -187,12 +228,21 @@ def test_csv_dialects_store_the_same_content(tmp_path, reference, encoding, deli
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_accented_names_come_back_exactly(tmp_path, db, encoding, delimiter):
-    names = {"SRV-1": "Cœur d’enfant – suivi", "SRV-2": "Thérèse à l’École", "SRV-3": "ŒDÈME « précoce »",
-             "SRV-4": "Çà et là…"}
+    names = {
+        "SRV-1": "Cœur d’enfant – suivi",
+        "SRV-2": "Thérèse à l’École",
+        "SRV-3": "ŒDÈME « précoce »",
+        "SRV-4": "Çà et là…",
+    }
     tables = {
         "services": to_csv([["service_id", "name"], *names.items()], delimiter),
-        "staff": to_csv([["staff_id", "name", "status", "specialty"],
-                         ["STF-1", "Dre Chloé L’Heureux", "active", "Médecine familiale"]], delimiter),
+        "staff": to_csv(
+            [
+                ["staff_id", "name", "status", "specialty"],
+                ["STF-1", "Dre Chloé L’Heureux", "active", "Médecine familiale"],
+            ],
+            delimiter,
+        ),
     }
     folder = write_export(tmp_path / "export", delimiter=delimiter, encoding=encoding)
     for name, text in tables.items():
@@ -213,7 +263,7 @@ def test_header_names_ignore_case_and_surrounding_spaces(tmp_path, reference):
         "staff": "STAFF_ID,Name,Status, License ,ROLE,Specialty,Responsible ",
         "appointments": " Appointment_ID,SERVICE_ID,Staff_Id, Start ,END,Status,Patient_Ref",
         "availabilities": "Availability_Id,Service_Id,Staff_Id,START,End,Published_At,REASON,"
-                          "Clientele,Mode,Referral_Source,Location",
+        "Clientele,Mode,Referral_Source,Location",
     }
     tables = {name: headers[name] + "\n" + text.split("\n", 1)[1] for name, text in SMALL_EXPORT.items()}
     db = tmp_path / "headers.duckdb"
@@ -232,17 +282,38 @@ def test_columns_in_another_order_with_unknown_extra_columns(tmp_path, reference
         return to_csv(out)
 
     tables = {
-        "services": shuffle(SMALL_EXPORT["services"], ["created_at", "name", "emr_status", "service_id"],
-                            {"couleur": "bleu", "Notes internes": "à revoir, vite"}),
-        "staff": shuffle(SMALL_EXPORT["staff"], ["responsible", "role", "staff_id", "status", "specialty",
-                                                 "name", "license"], {"courriel": "x@example.org"}),
-        "appointments": shuffle(SMALL_EXPORT["appointments"], ["patient_ref", "status", "end", "start",
-                                                               "staff_id", "service_id", "appointment_id"],
-                                {"salle": "B-12", "": "sans nom"}),
-        "availabilities": shuffle(SMALL_EXPORT["availabilities"],
-                                  ["location", "referral_source", "mode", "clientele", "reason", "published_at",
-                                   "end", "start", "staff_id", "service_id", "availability_id"],
-                                  {"capacité": "3"}),
+        "services": shuffle(
+            SMALL_EXPORT["services"],
+            ["created_at", "name", "emr_status", "service_id"],
+            {"couleur": "bleu", "Notes internes": "à revoir, vite"},
+        ),
+        "staff": shuffle(
+            SMALL_EXPORT["staff"],
+            ["responsible", "role", "staff_id", "status", "specialty", "name", "license"],
+            {"courriel": "x@example.org"},
+        ),
+        "appointments": shuffle(
+            SMALL_EXPORT["appointments"],
+            ["patient_ref", "status", "end", "start", "staff_id", "service_id", "appointment_id"],
+            {"salle": "B-12", "": "sans nom"},
+        ),
+        "availabilities": shuffle(
+            SMALL_EXPORT["availabilities"],
+            [
+                "location",
+                "referral_source",
+                "mode",
+                "clientele",
+                "reason",
+                "published_at",
+                "end",
+                "start",
+                "staff_id",
+                "service_id",
+                "availability_id",
+            ],
+            {"capacité": "3"},
+        ),
     }
     db = tmp_path / "shuffled.duckdb"
     load_export(write_export(tmp_path / "shuffled", tables), db)
@@ -300,24 +371,25 @@ def test_other_files_in_the_folder_are_ignored(tmp_path, db, reference):
 
 # --- optional columns and codes -------------------------------------------------------
 
+
 def test_optional_columns_may_be_absent(tmp_path, db):
     tables = {
         "services": "service_id,name\nSRV-1,Vaccination\n",
         "staff": "staff_id,name,status\nSTF-1,Dre Émilie Tremblay,active\n",
         "appointments": "appointment_id,service_id,staff_id,start\nAPT-1,SRV-1,STF-1,2026-07-02T09:00:00\n",
         "availabilities": "availability_id,service_id,staff_id,start,end\n"
-                          "AV-1,SRV-1,STF-1,2026-07-02T08:00:00,2026-07-02T12:00:00\n",
+        "AV-1,SRV-1,STF-1,2026-07-02T08:00:00,2026-07-02T12:00:00\n",
     }
     load_export(write_export(tmp_path / "export", tables), db)
 
     assert query(db, "SELECT * FROM emr_services") == [("SRV-1", "Vaccination", "active", None)]
-    assert query(db, "SELECT * FROM emr_staff") == [
-        ("STF-1", "Dre Émilie Tremblay", "active", None, None, None, False)]
+    assert query(db, "SELECT * FROM emr_staff") == [("STF-1", "Dre Émilie Tremblay", "active", None, None, None, False)]
     assert query(db, "SELECT * FROM emr_appointments") == [
-        ("APT-1", "SRV-1", "STF-1", T("2026-07-02 09:00"), None, "booked", None)]
+        ("APT-1", "SRV-1", "STF-1", T("2026-07-02 09:00"), None, "booked", None)
+    ]
     assert query(db, "SELECT * FROM emr_availabilities") == [
-        ("AV-1", "SRV-1", "STF-1", T("2026-07-02 08:00"), T("2026-07-02 12:00"),
-         None, None, None, None, None, None)]
+        ("AV-1", "SRV-1", "STF-1", T("2026-07-02 08:00"), T("2026-07-02 12:00"), None, None, None, None, None, None)
+    ]
 
 
 def test_empty_optional_cells_take_the_defaults(tmp_path, db):
@@ -325,7 +397,7 @@ def test_empty_optional_cells_take_the_defaults(tmp_path, db):
         "services": "service_id,name,emr_status\nSRV-1,Vaccination,\n",
         "staff": "staff_id,name,status,role,responsible\nSTF-1,Dre Tremblay,active,,\n",
         "appointments": "appointment_id,service_id,staff_id,start,end,status,patient_ref\n"
-                        "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,,  ,   \n",
+        "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,,  ,   \n",
     }
     load_export(write_export(tmp_path / "export", tables), db)
     assert query(db, "SELECT emr_status FROM emr_services") == [("active",)]
@@ -337,22 +409,22 @@ def test_codes_ignore_case_and_role_accents(tmp_path, db):
     tables = {
         "services": "service_id,name,emr_status\nSRV-1,A,Active\nSRV-2,B,INACTIVE\nSRV-3,C, active \n",
         "staff": "staff_id,name,status,role,responsible\n"
-                 "STF-1,A,ACTIVE,médecin,TRUE\n"
-                 "STF-2,B,Inactive,MÉDECIN,Oui\n"
-                 "STF-3,C,active,IPS,non\n"
-                 "STF-4,D,active,Infirmière,False\n"
-                 "STF-5,E,active,Gestionnaire,0\n"
-                 "STF-6,F,active,AUTRE,1\n"
-                 "STF-7,G,active,Medecin,vrai\n",
+        "STF-1,A,ACTIVE,médecin,TRUE\n"
+        "STF-2,B,Inactive,MÉDECIN,Oui\n"
+        "STF-3,C,active,IPS,non\n"
+        "STF-4,D,active,Infirmière,False\n"
+        "STF-5,E,active,Gestionnaire,0\n"
+        "STF-6,F,active,AUTRE,1\n"
+        "STF-7,G,active,Medecin,vrai\n",
         "appointments": "appointment_id,service_id,staff_id,start,status\n"
-                        "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,FULFILLED\n"
-                        "APT-2,SRV-1,STF-1,2026-07-02T10:00:00,NoShow\n"
-                        "APT-3,SRV-1,STF-1,2026-07-02T11:00:00,Cancelled\n"
-                        "APT-4,SRV-1,STF-1,2026-07-02T12:00:00,BOOKED\n",
+        "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,FULFILLED\n"
+        "APT-2,SRV-1,STF-1,2026-07-02T10:00:00,NoShow\n"
+        "APT-3,SRV-1,STF-1,2026-07-02T11:00:00,Cancelled\n"
+        "APT-4,SRV-1,STF-1,2026-07-02T12:00:00,BOOKED\n",
         "availabilities": "availability_id,service_id,staff_id,start,end,reason,clientele,mode,referral_source\n"
-                          "AV-1,SRV-1,STF-1,2026-07-02T08:00,2026-07-02T12:00,URGENT,Any,In_Person,GAP\n"
-                          "AV-2,SRV-1,STF-1,2026-07-03T08:00,2026-07-03T12:00,Suivi_Grossesse,SAME_SITE_PHYSICIAN,VIDEO,811\n"
-                          "AV-3,SRV-1,STF-1,2026-07-04T08:00,2026-07-04T12:00,Semi_Urgent,Own,Home,Hospital\n",
+        "AV-1,SRV-1,STF-1,2026-07-02T08:00,2026-07-02T12:00,URGENT,Any,In_Person,GAP\n"
+        "AV-2,SRV-1,STF-1,2026-07-03T08:00,2026-07-03T12:00,Suivi_Grossesse,SAME_SITE_PHYSICIAN,VIDEO,811\n"
+        "AV-3,SRV-1,STF-1,2026-07-04T08:00,2026-07-04T12:00,Semi_Urgent,Own,Home,Hospital\n",
     }
     load_export(write_export(tmp_path / "export", tables), db)
 
@@ -367,7 +439,11 @@ def test_codes_ignore_case_and_role_accents(tmp_path, db):
         ("STF-7", "active", "medecin", True),
     ]
     assert query(db, "SELECT status FROM emr_appointments ORDER BY appointment_id") == [
-        ("fulfilled",), ("noshow",), ("cancelled",), ("booked",)]
+        ("fulfilled",),
+        ("noshow",),
+        ("cancelled",),
+        ("booked",),
+    ]
     assert query(db, "SELECT reason, clientele, mode, referral_source FROM emr_availabilities ORDER BY 1 DESC") == [
         ("urgent", "any", "in_person", "gap"),
         ("suivi_grossesse", "same_site_physician", "video", "811"),
@@ -377,27 +453,37 @@ def test_codes_ignore_case_and_role_accents(tmp_path, db):
 
 # --- Excel and Parquet -----------------------------------------------------------------
 
+
 def test_xlsx_with_typed_cells(tmp_path, db):
     folder = write_export(tmp_path / "export")
     for name in ("services", "staff", "appointments"):
         (folder / f"{name}.csv").unlink()
-    write_xlsx(folder / "services.xlsx", [
-        ["Service_ID", "Name", "EMR_Status", "Created_At"],
-        [101, "Vaccination", "active", dt.datetime(2025, 1, 10, 8, 30)],
-        [102.0, "Cœur d’enfant", "Inactive", dt.date(2025, 1, 11)],
-        [103, "Pause", None, None],
-    ])
-    write_xlsx(folder / "staff.xlsx", [
-        ["staff_id", "name", "status", "license", "role", "specialty", "responsible"],
-        [7, "Dre Émilie Tremblay", "active", 12345, "médecin", "Médecine familiale", True],
-        [8, "Marc Gagnon", "active", None, "ips", None, False],
-    ])
-    write_xlsx(folder / "appointments.xlsx", [
-        ["appointment_id", "service_id", "staff_id", "start", "end", "status", "patient_ref"],
-        [1, 101, 7, dt.datetime(2026, 7, 2, 9, 0), dt.datetime(2026, 7, 2, 9, 15), "FULFILLED", "RAMQ-1"],
-        [2, 102, 8, dt.datetime(2026, 7, 3, 10, 0, 30), None, None, None],
-        [3, 103, 7, "2026-10-01T03:30:00+00:00", None, "booked", "RAMQ-1"],
-    ])
+    write_xlsx(
+        folder / "services.xlsx",
+        [
+            ["Service_ID", "Name", "EMR_Status", "Created_At"],
+            [101, "Vaccination", "active", dt.datetime(2025, 1, 10, 8, 30)],
+            [102.0, "Cœur d’enfant", "Inactive", dt.date(2025, 1, 11)],
+            [103, "Pause", None, None],
+        ],
+    )
+    write_xlsx(
+        folder / "staff.xlsx",
+        [
+            ["staff_id", "name", "status", "license", "role", "specialty", "responsible"],
+            [7, "Dre Émilie Tremblay", "active", 12345, "médecin", "Médecine familiale", True],
+            [8, "Marc Gagnon", "active", None, "ips", None, False],
+        ],
+    )
+    write_xlsx(
+        folder / "appointments.xlsx",
+        [
+            ["appointment_id", "service_id", "staff_id", "start", "end", "status", "patient_ref"],
+            [1, 101, 7, dt.datetime(2026, 7, 2, 9, 0), dt.datetime(2026, 7, 2, 9, 15), "FULFILLED", "RAMQ-1"],
+            [2, 102, 8, dt.datetime(2026, 7, 3, 10, 0, 30), None, None, None],
+            [3, 103, 7, "2026-10-01T03:30:00+00:00", None, "booked", "RAMQ-1"],
+        ],
+    )
 
     result = load_export(folder, db)
 
@@ -412,8 +498,11 @@ def test_xlsx_with_typed_cells(tmp_path, db):
         ("7", "Dre Émilie Tremblay", "active", "12345", "medecin", "Médecine familiale", True),
         ("8", "Marc Gagnon", "active", None, "ips", None, False),
     ]
-    rows = query(db, 'SELECT appointment_id, service_id, staff_id, start, "end", status, patient_hash '
-                     "FROM emr_appointments ORDER BY 1")
+    rows = query(
+        db,
+        'SELECT appointment_id, service_id, staff_id, start, "end", status, patient_hash '
+        "FROM emr_appointments ORDER BY 1",
+    )
     assert [r[:6] for r in rows] == [
         ("1", "101", "7", T("2026-07-02 09:00"), T("2026-07-02 09:15"), "fulfilled"),
         ("2", "102", "8", T("2026-07-03 10:00:30"), None, "booked"),
@@ -455,18 +544,37 @@ def test_parquet_with_typed_columns(tmp_path, db):
     ]
     assert rows[0][4] == rows[2][4] is not None and rows[1][4] is None
     assert query(db, "SELECT * FROM emr_availabilities") == [
-        ("AV-1", "SRV-1", "STF-1", T("2026-01-15 08:00"), T("2026-01-15 12:00"), T("2026-01-02"),
-         "urgent", "any", "phone", "811", "Clinique")]
+        (
+            "AV-1",
+            "SRV-1",
+            "STF-1",
+            T("2026-01-15 08:00"),
+            T("2026-01-15 12:00"),
+            T("2026-01-02"),
+            "urgent",
+            "any",
+            "phone",
+            "811",
+            "Clinique",
+        )
+    ]
 
 
-@pytest.mark.parametrize("formats", [
-    pytest.param({"services": "xlsx", "staff": "csv", "appointments": "parquet", "availabilities": "xlsx"},
-                 id="xlsx-csv-parquet-xlsx"),
-    pytest.param(dict.fromkeys(SMALL_EXPORT, "xlsx"), id="all-xlsx"),
-    pytest.param(dict.fromkeys(SMALL_EXPORT, "parquet"), id="all-parquet"),
-    pytest.param({"services": "parquet", "staff": "xlsx", "appointments": "csv", "availabilities": "parquet"},
-                 id="parquet-xlsx-csv-parquet"),
-])
+@pytest.mark.parametrize(
+    "formats",
+    [
+        pytest.param(
+            {"services": "xlsx", "staff": "csv", "appointments": "parquet", "availabilities": "xlsx"},
+            id="xlsx-csv-parquet-xlsx",
+        ),
+        pytest.param(dict.fromkeys(SMALL_EXPORT, "xlsx"), id="all-xlsx"),
+        pytest.param(dict.fromkeys(SMALL_EXPORT, "parquet"), id="all-parquet"),
+        pytest.param(
+            {"services": "parquet", "staff": "xlsx", "appointments": "csv", "availabilities": "parquet"},
+            id="parquet-xlsx-csv-parquet",
+        ),
+    ],
+)
 def test_a_folder_may_mix_formats(tmp_path, reference, formats):
     folder = write_export(tmp_path / "mixed")
     for table, fmt in formats.items():
@@ -502,28 +610,32 @@ def test_xlsx_blank_row_between_data_rows_is_skipped(tmp_path, db):
 
 # --- datetimes --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, stored", [
-    ("2026-07-02T09:00:00", "2026-07-02 09:00:00"),
-    ("2026-07-02 09:00:00", "2026-07-02 09:00:00"),
-    ("2026-07-02T09:00", "2026-07-02 09:00:00"),
-    ("2026-07-02", "2026-07-02 00:00:00"),
-    ("2026-10-01T03:30:00+00:00", "2026-09-30 23:30:00"),
-    ("2026-10-01T03:30:00Z", "2026-09-30 23:30:00"),
-    ("2026-01-15T14:00:00Z", "2026-01-15 09:00:00"),       # winter: UTC-5
-    ("2026-07-02T09:00:00-04:00", "2026-07-02 09:00:00"),
-    ("2026-07-02T09:00:00-05:00", "2026-07-02 10:00:00"),
-    ("2026-07-02T15:00:00+02:00", "2026-07-02 09:00:00"),
-    ("2026-07-02T09:00:00-04", "2026-07-02 09:00:00"),
-    ("2026-07-02T09:00:00.250", "2026-07-02 09:00:00.250"),
-    ("2026-07-02T09:00:00.123456", "2026-07-02 09:00:00.123456"),
-    ("2026-07-02T13:00:00.5Z", "2026-07-02 09:00:00.500"),
-    ("2026-07-02T09:00:00.5-04:00", "2026-07-02 09:00:00.500"),
-    ("2026-11-01T05:30:00Z", "2026-11-01 01:30:00"),        # first 01:30 (EDT)
-    ("2026-11-01T06:30:00Z", "2026-11-01 01:30:00"),        # second 01:30 (EST)
-    (" 2026-07-02T09:00:00 ", "2026-07-02 09:00:00"),
-    ("2026-07-02T09:00-04:00", "2026-07-02 09:00:00"),
-    ("2026-07-02T13:00Z", "2026-07-02 09:00:00"),
-])
+
+@pytest.mark.parametrize(
+    "text, stored",
+    [
+        ("2026-07-02T09:00:00", "2026-07-02 09:00:00"),
+        ("2026-07-02 09:00:00", "2026-07-02 09:00:00"),
+        ("2026-07-02T09:00", "2026-07-02 09:00:00"),
+        ("2026-07-02", "2026-07-02 00:00:00"),
+        ("2026-10-01T03:30:00+00:00", "2026-09-30 23:30:00"),
+        ("2026-10-01T03:30:00Z", "2026-09-30 23:30:00"),
+        ("2026-01-15T14:00:00Z", "2026-01-15 09:00:00"),  # winter: UTC-5
+        ("2026-07-02T09:00:00-04:00", "2026-07-02 09:00:00"),
+        ("2026-07-02T09:00:00-05:00", "2026-07-02 10:00:00"),
+        ("2026-07-02T15:00:00+02:00", "2026-07-02 09:00:00"),
+        ("2026-07-02T09:00:00-04", "2026-07-02 09:00:00"),
+        ("2026-07-02T09:00:00.250", "2026-07-02 09:00:00.250"),
+        ("2026-07-02T09:00:00.123456", "2026-07-02 09:00:00.123456"),
+        ("2026-07-02T13:00:00.5Z", "2026-07-02 09:00:00.500"),
+        ("2026-07-02T09:00:00.5-04:00", "2026-07-02 09:00:00.500"),
+        ("2026-11-01T05:30:00Z", "2026-11-01 01:30:00"),  # first 01:30 (EDT)
+        ("2026-11-01T06:30:00Z", "2026-11-01 01:30:00"),  # second 01:30 (EST)
+        (" 2026-07-02T09:00:00 ", "2026-07-02 09:00:00"),
+        ("2026-07-02T09:00-04:00", "2026-07-02 09:00:00"),
+        ("2026-07-02T13:00Z", "2026-07-02 09:00:00"),
+    ],
+)
 def test_datetime_forms(tmp_path, db, text, stored):
     appointments = f"appointment_id,service_id,staff_id,start\nAPT-1,SRV-1,STF-1,{text}\n"
     load_export(write_export(tmp_path / "export", {"appointments": appointments}), db)
@@ -531,9 +643,11 @@ def test_datetime_forms(tmp_path, db, text, stored):
 
 
 def test_naive_time_is_stored_the_same_with_or_without_fraction(tmp_path, db):
-    appointments = ("appointment_id,service_id,staff_id,start\n"
-                    "APT-1,SRV-1,STF-1,2026-03-09T02:30:00\n"
-                    "APT-2,SRV-1,STF-1,2026-03-09T02:30:00.000\n")
+    appointments = (
+        "appointment_id,service_id,staff_id,start\n"
+        "APT-1,SRV-1,STF-1,2026-03-09T02:30:00\n"
+        "APT-2,SRV-1,STF-1,2026-03-09T02:30:00.000\n"
+    )
     load_export(write_export(tmp_path / "export", {"appointments": appointments}), db)
     (first,), (second,) = query(db, "SELECT start FROM emr_appointments ORDER BY appointment_id")
     assert first == second
@@ -543,14 +657,15 @@ def test_offsets_apply_to_every_datetime_column(tmp_path, db):
     tables = {
         "services": "service_id,name,created_at\nSRV-1,A,2025-01-10T08:00:00Z\n",
         "availabilities": "availability_id,service_id,staff_id,start,end,published_at\n"
-                          "AV-1,SRV-1,STF-1,2026-07-02T12:00:00Z,2026-07-02T16:00:00+00:00,2026-06-20T14:00:00.5Z\n",
+        "AV-1,SRV-1,STF-1,2026-07-02T12:00:00Z,2026-07-02T16:00:00+00:00,2026-06-20T14:00:00.5Z\n",
         "appointments": "appointment_id,service_id,staff_id,start,end\n"
-                        "APT-1,SRV-1,STF-1,2026-07-02T13:00:00Z,2026-07-02T09:15:00\n",
+        "APT-1,SRV-1,STF-1,2026-07-02T13:00:00Z,2026-07-02T09:15:00\n",
     }
     load_export(write_export(tmp_path / "export", tables), db)
     assert query(db, "SELECT created_at FROM emr_services") == [(T("2025-01-10 03:00"),)]
     assert query(db, 'SELECT start, "end", published_at FROM emr_availabilities') == [
-        (T("2026-07-02 08:00"), T("2026-07-02 12:00"), T("2026-06-20 10:00:00.5"))]
+        (T("2026-07-02 08:00"), T("2026-07-02 12:00"), T("2026-06-20 10:00:00.5"))
+    ]
     assert query(db, 'SELECT start, "end" FROM emr_appointments') == [(T("2026-07-02 09:00"), T("2026-07-02 09:15"))]
 
 
@@ -576,12 +691,14 @@ REFS = ("RAMQ-TREM52031512", "RAMQ-GAGM60010199", "RAMQ-ROYJ45120388")
 
 
 def _appointments_with_refs() -> str:
-    return ("appointment_id,service_id,staff_id,start,status,patient_ref\n"
-            f"APPT-CONTROL-1,SRV-1,STF-1,2026-07-02T09:00:00,booked,{REFS[0]}\n"
-            f"APPT-CONTROL-2,SRV-1,STF-1,2026-07-02T10:00:00,booked,{REFS[1]}\n"
-            f"APPT-CONTROL-3,SRV-1,STF-1,2026-07-02T11:00:00,booked,{REFS[0]}\n"
-            f"APPT-CONTROL-4,SRV-1,STF-1,2026-07-02T12:00:00,booked,{REFS[2]}\n"
-            "APPT-CONTROL-5,SRV-1,STF-1,2026-07-02T13:00:00,booked,\n")
+    return (
+        "appointment_id,service_id,staff_id,start,status,patient_ref\n"
+        f"APPT-CONTROL-1,SRV-1,STF-1,2026-07-02T09:00:00,booked,{REFS[0]}\n"
+        f"APPT-CONTROL-2,SRV-1,STF-1,2026-07-02T10:00:00,booked,{REFS[1]}\n"
+        f"APPT-CONTROL-3,SRV-1,STF-1,2026-07-02T11:00:00,booked,{REFS[0]}\n"
+        f"APPT-CONTROL-4,SRV-1,STF-1,2026-07-02T12:00:00,booked,{REFS[2]}\n"
+        "APPT-CONTROL-5,SRV-1,STF-1,2026-07-02T13:00:00,booked,\n"
+    )
 
 
 def _hashes(db: Path) -> dict[str, str | None]:
@@ -676,6 +793,7 @@ def test_loading_with_another_key_is_refused(tmp_path, monkeypatch, db, small_ex
 
 # --- idempotence and the orchestrator side -------------------------------------------------
 
+
 def test_same_export_twice_changes_nothing(db, small_export):
     first = load_export(small_export, db)
     before = snapshot(db)
@@ -707,20 +825,24 @@ def test_same_content_in_another_form_changes_nothing(tmp_path, db, small_export
 def test_newer_export_replaces_the_emr_side_and_keeps_decisions(tmp_path, db, small_export):
     load_export(small_export, db)
     con = duckdb.connect(str(db))
-    con.execute("INSERT INTO services (service_id, name, status, types) "
-                "VALUES ('SRV-1', 'Vaccination', 'active', ['urgent'])")
+    con.execute(
+        "INSERT INTO services (service_id, name, status, types) VALUES ('SRV-1', 'Vaccination', 'active', ['urgent'])"
+    )
     con.close()
     before = snapshot(db)
 
-    newer = write_export(tmp_path / "newer", {
-        "services": "service_id,name,emr_status\n"
-                    "SRV-1,Vaccination (grippe),active\n"
-                    "SRV-3,Précédent rendez-vous,inactive\n"
-                    "SRV-5,Nouveau service,active\n",
-        "appointments": "appointment_id,service_id,staff_id,start,status\n"
-                        "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,fulfilled\n"
-                        "APT-9,SRV-5,STF-2,2026-07-09T09:00:00,booked\n",
-    })
+    newer = write_export(
+        tmp_path / "newer",
+        {
+            "services": "service_id,name,emr_status\n"
+            "SRV-1,Vaccination (grippe),active\n"
+            "SRV-3,Précédent rendez-vous,inactive\n"
+            "SRV-5,Nouveau service,active\n",
+            "appointments": "appointment_id,service_id,staff_id,start,status\n"
+            "APT-1,SRV-1,STF-1,2026-07-02T09:00:00,fulfilled\n"
+            "APT-9,SRV-5,STF-2,2026-07-09T09:00:00,booked\n",
+        },
+    )
     result = load_export(newer, db)
     after = snapshot(db)
 
@@ -737,7 +859,8 @@ def test_newer_export_replaces_the_emr_side_and_keeps_decisions(tmp_path, db, sm
     for table in set(before) - set(EMR_TABLES) - {"emr_loads"}:
         assert after[table] == before[table], table
     assert query(db, "SELECT service_id, name, excluded, status, types FROM services") == [
-        ("SRV-1", "Vaccination", False, "active", ["urgent"])]
+        ("SRV-1", "Vaccination", False, "active", ["urgent"])
+    ]
 
 
 def test_reloading_the_first_export_after_a_newer_one_restores_it(tmp_path, db, small_export):
@@ -753,14 +876,20 @@ def test_cli_load_prints_one_json_document(db, small_export):
     first = run_cli("--db", str(db), "load", str(small_export), "--json")
     second = run_cli("--db", str(db), "load", str(small_export), "--json")
 
-    expected = {"services": 4, "staff": 3, "appointments": 4, "availabilities": 2,
-                "pending": ["SRV-1", "SRV-2", "SRV-3"]}
+    expected = {
+        "services": 4,
+        "staff": 3,
+        "appointments": 4,
+        "availabilities": 2,
+        "pending": ["SRV-1", "SRV-2", "SRV-3"],
+    }
     for result in (first, second):
         assert result.returncode == 0, result.stderr
         assert json.loads(result.stdout) == expected
 
 
 # --- volume -------------------------------------------------------------------------------
+
 
 def test_two_hundred_thousand_appointments(tmp_path, db):
     folder = write_export(tmp_path / "big")
@@ -777,9 +906,22 @@ def test_two_hundred_thousand_appointments(tmp_path, db):
     result = load_export(folder, db)  # its speed is bench/load.py's business
 
     assert result.appointments == 200_000
-    assert query(db, "SELECT count(*), count(DISTINCT appointment_id), count(DISTINCT patient_hash), "
-                     "min(start), max(start) FROM emr_appointments") == [
-        (200_000, 200_000, 5000, T("2026-01-05 08:00"),
-         T("2026-01-05 08:00") + dt.timedelta(days=199_999 // 40, minutes=15 * (199_999 % 40)))]
+    assert query(
+        db,
+        "SELECT count(*), count(DISTINCT appointment_id), count(DISTINCT patient_hash), "
+        "min(start), max(start) FROM emr_appointments",
+    ) == [
+        (
+            200_000,
+            200_000,
+            5000,
+            T("2026-01-05 08:00"),
+            T("2026-01-05 08:00") + dt.timedelta(days=199_999 // 40, minutes=15 * (199_999 % 40)),
+        )
+    ]
     assert query(db, "SELECT status, count(*) FROM emr_appointments GROUP BY 1 ORDER BY 1") == [
-        ("booked", 50_000), ("cancelled", 50_000), ("fulfilled", 50_000), ("noshow", 50_000)]
+        ("booked", 50_000),
+        ("cancelled", 50_000),
+        ("fulfilled", 50_000),
+        ("noshow", 50_000),
+    ]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+from pathlib import Path
 import tomllib
 
 from conftest import ROOT
+
+HERE = Path(__file__).resolve()
 
 
 def _pyproject() -> dict:
@@ -16,7 +21,7 @@ def _conda_pip_requirements() -> set[str]:
     lines = (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines()
     start = lines.index("  - pip:")
     found = set()
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.startswith("      - "):
             break
         found.add(line.removeprefix("      - ").strip())
@@ -35,3 +40,51 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme.index("make dashboard") < 800 and readme.index("make test") < 800
+
+
+def test_the_lock_pins_every_dependency_within_its_range():
+    from packaging.requirements import Requirement
+
+    pinned = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith((" ", "#")):
+            name, version = line.split("==")
+            pinned[name.lower().replace("_", "-")] = version.strip()
+    project = _pyproject()["project"]
+    wanted = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    for text in wanted:
+        requirement = Requirement(text)
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pinned, f"{name} is not in requirements.lock: run make lock"
+        assert requirement.specifier.contains(pinned[name]), f"{name}=={pinned[name]} is outside {text}: run make lock"
+
+
+def test_the_version_is_written_once():
+    import orchestrator_lib
+
+    assert "version" not in _pyproject()["project"]
+    assert _pyproject()["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "orchestrator_lib.__version__"}
+    assert orchestrator_lib.__version__
+
+
+def test_the_export_format_page_lists_every_column_and_code():
+    from orchestrator_lib.export_format import TABLES
+
+    page = (ROOT / "docs" / "export-format.md").read_text(encoding="utf-8")
+    for table in TABLES:
+        section = page[page.index(f"### `{table.name}`") :]
+        section = section[: section.find("\n### ", 1) if "\n### " in section[1:] else len(section)]
+        for column in table.columns:
+            assert f"| `{column.name}` |" in section, (table.name, column.name)
+            for code in column.codes:
+                assert f"`{code}`" in section, (table.name, column.name, code)
+
+
+def test_nothing_refers_to_a_file_outside_the_repository():
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split()
+    for name in listed:
+        path = ROOT / name
+        if path.suffix in (".py", ".md", ".sql", ".ipynb", ".toml", ".yml") and path.is_file() and path != HERE:
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"\bSPEC\b|\.\./shared|reference/domain\.md", text), name

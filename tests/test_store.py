@@ -18,20 +18,26 @@ from conftest import snapshot
 
 def test_a_database_is_created_at_latest_version_only_when_asked(missing_db):
     db = missing_db
-    with pytest.raises(DatabaseMissingError, match=str(db)):
-        with store.reading(db):
-            pass
-    with pytest.raises(DatabaseMissingError):
-        with store.writing(db):
-            pass
+    with pytest.raises(DatabaseMissingError, match=str(db)), store.reading(db):
+        pass
+    with pytest.raises(DatabaseMissingError), store.writing(db):
+        pass
     assert not db.exists()
     with store.writing(db, create=True):
         pass
     with store.reading(db) as con:
         assert store.schema_version(con) == store.latest_version() >= 2
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    assert {"emr_services", "emr_staff", "emr_appointments", "emr_availabilities",
-            "services", "service_types", "emr_loads", "schema_migrations"} <= tables
+    assert {
+        "emr_services",
+        "emr_staff",
+        "emr_appointments",
+        "emr_availabilities",
+        "services",
+        "service_types",
+        "emr_loads",
+        "schema_migrations",
+    } <= tables
 
 
 def test_older_schema_upgrades_itself_and_keeps_its_data(missing_db, small_export):
@@ -57,19 +63,17 @@ def test_migrations_are_numbered_without_gaps():
 def test_database_from_a_newer_version_is_refused(db):
     with store.writing(db, create=True) as con:
         con.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
-    with pytest.raises(SchemaTooNewError, match="999"):
-        with store.reading(db):
-            pass
+    with pytest.raises(SchemaTooNewError, match="999"), store.reading(db):
+        pass
 
 
 def test_failed_write_rolls_back_everything(db):
     with store.writing(db, create=True):
         pass
     before = snapshot(db)
-    with pytest.raises(RuntimeError):
-        with store.writing(db) as con:
-            con.execute("INSERT INTO emr_services VALUES ('X', 'x', 'active', NULL)")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.writing(db) as con:
+        con.execute("INSERT INTO emr_services VALUES ('X', 'x', 'active', NULL)")
+        raise RuntimeError("boom")
     assert snapshot(db) == before
 
 
@@ -107,9 +111,8 @@ def test_busy_database_names_the_holder_after_the_timeout(db, small_export, monk
     monkeypatch.setenv("ORCHESTRATOR_LOCK_TIMEOUT", "1")
     holder = _hold(db, 5.0)
     try:
-        with pytest.raises(DatabaseBusyError) as info:
-            with store.writing(db):
-                pass
+        with pytest.raises(DatabaseBusyError) as info, store.writing(db):
+            pass
         assert f"PID {holder.pid}" in str(info.value)
         assert "occupée" in str(info.value)
     finally:

@@ -15,16 +15,24 @@ pytestmark = pytest.mark.slow  # pytest runs pytest
 
 PLAIN_TEST = "tests/test_cli.py::test_help_lists_the_commands"
 MISSING = {
-    "browser": ("tests/test_browser_dashboard.py", {"ORCHESTRATOR_TEST_CHROMIUM": "/nonexistent/chromium"},
-                "/nonexistent/chromium is missing"),
-    "node": ("tests/test_fhir_server.py", {"ORCHESTRATOR_TEST_NODE": "no-such-node"},
-             "no-such-node is not on PATH"),
+    "browser": (
+        "tests/test_browser_dashboard.py",
+        {"ORCHESTRATOR_TEST_CHROMIUM": "/nonexistent/chromium"},
+        "/nonexistent/chromium is missing",
+    ),
+    "node": ("tests/test_fhir_server.py", {"ORCHESTRATOR_TEST_NODE": "no-such-node"}, "no-such-node is not on PATH"),
 }
 
 
 def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
 
 
 @pytest.mark.parametrize("what", MISSING)
@@ -46,6 +54,11 @@ def test_on_ci_a_missing_requirement_fails_the_run(what):
 
 
 def test_the_plain_tests_never_skip_for_want_of_the_browser():
-    result = pytest_run("tests/test_cli.py", "tests/test_load_formats.py", CI="",
-                        ORCHESTRATOR_TEST_CHROMIUM="/nonexistent/chromium", ORCHESTRATOR_TEST_NODE="no-such-node")
+    result = pytest_run(
+        "tests/test_cli.py",
+        "tests/test_load_formats.py",
+        CI="",
+        ORCHESTRATOR_TEST_CHROMIUM="/nonexistent/chromium",
+        ORCHESTRATOR_TEST_NODE="no-such-node",
+    )
     assert result.returncode == 0 and "skipped" not in result.stdout, result.stdout

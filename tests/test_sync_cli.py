@@ -1,4 +1,4 @@
-"""The command line of the synchronisation (SPEC §5): `orchestrator sync`,
+"""The command line of the synchronisation (the command line in the README): `orchestrator sync`,
 `history`, `undo`, `explain` and `service …`, as scripts use them.
 
 Each test gets a private copy of one small clinic (built once in-process):
@@ -38,33 +38,47 @@ RUN_KEYS = {"run_id", "kind", "applied_at", "applied_by", "as_of", "undoes", "un
 def template(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("clinic")
     db = folder / "clinic.duckdb"
-    imported = ("service_id,name,emr_status\n"
-                "IMP-A,Imported active,active\n"
-                "IMP-I,Imported inactive,active\n"
-                "IMP-X,Imported excluded,active\n"
-                "OLD,Ancien service,inactive\n")
-    empty = {"appointments": "appointment_id,service_id,staff_id,start\n",
-             "availabilities": "availability_id,service_id,staff_id,start,end\n"}
+    imported = (
+        "service_id,name,emr_status\n"
+        "IMP-A,Imported active,active\n"
+        "IMP-I,Imported inactive,active\n"
+        "IMP-X,Imported excluded,active\n"
+        "OLD,Ancien service,inactive\n"
+    )
+    empty = {
+        "appointments": "appointment_id,service_id,staff_id,start\n",
+        "availabilities": "availability_id,service_id,staff_id,start,end\n",
+    }
     load_export(write_export(folder / "first", {"services": imported, **empty}), db)
     wizard = Wizard(db, as_of=AS_OF)
-    wizard.apply_decisions({"exclude": ["IMP-X"], "types": {"IMP-A": ["urgent"],
-                                                           "IMP-I": ["suivi_regulier", "semi_urgent"]}})
-    wizard.apply()                      # run-0001
-    manual.deactivate(db, "IMP-I")      # run-0002
-    services = imported + ("S-1,Vaccination,active\n"
-                           "S-2,Pause,active\n"
-                           "S-3,Précédent rendez-vous,active\n"
-                           "S-10,Suivi dix,active\n"
-                           "S-20,Suivi vingt,active\n")
-    appointments = ("appointment_id,service_id,staff_id,start,status\n"
-                    f"APT-1,S-10,STF-1,{AS_OF},booked\n"
-                    f"APT-2,IMP-I,STF-1,{FUTURE},booked\n"
-                    f"APT-3,IMP-X,STF-1,{FUTURE},booked\n"
-                    f"APT-4,S-2,STF-1,{FUTURE},cancelled\n"
-                    f"APT-5,S-3,STF-1,2026-11-01T09:00,fulfilled\n"
-                    f"APT-6,GONE,STF-1,2026-11-01T09:00,fulfilled\n")
-    load_export(write_export(folder / "second", {"services": services, "appointments": appointments,
-                                                 "availabilities": empty["availabilities"]}), db)
+    wizard.apply_decisions(
+        {"exclude": ["IMP-X"], "types": {"IMP-A": ["urgent"], "IMP-I": ["suivi_regulier", "semi_urgent"]}}
+    )
+    wizard.apply()  # run-0001
+    manual.deactivate(db, "IMP-I")  # run-0002
+    services = imported + (
+        "S-1,Vaccination,active\n"
+        "S-2,Pause,active\n"
+        "S-3,Précédent rendez-vous,active\n"
+        "S-10,Suivi dix,active\n"
+        "S-20,Suivi vingt,active\n"
+    )
+    appointments = (
+        "appointment_id,service_id,staff_id,start,status\n"
+        f"APT-1,S-10,STF-1,{AS_OF},booked\n"
+        f"APT-2,IMP-I,STF-1,{FUTURE},booked\n"
+        f"APT-3,IMP-X,STF-1,{FUTURE},booked\n"
+        f"APT-4,S-2,STF-1,{FUTURE},cancelled\n"
+        f"APT-5,S-3,STF-1,2026-11-01T09:00,fulfilled\n"
+        f"APT-6,GONE,STF-1,2026-11-01T09:00,fulfilled\n"
+    )
+    load_export(
+        write_export(
+            folder / "second",
+            {"services": services, "appointments": appointments, "availabilities": empty["availabilities"]},
+        ),
+        db,
+    )
     return db
 
 
@@ -99,7 +113,7 @@ def sync(db, path, *options, env=None, real=False):
 
 
 def one_json(result):
-    """The single JSON document of stdout (SPEC §5: nothing else there)."""
+    """The single JSON document of stdout (the contract: nothing else there)."""
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("\n") and result.stdout.count("\n") == 1, result.stdout
     return json.loads(result.stdout)
@@ -114,13 +128,22 @@ def assert_refused(result, before, db, *mentions):
     assert snapshot(db) == before
 
 
-GOOD = {"exclude": ["S-3"], "inactive": ["S-2", "S-10"],
-        "types": {"S-1": ["urgent"], "S-10": ["semi_urgent", "urgent"]}}
-GOOD_SUMMARY = {"active": ["IMP-I", "S-1", "S-10"], "inactive": ["S-2", "S-20"], "excluded": ["S-3"],
-                "auto_reactivated": ["IMP-I", "S-10"], "auto_deactivated": ["S-20"]}
+GOOD = {
+    "exclude": ["S-3"],
+    "inactive": ["S-2", "S-10"],
+    "types": {"S-1": ["urgent"], "S-10": ["semi_urgent", "urgent"]},
+}
+GOOD_SUMMARY = {
+    "active": ["IMP-I", "S-1", "S-10"],
+    "inactive": ["S-2", "S-20"],
+    "excluded": ["S-3"],
+    "auto_reactivated": ["IMP-I", "S-10"],
+    "auto_deactivated": ["S-20"],
+}
 
 
 # --- sync ----------------------------------------------------------------------------------
+
 
 def test_sync_json_is_exactly_the_contract(clinic, tmp_path):
     document = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--json", real=True))
@@ -140,9 +163,15 @@ def test_sync_json_is_exactly_the_contract(clinic, tmp_path):
 
 
 def test_sync_lists_are_sorted_and_decisions_may_be_partial(clinic, tmp_path):
-    document = one_json(sync(clinic, decisions_file(tmp_path, {"types": {"S-20": ["urgent"], "S-2": ["urgent"],
-                                                                      "S-10": ["urgent"]}}),
-                             "--as-of", AS_OF, "--json"))
+    document = one_json(
+        sync(
+            clinic,
+            decisions_file(tmp_path, {"types": {"S-20": ["urgent"], "S-2": ["urgent"], "S-10": ["urgent"]}}),
+            "--as-of",
+            AS_OF,
+            "--json",
+        )
+    )
     assert document["active"] == ["IMP-I", "S-10", "S-2", "S-20"]
     assert document["inactive"] == document["auto_deactivated"] == ["S-1", "S-3"]
     assert document["excluded"] == [] and document["auto_reactivated"] == ["IMP-I"]
@@ -164,22 +193,25 @@ def test_dry_run_writes_nothing_and_shows_the_same_result(clinic, tmp_path):
     assert {k: v for k, v in real.items() if k != "run_id"} == {k: v for k, v in dry.items() if k != "run_id"}
 
 
-@pytest.mark.parametrize("decisions, mention", [
-    ({"exclude": ["IMP-A"]}, "IMP-A"),                                        # imported: not listed at step 1
-    ({"exclude": ["NOPE"]}, "NOPE"),                                          # unknown id
-    ({"exclude": ["OLD"]}, "OLD"),                                            # inactive in the EMR
-    ({"exclude": ["S-3"], "inactive": ["S-3"]}, "S-3"),                       # step 2 does not list an excluded id
-    ({"inactive": ["IMP-X"]}, "IMP-X"),                                       # imported excluded: not listed at step 2
-    ({"exclude": ["S-3"], "types": {"S-3": ["urgent"]}}, "S-3"),              # both excluded and typed
-    ({"inactive": ["S-2"], "types": {"S-2": ["urgent"]}}, "S-2"),             # kept inactive, no future appointment
-    ({"inactive": ["S-2"], "types": {"S-2": []}}, "S-2"),                     # … even with no type
-    ({"types": {"IMP-A": ["semi_urgent"]}}, "IMP-A"),                         # imported active, other types
-    ({"types": {"IMP-X": ["urgent"]}}, "IMP-X"),                              # imported excluded, future appointment
-    ({"types": {"NOPE": ["urgent"]}}, "NOPE"),
-    ({"types": {"S-1": ["chirurgie"]}}, "chirurgie"),                         # unknown type
-    ({"types": {"S-1": ["urgent", "Urgent"]}}, "Urgent"),
-    ({"exclude": ["S-3"], "inactive": ["S-2"], "types": {"S-1": ["urgent"], "NOPE": ["urgent"]}}, "NOPE"),
-])
+@pytest.mark.parametrize(
+    "decisions, mention",
+    [
+        ({"exclude": ["IMP-A"]}, "IMP-A"),  # imported: not listed at step 1
+        ({"exclude": ["NOPE"]}, "NOPE"),  # unknown id
+        ({"exclude": ["OLD"]}, "OLD"),  # inactive in the EMR
+        ({"exclude": ["S-3"], "inactive": ["S-3"]}, "S-3"),  # step 2 does not list an excluded id
+        ({"inactive": ["IMP-X"]}, "IMP-X"),  # imported excluded: not listed at step 2
+        ({"exclude": ["S-3"], "types": {"S-3": ["urgent"]}}, "S-3"),  # both excluded and typed
+        ({"inactive": ["S-2"], "types": {"S-2": ["urgent"]}}, "S-2"),  # kept inactive, no future appointment
+        ({"inactive": ["S-2"], "types": {"S-2": []}}, "S-2"),  # … even with no type
+        ({"types": {"IMP-A": ["semi_urgent"]}}, "IMP-A"),  # imported active, other types
+        ({"types": {"IMP-X": ["urgent"]}}, "IMP-X"),  # imported excluded, future appointment
+        ({"types": {"NOPE": ["urgent"]}}, "NOPE"),
+        ({"types": {"S-1": ["chirurgie"]}}, "chirurgie"),  # unknown type
+        ({"types": {"S-1": ["urgent", "Urgent"]}}, "Urgent"),
+        ({"exclude": ["S-3"], "inactive": ["S-2"], "types": {"S-1": ["urgent"], "NOPE": ["urgent"]}}, "NOPE"),
+    ],
+)
 def test_refused_decisions_exit_2_and_apply_nothing(clinic, tmp_path, decisions, mention):
     before = snapshot(clinic)
     result = sync(clinic, decisions_file(tmp_path, decisions), "--as-of", AS_OF, "--json")
@@ -212,21 +244,24 @@ def test_absurdly_nested_decisions_are_bad_input(clinic, tmp_path):
     assert_refused(sync(clinic, path, "--json"), before, clinic, "decisions.json")
 
 
-@pytest.mark.parametrize("decisions", [
-    [],
-    ["S-1"],
-    None,
-    "S-1",
-    {"exclude": "S-3"},
-    {"exclude": [3]},
-    {"exclude": None},
-    {"inactive": {"S-2": True}},
-    {"types": ["S-1"]},
-    {"types": {"S-1": "urgent"}},
-    {"types": {"S-1": [1]}},
-    {"remove": ["S-1"]},
-    {"exclude": [], "Types": {}},
-])
+@pytest.mark.parametrize(
+    "decisions",
+    [
+        [],
+        ["S-1"],
+        None,
+        "S-1",
+        {"exclude": "S-3"},
+        {"exclude": [3]},
+        {"exclude": None},
+        {"inactive": {"S-2": True}},
+        {"types": ["S-1"]},
+        {"types": {"S-1": "urgent"}},
+        {"types": {"S-1": [1]}},
+        {"remove": ["S-1"]},
+        {"exclude": [], "Types": {}},
+    ],
+)
 def test_wrong_shape_is_refused(clinic, tmp_path, decisions):
     before = snapshot(clinic)
     assert_refused(sync(clinic, decisions_file(tmp_path, decisions), "--json"), before, clinic, "decisions.json")
@@ -250,8 +285,16 @@ def test_missing_decisions_file_is_refused(clinic, tmp_path):
 KEPT_TYPED = {"inactive": ["S-10"], "types": {"S-10": ["urgent"]}}  # S-10 has an appointment at exactly AS_OF
 
 
-@pytest.mark.parametrize("as_of", ["2026-11-27T12:00", "2026-11-27T12:00:00-05:00", "2026-11-27T17:00:00+00:00",
-                                   "2026-11-27T17:00Z", "2026-11-27T11:00:00-06:00"])
+@pytest.mark.parametrize(
+    "as_of",
+    [
+        "2026-11-27T12:00",
+        "2026-11-27T12:00:00-05:00",
+        "2026-11-27T17:00:00+00:00",
+        "2026-11-27T17:00Z",
+        "2026-11-27T11:00:00-06:00",
+    ],
+)
 def test_as_of_with_an_offset_is_local_time(clinic, tmp_path, as_of):
     document = one_json(sync(clinic, decisions_file(tmp_path, KEPT_TYPED), "--as-of", as_of, "--json"))
     assert "S-10" in document["auto_reactivated"] and "S-10" in document["active"]
@@ -263,22 +306,24 @@ def test_as_of_with_an_offset_is_local_time(clinic, tmp_path, as_of):
 @pytest.mark.parametrize("as_of", ["2026-11-27T12:00:01", "2026-11-27T17:00:01+00:00"])
 def test_after_as_of_the_kept_inactive_service_is_not_listed_at_step_3(clinic, tmp_path, as_of):
     before = snapshot(clinic)
-    assert_refused(sync(clinic, decisions_file(tmp_path, KEPT_TYPED), "--as-of", as_of, "--json"), before, clinic,
-                   "S-10")
+    assert_refused(
+        sync(clinic, decisions_file(tmp_path, KEPT_TYPED), "--as-of", as_of, "--json"), before, clinic, "S-10"
+    )
 
 
 @pytest.mark.parametrize("as_of", ["hier", "2026-13-01", "27/11/2026"])
 def test_bad_as_of_is_refused(clinic, tmp_path, as_of):
     before = snapshot(clinic)
-    assert_refused(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", as_of, "--json"), before, clinic,
-                   "--as-of")
+    assert_refused(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", as_of, "--json"), before, clinic, "--as-of")
 
 
 # --- history, undo, explain -----------------------------------------------------------------------
 
+
 def test_history_json_shape(clinic, tmp_path):
-    run_id = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--user", "marie",
-                           "--json"))["run_id"]
+    run_id = one_json(sync(clinic, decisions_file(tmp_path, GOOD), "--as-of", AS_OF, "--user", "marie", "--json"))[
+        "run_id"
+    ]
     runs = one_json(orchestrator("--db", str(clinic), "history", "--json"))
     assert isinstance(runs, list) and [r["run_id"] for r in runs] == [run_id, "run-0002", "run-0001"]
     for run in runs:
@@ -287,9 +332,19 @@ def test_history_json_shape(clinic, tmp_path):
         assert isinstance(run["applied_at"], str)
     latest = runs[0]
     assert (latest["kind"], latest["applied_by"], latest["as_of"], latest["undoes"], latest["undone_by"]) == (
-        "sync", "marie", "2026-11-27T12:00:00", None, None)
-    assert latest["decisions"] == {"auto_deactivated": 1, "auto_reactivated": 2, "excluded": 1,
-                                   "kept_inactive": 1, "typed": 1}
+        "sync",
+        "marie",
+        "2026-11-27T12:00:00",
+        None,
+        None,
+    )
+    assert latest["decisions"] == {
+        "auto_deactivated": 1,
+        "auto_reactivated": 2,
+        "excluded": 1,
+        "kept_inactive": 1,
+        "typed": 1,
+    }
     assert latest["changes"] == 6
     assert runs[1]["kind"] == "manual" and runs[1]["decisions"] == {"deactivate": 1}
 
@@ -317,15 +372,18 @@ def test_undo_with_nothing_to_undo(tmp_path, db):
     assert_refused(orchestrator("--db", str(db), "undo", "--json"), before, db)
 
 
-@pytest.mark.parametrize("service_id, expected", [
-    ("S-1", ["pending"]),
-    ("OLD", ["emr_inactive"]),
-    ("GONE", ["unknown"]),            # referred to by an appointment only
-    ("imp-a", ["imported_active", "since_run"]),  # as a person types it
-    ("IMP-A", ["imported_active", "since_run"]),
-    ("IMP-I", ["imported_inactive", "since_run", "will_reactivate"]),
-    ("IMP-X", ["imported_excluded", "since_run", "excluded_with_future"]),
-])
+@pytest.mark.parametrize(
+    "service_id, expected",
+    [
+        ("S-1", ["pending"]),
+        ("OLD", ["emr_inactive"]),
+        ("GONE", ["unknown"]),  # referred to by an appointment only
+        ("imp-a", ["imported_active", "since_run"]),  # as a person types it
+        ("IMP-A", ["imported_active", "since_run"]),
+        ("IMP-I", ["imported_inactive", "since_run", "will_reactivate"]),
+        ("IMP-X", ["imported_excluded", "since_run", "excluded_with_future"]),
+    ],
+)
 def test_explain_json_shape(clinic, service_id, expected):
     found = one_json(orchestrator("--db", str(clinic), "explain", service_id, "--as-of", AS_OF, "--json"))
     assert set(found) == {"kind", "service_id", "name", "future_appointments", "facts"}
@@ -336,8 +394,9 @@ def test_explain_json_shape(clinic, service_id, expected):
 
 def test_explain_future_appointments_depend_on_as_of(clinic):
     def future(as_of):
-        return one_json(orchestrator("--db", str(clinic), "explain", "S-10", "--as-of", as_of,
-                                "--json"))["future_appointments"]
+        return one_json(orchestrator("--db", str(clinic), "explain", "S-10", "--as-of", as_of, "--json"))[
+            "future_appointments"
+        ]
 
     assert future(AS_OF) == 1
     assert future("2026-11-27T17:00:01+00:00") == 0
@@ -345,43 +404,60 @@ def test_explain_future_appointments_depend_on_as_of(clinic):
 
 # --- service … ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args, state", [
-    (["activate", "IMP-I", "--type", "urgent", "--type", "suivi_regulier"], (False, "active", ["suivi_regulier", "urgent"])),
-    (["activate", "IMP-X", "--type", "semi_urgent"], (False, "active", ["semi_urgent"])),
-    (["deactivate", "IMP-A"], (False, "inactive", ["urgent"])),
-    (["exclude", "IMP-A"], (True, "inactive", ["urgent"])),
-    (["include", "IMP-X"], (False, "inactive", [])),
-    (["set-types", "IMP-A", "--type", "suivi_grossesse"], (False, "active", ["suivi_grossesse"])),
-    (["set-types", "IMP-I"], (False, "inactive", [])),
-])
+
+@pytest.mark.parametrize(
+    "args, state",
+    [
+        (
+            ["activate", "IMP-I", "--type", "urgent", "--type", "suivi_regulier"],
+            (False, "active", ["suivi_regulier", "urgent"]),
+        ),
+        (["activate", "IMP-X", "--type", "semi_urgent"], (False, "active", ["semi_urgent"])),
+        (["deactivate", "IMP-A"], (False, "inactive", ["urgent"])),
+        (["exclude", "IMP-A"], (True, "inactive", ["urgent"])),
+        (["include", "IMP-X"], (False, "inactive", [])),
+        (["set-types", "IMP-A", "--type", "suivi_grossesse"], (False, "active", ["suivi_grossesse"])),
+        (["set-types", "IMP-I"], (False, "inactive", [])),
+    ],
+)
 def test_service_commands_succeed(clinic, args, state):
     document = one_json(orchestrator("--db", str(clinic), "service", *args, "--user", "marie", "--json"))
     assert set(document) == {"run_id"}
     assert states(clinic)[args[1]] == state
     latest = one_json(orchestrator("--db", str(clinic), "history", "--json"))[0]
     assert (latest["run_id"], latest["kind"], latest["applied_by"], latest["changes"]) == (
-        document["run_id"], "manual", "marie", 1)
+        document["run_id"],
+        "manual",
+        "marie",
+        1,
+    )
 
 
-@pytest.mark.parametrize("args", [
-    ["activate", "IMP-I"],                                  # no type
-    ["activate", "IMP-I", "--type", "chirurgie"],           # unknown type
-    ["activate", "S-1", "--type", "urgent"],                # not imported
-    ["activate", "NOPE", "--type", "urgent"],
-    ["set-types", "IMP-A"],                                 # active needs a type
-    ["set-types", "IMP-A", "--type", "urgent", "--type", "nope"],
-    ["deactivate", "S-1"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["activate", "IMP-I"],  # no type
+        ["activate", "IMP-I", "--type", "chirurgie"],  # unknown type
+        ["activate", "S-1", "--type", "urgent"],  # not imported
+        ["activate", "NOPE", "--type", "urgent"],
+        ["set-types", "IMP-A"],  # active needs a type
+        ["set-types", "IMP-A", "--type", "urgent", "--type", "nope"],
+        ["deactivate", "S-1"],
+    ],
+)
 def test_service_commands_refused(clinic, args):
     before = snapshot(clinic)
     assert_refused(orchestrator("--db", str(clinic), "service", *args, "--json"), before, clinic)
 
 
-@pytest.mark.parametrize("args", [
-    ["deactivate", "IMP-I"],                                # already inactive
-    ["exclude", "IMP-X"],                                   # already excluded
-    ["include", "imp-a"],                                   # already included (any case)
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["deactivate", "IMP-I"],  # already inactive
+        ["exclude", "IMP-X"],  # already excluded
+        ["include", "imp-a"],  # already included (any case)
+    ],
+)
 def test_a_manual_change_that_changes_nothing_records_nothing(clinic, args):
     before = snapshot(clinic)
     assert one_json(orchestrator("--db", str(clinic), "service", *args, "--json")) == {"run_id": None}

@@ -49,19 +49,27 @@ def appointments_csv() -> str:
 
 def decisions() -> dict:
     """10 % excluded, 10 % kept inactive, 40 % typed, the rest left without a type."""
-    return {"exclude": [sid(i) for i in range(0, N, 10)],
-            "inactive": [sid(i) for i in range(1, N, 10)],
-            "types": {sid(i): TYPES[: 1 + i % 3] for i in range(N) if i % 10 in (2, 3, 4, 5)
-                      or (i % 20 == 1 and i % 40 < 20)}}
+    return {
+        "exclude": [sid(i) for i in range(0, N, 10)],
+        "inactive": [sid(i) for i in range(1, N, 10)],
+        "types": {
+            sid(i): TYPES[: 1 + i % 3] for i in range(N) if i % 10 in (2, 3, 4, 5) or (i % 20 == 1 and i % 40 < 20)
+        },
+    }
 
 
 @pytest.fixture(scope="module")
 def clinic(tmp_path_factory):
     """The loaded clinic (nothing imported yet), its decisions file and its snapshot."""
     folder = tmp_path_factory.mktemp("crash")
-    export = write_export(folder / "export", {
-        "services": services_csv(), "appointments": appointments_csv(),
-        "availabilities": "availability_id,service_id,staff_id,start,end\n"})
+    export = write_export(
+        folder / "export",
+        {
+            "services": services_csv(),
+            "appointments": appointments_csv(),
+            "availabilities": "availability_id,service_id,staff_id,start,end\n",
+        },
+    )
     db = folder / "base.duckdb"
     load_export(export, db)
     path = folder / "decisions.json"
@@ -77,9 +85,24 @@ def copy_db(source: Path, target: Path) -> Path:
 
 
 def start_sync(db: Path, path: Path) -> subprocess.Popen:
-    return subprocess.Popen([ORCHESTRATOR, "--db", str(db), "sync", "--decisions", str(path), "--as-of", AS_OF,
-                             "--user", "crash-test", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    return subprocess.Popen(
+        [
+            ORCHESTRATOR,
+            "--db",
+            str(db),
+            "sync",
+            "--decisions",
+            str(path),
+            "--as-of",
+            AS_OF,
+            "--user",
+            "crash-test",
+            "--json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
 
 
 def wait_for(condition, process: subprocess.Popen, timeout: float = 60) -> bool:
@@ -99,12 +122,16 @@ def content(db: Path) -> dict:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return {
-            "services": con.execute("SELECT service_id, name, excluded, status, list_sort(types) FROM services "
-                                    "ORDER BY service_id").fetchall(),
-            "runs": con.execute("SELECT run_id, number, kind, applied_by, as_of, undoes, undone_by FROM runs "
-                                "ORDER BY number").fetchall(),
-            "run_changes": con.execute("SELECT * EXCLUDE (before_types, after_types), list_sort(before_types), "
-                                       "list_sort(after_types) FROM run_changes ORDER BY run_id, service_id").fetchall(),
+            "services": con.execute(
+                "SELECT service_id, name, excluded, status, list_sort(types) FROM services ORDER BY service_id"
+            ).fetchall(),
+            "runs": con.execute(
+                "SELECT run_id, number, kind, applied_by, as_of, undoes, undone_by FROM runs ORDER BY number"
+            ).fetchall(),
+            "run_changes": con.execute(
+                "SELECT * EXCLUDE (before_types, after_types), list_sort(before_types), "
+                "list_sort(after_types) FROM run_changes ORDER BY run_id, service_id"
+            ).fetchall(),
             "disagreements": con.execute("""
                 SELECT count(*) FROM run_changes c FULL JOIN services s USING (service_id)
                 WHERE c.service_id IS NULL OR s.service_id IS NULL
@@ -153,9 +180,20 @@ def test_the_reference_run_is_what_the_decisions_say(reference):
 # reference run committed (inside the write transaction); and moments taken
 # from the write-ahead log of the killed run itself (during the commit, during
 # the checkpoint, and once the checkpoint is over).
-MOMENTS = [("delay", 0.05), ("delay", 0.3), ("delay", 0.8), ("delay", 1.5),
-           ("before_commit", 0.3), ("before_commit", 0.1), ("before_commit", 0.03),
-           ("wal", 0.0), ("wal", 0.002), ("wal", 0.01), ("wal", 0.03), ("wal_gone", 0.0)]
+MOMENTS = [
+    ("delay", 0.05),
+    ("delay", 0.3),
+    ("delay", 0.8),
+    ("delay", 1.5),
+    ("before_commit", 0.3),
+    ("before_commit", 0.1),
+    ("before_commit", 0.03),
+    ("wal", 0.0),
+    ("wal", 0.002),
+    ("wal", 0.01),
+    ("wal", 0.03),
+    ("wal_gone", 0.0),
+]
 
 
 @pytest.mark.parametrize("moment, seconds", MOMENTS, ids=[f"{m}+{s}" for m, s in MOMENTS])

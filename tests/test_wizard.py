@@ -1,5 +1,5 @@
-"""The synchronisation wizard (SPEC §3), its history and undo, manual changes
-(SPEC §2), explanations and what-if, on small hand-made exports.
+"""The synchronisation wizard (docs/rules.md, the wizard), its history and undo, manual changes
+(docs/rules.md, service states), explanations and what-if, on small hand-made exports.
 
 Every test writes its own tiny export so that its data is obvious: a few
 services, two staff members (one active, one inactive) and appointments dated
@@ -24,15 +24,14 @@ from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
 from conftest import snapshot, states, write_export
 
 AS_OF = "2026-11-27T12:00"
-PAST = "2026-11-20T09:00"        # same quarter, before AS_OF
-FUTURE = "2026-12-04T09:00"      # same quarter, after AS_OF
-STAFF = ("staff_id,name,status\n"
-         "STF-A,Dre Active,active\n"
-         "STF-I,Dr Inactif,inactive\n")
+PAST = "2026-11-20T09:00"  # same quarter, before AS_OF
+FUTURE = "2026-12-04T09:00"  # same quarter, after AS_OF
+STAFF = "staff_id,name,status\nSTF-A,Dre Active,active\nSTF-I,Dr Inactif,inactive\n"
 SUMMARY_KEYS = ["run_id", "active", "inactive", "excluded", "auto_reactivated", "auto_deactivated", "what_if"]
 
 
 # --- helpers ---------------------------------------------------------------------------
+
 
 def make_clinic(tmp_path, db, services, appointments=(), availabilities=(), *, folder="export"):
     """Load an export of ``services`` [(id, name, emr_status)], ``appointments``
@@ -41,11 +40,14 @@ def make_clinic(tmp_path, db, services, appointments=(), availabilities=(), *, f
     svc = "service_id,name,emr_status\n" + "".join(f"{sid},{name},{status}\n" for sid, name, status in services)
     apt = "appointment_id,service_id,staff_id,start,status\n" + "".join(
         f"APT-{n},{a[0]},{a[3] if len(a) > 3 else 'STF-A'},{a[1]},{a[2] if len(a) > 2 else 'booked'}\n"
-        for n, a in enumerate(appointments))
+        for n, a in enumerate(appointments)
+    )
     av = "availability_id,service_id,staff_id,start,end\n" + "".join(
-        f"AV-{n},{sid},{staff},{start},{start}\n" for n, (sid, start, staff) in enumerate(availabilities))
-    export = write_export(tmp_path / folder, {"services": svc, "staff": STAFF, "appointments": apt,
-                                              "availabilities": av})
+        f"AV-{n},{sid},{staff},{start},{start}\n" for n, (sid, start, staff) in enumerate(availabilities)
+    )
+    export = write_export(
+        tmp_path / folder, {"services": svc, "staff": STAFF, "appointments": apt, "availabilities": av}
+    )
     load_export(export, db)
     return db
 
@@ -58,7 +60,7 @@ def sync(db, exclude=(), inactive=(), types=None, user=None) -> dict:
 
 
 def assert_invariants(db) -> None:
-    """SPEC §2: excluded ⇒ inactive; active ⇒ at least one type."""
+    """docs/rules.md, service states: excluded ⇒ inactive; active ⇒ at least one type."""
     for sid, (excluded, status, types) in states(db).items():
         assert not excluded or status == "inactive", sid
         assert status != "active" or types, sid
@@ -88,10 +90,12 @@ def changes_of(db, run_id) -> dict[str, history.Change]:
         con.close()
 
 
-ACTIVE_EMR = [("SRV-VAC", "Vaccination", "active"),
-              ("SRV-PRE", "Précédent rendez-vous", "active"),
-              ("SRV-PAU", "Pause", "active"),
-              ("SRV-OLD", "Ancien service", "inactive")]
+ACTIVE_EMR = [
+    ("SRV-VAC", "Vaccination", "active"),
+    ("SRV-PRE", "Précédent rendez-vous", "active"),
+    ("SRV-PAU", "Pause", "active"),
+    ("SRV-OLD", "Ancien service", "inactive"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +111,7 @@ def small(small_template, db):
 
 
 # --- pending services and search --------------------------------------------------------
+
 
 def test_pending_are_emr_active_services_never_imported(small):
     db = small
@@ -126,20 +131,23 @@ def test_a_service_deactivated_in_the_emr_is_never_pending(small):
     assert refused.value.key == "not_listed"
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("vaccin", ["SRV-VAC"]),
-    ("VACCIN", ["SRV-VAC"]),
-    ("precedent", ["SRV-PRE"]),
-    ("PRÉCÉDENT", ["SRV-PRE"]),
-    ("Précédent", ["SRV-PRE"]),
-    ("pRécEdent rendez", ["SRV-PRE"]),
-    ("srv-pau", ["SRV-PAU"]),
-    ("SRV-PRE", ["SRV-PRE"]),
-    ("srv-", ["SRV-PAU", "SRV-PRE", "SRV-VAC"]),
-    ("", ["SRV-PAU", "SRV-PRE", "SRV-VAC"]),
-    ("ancien", []),          # inactive in the EMR: never listed, so never found
-    ("introuvable", []),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("vaccin", ["SRV-VAC"]),
+        ("VACCIN", ["SRV-VAC"]),
+        ("precedent", ["SRV-PRE"]),
+        ("PRÉCÉDENT", ["SRV-PRE"]),
+        ("Précédent", ["SRV-PRE"]),
+        ("pRécEdent rendez", ["SRV-PRE"]),
+        ("srv-pau", ["SRV-PAU"]),
+        ("SRV-PRE", ["SRV-PRE"]),
+        ("srv-", ["SRV-PAU", "SRV-PRE", "SRV-VAC"]),
+        ("", ["SRV-PAU", "SRV-PRE", "SRV-VAC"]),
+        ("ancien", []),  # inactive in the EMR: never listed, so never found
+        ("introuvable", []),
+    ],
+)
 def test_search_by_name_or_id_ignoring_case_and_accents(small, text, expected):
     db = small
     assert ids(Wizard(db, as_of=AS_OF).search(EXCLUDE, text)) == expected
@@ -156,6 +164,7 @@ def test_search_only_looks_in_the_list_of_its_step(small):
 
 
 # --- the lists of steps 2 and 3 ---------------------------------------------------------
+
 
 def test_step_2_lists_pending_services_not_excluded(small):
     db = small
@@ -179,14 +188,19 @@ def mixed_template(tmp_path_factory):
     ]
     appointments = [(sid, FUTURE) for sid in ("I-INACT-F", "I-ACT-F", "I-EXCL-F")]
     make_clinic(folder, db, services, appointments)
-    sync(db, types={"I-INACT-F": ["semi_urgent", "suivi_regulier"], "I-ACT-F": ["urgent"],
-                    "I-INACT": ["urgent"]}, exclude=["I-EXCL-F"])
+    sync(
+        db,
+        types={"I-INACT-F": ["semi_urgent", "suivi_regulier"], "I-ACT-F": ["urgent"], "I-INACT": ["urgent"]},
+        exclude=["I-EXCL-F"],
+    )
     manual.deactivate(db, "I-INACT-F")
     manual.deactivate(db, "I-INACT")
-    pending = [("P-TYPED", "Pending to type", "active"),
-               ("P-EXCL", "Pending excluded", "active"),
-               ("P-KEPT", "Pending kept inactive no future", "active"),
-               ("P-KEPT-F", "Pending kept inactive future", "active")]
+    pending = [
+        ("P-TYPED", "Pending to type", "active"),
+        ("P-EXCL", "Pending excluded", "active"),
+        ("P-KEPT", "Pending kept inactive no future", "active"),
+        ("P-KEPT-F", "Pending kept inactive future", "active"),
+    ]
     appointments += [(sid, FUTURE) for sid in ("P-EXCL", "P-KEPT-F")]
     make_clinic(folder, db, services + pending, appointments, folder="export-2")
     return db
@@ -212,13 +226,13 @@ def test_step_3_lists_pending_kept_inactive_with_future_and_imported_to_reactiva
 
 
 FUTURE_CASES = [
-    (PAST, "booked", False),                   # past only: no reactivation
+    (PAST, "booked", False),  # past only: no reactivation
     ("2026-11-27T11:59:59", "booked", False),  # one second before as_of
-    (AS_OF, "booked", True),                   # exactly at as_of counts as future
+    (AS_OF, "booked", True),  # exactly at as_of counts as future
     (FUTURE, "booked", True),
-    (FUTURE, "noshow", True),                  # any status but cancelled
+    (FUTURE, "noshow", True),  # any status but cancelled
     (FUTURE, "fulfilled", True),
-    (FUTURE, "cancelled", False),              # a cancelled future appointment does not reactivate
+    (FUTURE, "cancelled", False),  # a cancelled future appointment does not reactivate
 ]
 
 
@@ -234,14 +248,16 @@ def futures_template(tmp_path_factory):
     for sid, _, _ in imported:
         manual.deactivate(db, sid)
     pending = [(f"P-{k}", f"Pending {k}", "active") for k in range(len(FUTURE_CASES))]
-    appointments = [(f"{side}-{k}", start, status)
-                    for k, (start, status, _) in enumerate(FUTURE_CASES) for side in "IP"]
+    appointments = [
+        (f"{side}-{k}", start, status) for k, (start, status, _) in enumerate(FUTURE_CASES) for side in "IP"
+    ]
     make_clinic(folder, db, imported + pending, appointments, folder="export-2")
     return db
 
 
-@pytest.mark.parametrize("case", range(len(FUTURE_CASES)),
-                         ids=[f"{status}@{start}" for start, status, _ in FUTURE_CASES])
+@pytest.mark.parametrize(
+    "case", range(len(FUTURE_CASES)), ids=[f"{status}@{start}" for start, status, _ in FUTURE_CASES]
+)
 def test_future_appointment_rule_for_kept_inactive_and_imported(futures_template, db, case):
     _, _, future = FUTURE_CASES[case]
     db = copy_db(futures_template, db)
@@ -254,7 +270,7 @@ def test_future_appointment_rule_for_kept_inactive_and_imported(futures_template
     wizard.set_kept_inactive(f"P-{case}")
     assert only_mine(ids(wizard.listed(TYPES))) == (list(mine) if future else [])
     if future:
-        assert wizard.types_of(f"I-{case}") == ["urgent"]   # previous types preselected
+        assert wizard.types_of(f"I-{case}") == ["urgent"]  # previous types preselected
         wizard.set_types(f"P-{case}", ["suivi_regulier"])
     summary = wizard.apply()
     now = states(db)
@@ -283,6 +299,7 @@ def test_an_excluded_imported_service_is_never_listed_nor_reactivated(mixed):
 
 
 # --- types --------------------------------------------------------------------------------
+
 
 def test_choosing_a_type_again_removes_it_and_several_types_may_be_chosen(small):
     db = small
@@ -322,12 +339,13 @@ def test_type_choices_are_checked(small):
 
 # --- Previous -----------------------------------------------------------------------------
 
+
 def test_previous_keeps_every_choice_and_updates_later_lists(small):
     db = small
     wizard = Wizard(db, as_of=AS_OF)
     assert wizard.step == EXCLUDE
     assert wizard.next() == INACTIVE
-    wizard.set_kept_inactive("SRV-PAU")            # has a future appointment: back at step 3
+    wizard.set_kept_inactive("SRV-PAU")  # has a future appointment: back at step 3
     assert wizard.next() == TYPES
     assert ids(wizard.listed(TYPES)) == ["SRV-PAU", "SRV-PRE", "SRV-VAC"]
     wizard.toggle_type("SRV-VAC", "urgent")
@@ -336,21 +354,26 @@ def test_previous_keeps_every_choice_and_updates_later_lists(small):
     wizard.toggle_type("SRV-PAU", "suivi_regulier")
 
     assert wizard.previous() == INACTIVE and wizard.previous() == EXCLUDE and wizard.previous() == EXCLUDE
-    wizard.set_excluded("SRV-VAC")                # had types chosen at step 3
+    wizard.set_excluded("SRV-VAC")  # had types chosen at step 3
     assert ids(wizard.listed(INACTIVE)) == ["SRV-PAU", "SRV-PRE"]
     assert ids(wizard.listed(TYPES)) == ["SRV-PAU", "SRV-PRE"]
     assert wizard.types_of("SRV-PRE") == ["semi_urgent"] and wizard.types_of("SRV-PAU") == ["suivi_regulier"]
-    assert summary_without_run_id(wizard) == {"active": ["SRV-PAU", "SRV-PRE"], "inactive": [], "excluded": ["SRV-VAC"],
-                                   "auto_reactivated": ["SRV-PAU"], "auto_deactivated": []}
+    assert summary_without_run_id(wizard) == {
+        "active": ["SRV-PAU", "SRV-PRE"],
+        "inactive": [],
+        "excluded": ["SRV-VAC"],
+        "auto_reactivated": ["SRV-PAU"],
+        "auto_deactivated": [],
+    }
 
-    wizard.set_excluded("SRV-VAC", False)          # un-exclude: its types come back
+    wizard.set_excluded("SRV-VAC", False)  # un-exclude: its types come back
     assert wizard.go_to(TYPES) == TYPES
     assert ids(wizard.listed(TYPES)) == ["SRV-PAU", "SRV-PRE", "SRV-VAC"]
     assert wizard.types_of("SRV-VAC") == ["urgent", "suivi_regulier"]
     assert "SRV-PAU" in wizard.kept_inactive
 
     wizard.go_to(INACTIVE)
-    wizard.set_kept_inactive("SRV-PRE")           # no future appointment: leaves step 3
+    wizard.set_kept_inactive("SRV-PRE")  # no future appointment: leaves step 3
     assert ids(wizard.listed(TYPES)) == ["SRV-PAU", "SRV-VAC"]
     wizard.set_kept_inactive("SRV-PRE", False)
     assert wizard.types_of("SRV-PRE") == ["semi_urgent"]
@@ -367,6 +390,7 @@ def summary_without_run_id(wizard) -> dict:
 
 # --- Apply ----------------------------------------------------------------------------------
 
+
 def test_apply_final_states_summary_and_invariants(mixed):
     wizard = Wizard(mixed, as_of=AS_OF, user="marie")
     wizard.set_excluded("P-EXCL")
@@ -379,19 +403,22 @@ def test_apply_final_states_summary_and_invariants(mixed):
     summary = wizard.apply()
     assert list(summary) == SUMMARY_KEYS
     assert summary.pop("what_if")
-    assert summary == {**plan_summary, "run_id": "run-0004",
-                       "active": ["I-INACT-F", "P-KEPT-F", "P-TYPED"],
-                       "inactive": ["P-KEPT"],
-                       "excluded": ["P-EXCL"],
-                       "auto_reactivated": ["I-INACT-F", "P-KEPT-F"],
-                       "auto_deactivated": []}
+    assert summary == {
+        **plan_summary,
+        "run_id": "run-0004",
+        "active": ["I-INACT-F", "P-KEPT-F", "P-TYPED"],
+        "inactive": ["P-KEPT"],
+        "excluded": ["P-EXCL"],
+        "auto_reactivated": ["I-INACT-F", "P-KEPT-F"],
+        "auto_deactivated": [],
+    }
     now = states(mixed)
     assert now["P-TYPED"] == (False, "active", ["suivi_regulier", "urgent"])
     assert now["P-KEPT-F"] == (False, "active", ["suivi_grossesse"])
     assert now["I-INACT-F"] == (False, "active", ["semi_urgent", "suivi_regulier"])
     assert now["P-EXCL"] == (True, "inactive", [])
     assert now["P-KEPT"] == (False, "inactive", [])
-    assert now["I-INACT"] == (False, "inactive", ["urgent"])    # no future appointment: untouched
+    assert now["I-INACT"] == (False, "inactive", ["urgent"])  # no future appointment: untouched
     assert now["I-EXCL-F"] == (True, "inactive", [])
     assert now["I-ACT-F"] == (False, "active", ["urgent"])
     assert_invariants(mixed)
@@ -403,7 +430,7 @@ def test_listed_in_step_3_without_a_type_is_deactivated_automatically(mixed):
     wizard = Wizard(mixed, as_of=AS_OF)
     wizard.set_excluded("P-EXCL")
     wizard.set_kept_inactive("P-KEPT-F")
-    wizard.set_types("I-INACT-F", [])     # preselected types removed
+    wizard.set_types("I-INACT-F", [])  # preselected types removed
     summary = wizard.apply()
     assert summary["active"] == []
     assert summary["inactive"] == ["I-INACT-F", "P-KEPT", "P-KEPT-F", "P-TYPED"]
@@ -422,8 +449,14 @@ def test_summary_lists_are_sorted_ids(tmp_path, db):
     summary = sync(db, exclude=["S-30", "S-3"], inactive=["S-20"], types={"S-2": ["urgent"], "S-10": ["urgent"]})
     assert list(summary) == SUMMARY_KEYS
     summary.pop("what_if")
-    assert summary == {"run_id": "run-0001", "active": ["S-10", "S-2"], "inactive": ["S-1", "S-20"],
-                       "excluded": ["S-3", "S-30"], "auto_reactivated": [], "auto_deactivated": ["S-1"]}
+    assert summary == {
+        "run_id": "run-0001",
+        "active": ["S-10", "S-2"],
+        "inactive": ["S-1", "S-20"],
+        "excluded": ["S-3", "S-30"],
+        "auto_reactivated": [],
+        "auto_deactivated": ["S-1"],
+    }
     assert isinstance(summary["run_id"], str)
 
 
@@ -431,41 +464,53 @@ def test_invariants_hold_after_every_apply_manual_change_and_undo(mixed):
     assert_invariants(mixed)
     sync(mixed, exclude=["P-EXCL"], inactive=["P-KEPT", "P-KEPT-F"], types={"P-TYPED": ["urgent"]})
     assert_invariants(mixed)
-    for action in (lambda: manual.activate(mixed, "P-EXCL", ["urgent"]),
-                   lambda: manual.exclude(mixed, "P-EXCL"),
-                   lambda: manual.include(mixed, "P-EXCL"),
-                   lambda: manual.set_types(mixed, "P-EXCL", ["semi_urgent"]),
-                   lambda: manual.activate(mixed, "P-EXCL", ["semi_urgent"]),
-                   lambda: manual.deactivate(mixed, "P-TYPED"),
-                   lambda: history.undo(mixed),
-                   lambda: history.undo(mixed)):
+    for action in (
+        lambda: manual.activate(mixed, "P-EXCL", ["urgent"]),
+        lambda: manual.exclude(mixed, "P-EXCL"),
+        lambda: manual.include(mixed, "P-EXCL"),
+        lambda: manual.set_types(mixed, "P-EXCL", ["semi_urgent"]),
+        lambda: manual.activate(mixed, "P-EXCL", ["semi_urgent"]),
+        lambda: manual.deactivate(mixed, "P-TYPED"),
+        lambda: history.undo(mixed),
+        lambda: history.undo(mixed),
+    ):
         action()
         assert_invariants(mixed)
 
 
 # --- history ---------------------------------------------------------------------------------
 
+
 def test_history_records_who_when_as_of_and_every_decision(mixed):
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     wizard = Wizard(mixed, as_of="2026-11-27T12:00:00-05:00", user="marie")
     wizard.set_excluded("P-EXCL")
     wizard.set_kept_inactive("P-KEPT")
-    wizard.set_kept_inactive("P-KEPT-F")   # no type: automatic deactivation
+    wizard.set_kept_inactive("P-KEPT-F")  # no type: automatic deactivation
     wizard.set_types("P-TYPED", ["urgent"])
     run_id = wizard.apply()["run_id"]
     run = history.list_runs(mixed)[0]
     assert run["run_id"] == run_id and run["kind"] == "sync" and run["applied_by"] == "marie"
     assert run["as_of"] == "2026-11-27T12:00:00"
     applied_at = dt.datetime.fromisoformat(run["applied_at"])
-    assert started - dt.timedelta(seconds=5) <= applied_at <= dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=5)
+    assert started - dt.timedelta(seconds=5) <= applied_at <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
     assert run["undoes"] is None and run["undone_by"] is None
-    assert run["decisions"] == {"auto_reactivated": 1, "auto_deactivated": 1, "excluded": 1,
-                                "kept_inactive": 1, "typed": 1}
+    assert run["decisions"] == {
+        "auto_reactivated": 1,
+        "auto_deactivated": 1,
+        "excluded": 1,
+        "kept_inactive": 1,
+        "typed": 1,
+    }
     assert run["changes"] == 5
     changes = changes_of(mixed, run_id)
     assert {sid: c.decision for sid, c in changes.items()} == {
-        "I-INACT-F": "auto_reactivated", "P-KEPT-F": "auto_deactivated", "P-EXCL": "excluded",
-        "P-KEPT": "kept_inactive", "P-TYPED": "typed"}
+        "I-INACT-F": "auto_reactivated",
+        "P-KEPT-F": "auto_deactivated",
+        "P-EXCL": "excluded",
+        "P-KEPT": "kept_inactive",
+        "P-TYPED": "typed",
+    }
     assert changes["I-INACT-F"].before == history.State(False, "inactive", ("semi_urgent", "suivi_regulier"))
     assert changes["I-INACT-F"].after == history.State(False, "active", ("semi_urgent", "suivi_regulier"))
     assert changes["P-TYPED"].before is None
@@ -502,11 +547,16 @@ def test_nothing_is_written_before_apply(mixed):
 
 # --- undo ----------------------------------------------------------------------------------------
 
+
 def test_undo_restores_the_exact_previous_services_table(mixed):
     before = services_table(mixed)
     runs_before = len(history.list_runs(mixed))
-    summary = sync(mixed, exclude=["P-EXCL"], inactive=["P-KEPT", "P-KEPT-F"],
-                   types={"P-TYPED": ["urgent"], "P-KEPT-F": ["semi_urgent"]})
+    summary = sync(
+        mixed,
+        exclude=["P-EXCL"],
+        inactive=["P-KEPT", "P-KEPT-F"],
+        types={"P-TYPED": ["urgent"], "P-KEPT-F": ["semi_urgent"]},
+    )
     assert summary["auto_reactivated"] == ["I-INACT-F", "P-KEPT-F"]
     assert services_table(mixed) != before
     undo_id = history.undo(mixed)
@@ -529,7 +579,7 @@ def test_undo_of_a_run_a_later_run_depends_on_is_refused(mixed):
     assert refused.value.key == "undo_depends" and second in str(refused.value)
     assert snapshot(mixed) == before
     history.undo(mixed, second)
-    history.undo(mixed, first)   # nothing depends on it any more
+    history.undo(mixed, first)  # nothing depends on it any more
     assert "P-TYPED" not in states(mixed)
 
 
@@ -561,8 +611,7 @@ def test_undo_with_nothing_to_undo_is_refused(small):
 def test_undo_without_id_undoes_the_most_recent_run(mixed):
     runs_before = history.list_runs(mixed)
     state_before = services_table(mixed)
-    first = sync(mixed, types={"P-TYPED": ["urgent"]}, exclude=["P-EXCL"],
-                 inactive=["P-KEPT", "P-KEPT-F"])["run_id"]
+    first = sync(mixed, types={"P-TYPED": ["urgent"]}, exclude=["P-EXCL"], inactive=["P-KEPT", "P-KEPT-F"])["run_id"]
     after_first = services_table(mixed)
     second = manual.activate(mixed, "P-KEPT", ["suivi_regulier"])
     history.undo(mixed)
@@ -575,6 +624,7 @@ def test_undo_without_id_undoes_the_most_recent_run(mixed):
 
 
 # --- two wizards at once ---------------------------------------------------------------------
+
 
 def test_a_stale_wizard_is_refused_and_writes_nothing(mixed):
     first = Wizard(mixed, as_of=AS_OF, user="marie")
@@ -593,16 +643,24 @@ def test_a_stale_wizard_is_refused_and_writes_nothing(mixed):
 
 def test_a_refreshed_wizard_keeps_its_choices_but_not_stale_preselections(mixed):
     wizard = Wizard(mixed, as_of=AS_OF)
-    assert wizard.types_of("I-INACT-F") == ["semi_urgent", "suivi_regulier"]   # preselected
+    assert wizard.types_of("I-INACT-F") == ["semi_urgent", "suivi_regulier"]  # preselected
     wizard.set_types("P-TYPED", ["urgent"])
     # Meanwhile someone undoes every run: the I-* services are pending again.
     for run_id in ("run-0003", "run-0002", "run-0001"):
         history.undo(mixed, run_id)
     wizard.refresh()
-    assert ids(wizard.listed(EXCLUDE)) == ["I-ACT-F", "I-EXCL-F", "I-INACT", "I-INACT-F",
-                                           "P-EXCL", "P-KEPT", "P-KEPT-F", "P-TYPED"]
-    assert wizard.types_of("I-INACT-F") == []          # its old types were never chosen in this wizard
-    assert wizard.types_of("P-TYPED") == ["urgent"]    # a choice that still applies is kept
+    assert ids(wizard.listed(EXCLUDE)) == [
+        "I-ACT-F",
+        "I-EXCL-F",
+        "I-INACT",
+        "I-INACT-F",
+        "P-EXCL",
+        "P-KEPT",
+        "P-KEPT-F",
+        "P-TYPED",
+    ]
+    assert wizard.types_of("I-INACT-F") == []  # its old types were never chosen in this wizard
+    assert wizard.types_of("P-TYPED") == ["urgent"]  # a choice that still applies is kept
     summary = wizard.apply()
     assert summary["active"] == ["P-TYPED"]
     assert states(mixed)["I-INACT-F"] == (False, "inactive", [])
@@ -621,6 +679,7 @@ def test_a_manual_change_meanwhile_makes_the_wizard_stale(mixed):
 
 
 # --- manual changes ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def imported_template(tmp_path_factory):
@@ -643,7 +702,11 @@ def test_activate_reincludes_an_excluded_service(imported):
     assert states(imported)["X"] == (False, "active", ["suivi_grossesse"])
     run = history.list_runs(imported)[0]
     assert (run["run_id"], run["kind"], run["applied_by"], run["decisions"]) == (
-        run_id, "manual", "marie", {"activate": 1})
+        run_id,
+        "manual",
+        "marie",
+        {"activate": 1},
+    )
 
 
 def test_activate_needs_a_known_type(imported):
@@ -684,16 +747,20 @@ def test_set_types(imported):
         manual.set_types(imported, "A", [])
     assert refused.value.key == "activate_needs_type"
     assert snapshot(imported) == before
-    manual.set_types(imported, "B", [])      # an inactive service may have no type
+    manual.set_types(imported, "B", [])  # an inactive service may have no type
     assert states(imported)["B"] == (False, "inactive", [])
     assert history.list_runs(imported)[0]["decisions"] == {"set_types": 1}
 
 
 def test_each_manual_change_is_one_manual_run(imported):
     count = len(history.list_runs(imported))
-    run_ids = [manual.exclude(imported, "A"), manual.include(imported, "A"),
-               manual.activate(imported, "A", ["urgent"]), manual.set_types(imported, "A", ["semi_urgent"]),
-               manual.deactivate(imported, "A")]
+    run_ids = [
+        manual.exclude(imported, "A"),
+        manual.include(imported, "A"),
+        manual.activate(imported, "A", ["urgent"]),
+        manual.set_types(imported, "A", ["semi_urgent"]),
+        manual.deactivate(imported, "A"),
+    ]
     runs = history.list_runs(imported)
     assert len(runs) == count + 5
     assert [r["run_id"] for r in runs[:5]] == run_ids[::-1]
@@ -702,8 +769,10 @@ def test_each_manual_change_is_one_manual_run(imported):
 
 def test_manual_changes_refused(imported):
     before = snapshot(imported)
-    for action, key in ((lambda: manual.deactivate(imported, "NOPE"), "not_imported"),
-                        (lambda: manual.activate(imported, "NOPE", ["urgent"]), "not_imported")):
+    for action, key in (
+        (lambda: manual.deactivate(imported, "NOPE"), "not_imported"),
+        (lambda: manual.activate(imported, "NOPE", ["urgent"]), "not_imported"),
+    ):
         with pytest.raises(RefusedError) as refused:
             action()
         assert refused.value.key == key
@@ -719,6 +788,7 @@ def test_manual_changes_that_change_nothing_record_no_run(imported):
 
 
 # --- explain ------------------------------------------------------------------------------------
+
 
 def codes(found) -> list[str]:
     return [fact["code"] for fact in found["facts"]]
@@ -768,6 +838,7 @@ def test_explain_wizard_choices(mixed):
 
 # --- what-if --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def counted_template(tmp_path_factory):
     """Service W (pending) with items in 2026Q4 (current), 2026Q3 (previous) and outside both."""
@@ -776,19 +847,29 @@ def counted_template(tmp_path_factory):
         ("W", PAST, "noshow", "STF-A"),
         ("W", FUTURE, "booked", "STF-A"),
         ("W", "2026-12-31T23:30", "booked", "STF-A"),
-        ("W", FUTURE, "cancelled", "STF-A"),              # cancelled: ignored
-        ("W", FUTURE, "booked", "STF-I"),                 # inactive staff: not gained
-        ("W", FUTURE, "booked", "STF-GONE"),              # staff missing: not gained
+        ("W", FUTURE, "cancelled", "STF-A"),  # cancelled: ignored
+        ("W", FUTURE, "booked", "STF-I"),  # inactive staff: not gained
+        ("W", FUTURE, "booked", "STF-GONE"),  # staff missing: not gained
         ("W", "2026-09-30T23:59", "fulfilled", "STF-A"),  # last minute of Q3
         ("W", "2026-06-30T10:00", "fulfilled", "STF-A"),  # Q2: outside
-        ("W", "2027-01-01T00:00", "booked", "STF-A"),     # Q1 2027: outside
+        ("W", "2027-01-01T00:00", "booked", "STF-A"),  # Q1 2027: outside
         ("V", FUTURE, "booked", "STF-A"),
     ]
-    availabilities = [("W", PAST, "STF-A"), ("W", FUTURE, "STF-A"), ("W", FUTURE, "STF-I"),
-                      ("W", "2026-08-01T08:00", "STF-A"), ("V", FUTURE, "STF-A")]
+    availabilities = [
+        ("W", PAST, "STF-A"),
+        ("W", FUTURE, "STF-A"),
+        ("W", FUTURE, "STF-I"),
+        ("W", "2026-08-01T08:00", "STF-A"),
+        ("V", FUTURE, "STF-A"),
+    ]
     folder = tmp_path_factory.mktemp("counted")
-    return make_clinic(folder, folder / "clinic.duckdb", [("W", "Walk-in", "active"), ("V", "Vaccination", "active")],
-                       appointments, availabilities)
+    return make_clinic(
+        folder,
+        folder / "clinic.duckdb",
+        [("W", "Walk-in", "active"), ("V", "Vaccination", "active")],
+        appointments,
+        availabilities,
+    )
 
 
 @pytest.fixture
@@ -802,10 +883,14 @@ def test_what_if_counts_what_activating_a_service_gains(counted):
     wizard.set_excluded("V")
     impact = wizard.what_if()
     assert impact["quarters"] == {"current": "2026Q4", "previous": "2026Q3"}
-    assert impact["totals"] == {"current": {"appointments": 4, "availabilities": 2},
-                                "previous": {"appointments": 1, "availabilities": 1}}
-    assert sorted((s["service_id"], s["quarter"], s["appointments"], s["availabilities"], s["decision"])
-                  for s in impact["services"]) == [("W", "2026Q3", 1, 1, "typed"), ("W", "2026Q4", 4, 2, "typed")]
+    assert impact["totals"] == {
+        "current": {"appointments": 4, "availabilities": 2},
+        "previous": {"appointments": 1, "availabilities": 1},
+    }
+    assert sorted(
+        (s["service_id"], s["quarter"], s["appointments"], s["availabilities"], s["decision"])
+        for s in impact["services"]
+    ) == [("W", "2026Q3", 1, 1, "typed"), ("W", "2026Q4", 4, 2, "typed")]
 
 
 def test_what_if_gains_nothing_without_a_type_or_when_excluded(counted):

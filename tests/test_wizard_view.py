@@ -3,9 +3,8 @@ search box, ticking rows, toggling types and clicking the real buttons."""
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -14,13 +13,14 @@ import time
 import duckdb
 import pytest
 
-from conftest import ROOT, write_export
 from orchestrator_lib import manual
 from orchestrator_lib.catalogue import list_services
 from orchestrator_lib.history import list_runs
 from orchestrator_lib.load import load_export
 from orchestrator_lib.ui import CatalogueView, WizardView
 from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
+
+from conftest import ROOT, write_export
 
 AS_OF = "2026-11-27T12:00"
 NOTEBOOK = ROOT / "notebooks" / "01_synchroniser_les_services.ipynb"
@@ -80,6 +80,7 @@ def ids(services: list[dict]) -> list[str]:
 
 # --- step 1: list, counts, paging, search ---------------------------------------------
 
+
 def test_step_one_lists_the_pending_services_a_page_at_a_time(view):
     assert view.wizard.step == EXCLUDE
     assert "1. Services exclus" in view.title.value
@@ -132,6 +133,7 @@ def test_search_resets_to_the_first_page(view):
 
 # --- choices across steps ---------------------------------------------------------
 
+
 def test_ticking_in_step_one_updates_the_counts_and_step_two(view):
     view.search_box.value = "pause"
     for row in visible(view):
@@ -151,8 +153,8 @@ def test_ticking_in_step_one_updates_the_counts_and_step_two(view):
 def test_previous_keeps_every_choice_and_an_earlier_change_updates_later_lists(view):
     tick(view, "SRV-036", "SRV-037")
     view.next_button.click()
-    tick(view, "SRV-026")                   # no future appointment: leaves step 3
-    tick(view, "SRV-025")                   # future appointments: stays in step 3
+    tick(view, "SRV-026")  # no future appointment: leaves step 3
+    tick(view, "SRV-025")  # future appointments: stays in step 3
     assert "Étape 3 : 36 services" in view.counts_label.value
     view.next_button.click()
     assert view.wizard.step == TYPES
@@ -167,7 +169,7 @@ def test_previous_keeps_every_choice_and_an_earlier_change_updates_later_lists(v
     view.previous_button.click()
     assert view.wizard.step == EXCLUDE
     assert row_of(view, "SRV-036").value is True
-    row_of(view, "SRV-037").value = False   # include Pause repas again
+    row_of(view, "SRV-037").value = False  # include Pause repas again
     assert "Étape 2 : 38 services" in view.counts_label.value
     assert "Étape 3 : 37 services" in view.counts_label.value
 
@@ -187,18 +189,24 @@ def test_choosing_a_type_again_removes_it(view):
     row = row_of(view, "SRV-004")
     assert row.check.layout.display == "none"
     assert [b.description for b in row.type_buttons.values()] == [
-        "Urgent", "Semi-urgent", "Suivi de grossesse", "Suivi pédiatrique", "Suivi régulier"]
+        "Urgent",
+        "Semi-urgent",
+        "Suivi de grossesse",
+        "Suivi pédiatrique",
+        "Suivi régulier",
+    ]
     row.type_buttons["suivi_pediatrique"].value = True
     row.type_buttons["suivi_regulier"].value = True
     assert view.wizard.types_of("SRV-004") == ["suivi_pediatrique", "suivi_regulier"]
     row.type_buttons["suivi_pediatrique"].value = False
     assert view.wizard.types_of("SRV-004") == ["suivi_regulier"]
-    view.search_box.value = "vaccin"        # the same pool row now shows another service
+    view.search_box.value = "vaccin"  # the same pool row now shows another service
     view.search_box.value = "SRV-004"
     assert [c for c, b in visible(view)[0].type_buttons.items() if b.value] == ["suivi_regulier"]
 
 
 # --- Apply, result, undo, catalogue ---------------------------------------------------
+
 
 def test_apply_writes_the_plan_shows_the_run_and_undo_empties_the_catalogue(demo_db):
     catalogue = CatalogueView(demo_db)
@@ -209,9 +217,9 @@ def test_apply_writes_the_plan_shows_the_run_and_undo_empties_the_catalogue(demo
     tick(view, "SRV-025", "SRV-026")
     view.next_button.click()
     choose(view, "SRV-001", "urgent")
-    choose(view, "SRV-006", "suivi_regulier", "urgent", "urgent")   # urgent chosen then removed
+    choose(view, "SRV-006", "suivi_regulier", "urgent", "urgent")  # urgent chosen then removed
     choose(view, "SRV-025", "suivi_regulier")
-    assert list_services(demo_db) == []      # nothing written before Apply
+    assert list_services(demo_db) == []  # nothing written before Apply
     view.next_button.click()
 
     assert view.wizard.step == APPLY
@@ -248,7 +256,7 @@ def test_apply_writes_the_plan_shows_the_run_and_undo_empties_the_catalogue(demo
     assert catalogue.titles == ("Actifs (0)", "Inactifs (0)")
     view.next_button.click()
     view.next_button.click()
-    assert row_of(view, "SRV-001").type_buttons["urgent"].value is False   # a fresh start, no leftover choice
+    assert row_of(view, "SRV-001").type_buttons["urgent"].value is False  # a fresh start, no leftover choice
 
 
 def test_a_refused_action_shows_its_message_in_a_red_box(demo_db):
@@ -258,16 +266,16 @@ def test_a_refused_action_shows_its_message_in_a_red_box(demo_db):
     choose(view, "SRV-001", "urgent")
     view.next_button.click()
     view.apply_button.click()
-    manual.deactivate(demo_db, "SRV-001")    # a later run on the same service
+    manual.deactivate(demo_db, "SRV-001")  # a later run on the same service
     view.undo_button.click()
     assert "Impossible d'annuler" in view.error.value
     assert "color:#8b0000" in view.error.value and "Traceback" not in view.error.value
     assert view.error.layout.display != "none"
-    assert ids(list_services(demo_db, "inactive"))[0] == "SRV-001"   # nothing undone
+    assert ids(list_services(demo_db, "inactive"))[0] == "SRV-001"  # nothing undone
 
 
 def test_apply_after_someone_else_changed_a_service_is_refused_then_works_on_the_fresh_state(demo_db):
-    Wizard(demo_db, as_of=AS_OF).apply()     # all imported, inactive: step 3 offers to reactivate them
+    Wizard(demo_db, as_of=AS_OF).apply()  # all imported, inactive: step 3 offers to reactivate them
     view = WizardView(demo_db, as_of=AS_OF)
     view.next_button.click()
     view.next_button.click()
@@ -275,11 +283,11 @@ def test_apply_after_someone_else_changed_a_service_is_refused_then_works_on_the
     choose(view, "SRV-006", "urgent")
     view.next_button.click()
     assert "SRV-006 Vaccination" in view.summary.value
-    manual.activate(demo_db, "SRV-006", ["suivi_regulier"])   # someone else, meanwhile
+    manual.activate(demo_db, "SRV-006", ["suivi_regulier"])  # someone else, meanwhile
     view.apply_button.click()
     assert "rien n'a été appliqué" in view.error.value and "SRV-006" in view.error.value
     assert len(list_runs(demo_db)) == 2
-    assert view.wizard.step == APPLY      # the summary, redrawn on the fresh state, is still there
+    assert view.wizard.step == APPLY  # the summary, redrawn on the fresh state, is still there
     assert "SRV-006 Vaccination" not in view.summary.value
     view.apply_button.click()
     assert no_error(view)
@@ -295,9 +303,9 @@ def test_reactivation_preselects_the_previous_types(demo_db):
     choose(view, "SRV-001", "urgent", "semi_urgent")
     view.next_button.click()
     view.apply_button.click()
-    manual.deactivate(demo_db, "SRV-001")    # inactive, types kept, appointments still coming
+    manual.deactivate(demo_db, "SRV-001")  # inactive, types kept, appointments still coming
     view = WizardView(demo_db, as_of=AS_OF)
-    assert "Étape 1 : 0 service" in view.counts_label.value   # nothing pending, yet step 3 has work
+    assert "Étape 1 : 0 service" in view.counts_label.value  # nothing pending, yet step 3 has work
     view.next_button.click()
     view.next_button.click()
     row = row_of(view, "SRV-001")
@@ -307,13 +315,14 @@ def test_reactivation_preselects_the_previous_types(demo_db):
 
 # --- explain ---------------------------------------------------------------------------
 
+
 def test_the_row_question_mark_explains_the_service(view):
     row = row_of(view, "SRV-036")
     row.value = True
     row.why.click()
     assert "SRV-036" in view.explanation.value
     assert "coché pour exclusion" in view.explanation.value
-    view.why_box.value = "SRV-033"           # deactivated in the EMR: never listed
+    view.why_box.value = "SRV-033"  # deactivated in the EMR: never listed
     view.why_button.click()
     assert "Désactivé dans le DMÉ" in view.explanation.value
     view.next_button.click()
@@ -321,6 +330,7 @@ def test_the_row_question_mark_explains_the_service(view):
 
 
 # --- presentation -------------------------------------------------------------------------
+
 
 def test_every_interactive_widget_has_a_stable_css_class(view):
     def classes(widget):
@@ -337,7 +347,8 @@ def test_every_interactive_widget_has_a_stable_css_class(view):
     for row in view.rows:
         assert "wizard-row-check" in classes(row.check) and "wizard-why" in classes(row.why)
         assert {f"wizard-type-{code}" for code in row.type_buttons} == {
-            c for b in row.type_buttons.values() for c in classes(b) if c.startswith("wizard-type-")}
+            c for b in row.type_buttons.values() for c in classes(b) if c.startswith("wizard-type-")
+        }
 
 
 def test_labels_follow_the_language(demo_db, monkeypatch):
@@ -353,7 +364,7 @@ def test_labels_follow_the_language(demo_db, monkeypatch):
 
 
 def test_an_error_opening_the_wizard_is_shown_not_raised(demo_db):
-    con = duckdb.connect(str(demo_db))     # a database written by a newer orchestrator_lib
+    con = duckdb.connect(str(demo_db))  # a database written by a newer orchestrator_lib
     try:
         con.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')")
     finally:
@@ -367,7 +378,7 @@ def test_an_error_opening_the_wizard_is_shown_not_raised(demo_db):
 
 
 def test_catalogue_tabs_search(demo_db):
-    Wizard(demo_db, as_of=AS_OF).apply()     # everything inactive (no type)
+    Wizard(demo_db, as_of=AS_OF).apply()  # everything inactive (no type)
     manual.activate(demo_db, "SRV-006", ["suivi_regulier"])
     catalogue = CatalogueView(demo_db)
     assert catalogue.titles == ("Actifs (1)", "Inactifs (38)")
@@ -380,14 +391,26 @@ def test_catalogue_tabs_search(demo_db):
 
 # --- speed -------------------------------------------------------------------------------
 
-WORDS = ("Consultation", "Vaccination", "Suivi", "Pédiatrie", "Prélèvement", "Évaluation",
-         "Pause", "Réunion", "Télémédecine", "Dépistage", "Hygiène", "Échographie")
+WORDS = (
+    "Consultation",
+    "Vaccination",
+    "Suivi",
+    "Pédiatrie",
+    "Prélèvement",
+    "Évaluation",
+    "Pause",
+    "Réunion",
+    "Télémédecine",
+    "Dépistage",
+    "Hygiène",
+    "Échographie",
+)
 
 
 def test_a_keystroke_over_5000_pending_services_updates_the_view_in_under_50_ms(tmp_path):
     lines = ["service_id,name,emr_status"] + [
-        f"S{i:05d},{WORDS[i % len(WORDS)]} {WORDS[(i // 7) % len(WORDS)].lower()} n° {i},active"
-        for i in range(5000)]
+        f"S{i:05d},{WORDS[i % len(WORDS)]} {WORDS[(i // 7) % len(WORDS)].lower()} n° {i},active" for i in range(5000)
+    ]
     export = write_export(tmp_path / "big", {"services": "\n".join(lines) + "\n"})
     db = tmp_path / "big.duckdb"
     load_export(export, db)
@@ -405,13 +428,27 @@ def test_a_keystroke_over_5000_pending_services_updates_the_view_in_under_50_ms(
 
 # --- the notebook -------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_the_notebook_runs_under_nbval(demo_db, tmp_path):
     assert '"outputs": []' in NOTEBOOK.read_text(encoding="utf-8")
     assert '"execution_count": null' in NOTEBOOK.read_text(encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider", "-q",
-         str(NOTEBOOK)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "ORCHESTRATOR_DB": str(demo_db)})
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            str(NOTEBOOK),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "ORCHESTRATOR_DB": str(demo_db)},
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

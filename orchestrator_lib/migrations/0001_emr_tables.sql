@@ -1,4 +1,4 @@
--- EMR side (SPEC §1): a copy of the clinic's latest export, replaced wholesale
+-- EMR side (docs/export-format.md): a copy of the clinic's latest export, replaced wholesale
 -- by each load. Nothing the orchestrator decides is ever stored here.
 -- Datetimes are local wall-clock times in America/Montreal (see store.py).
 

@@ -1,4 +1,4 @@
--- Orchestrator side (SPEC §2): what the clinic decided about each imported
+-- Orchestrator side (docs/rules.md, service states): what the clinic decided about each imported
 -- service. Kept apart from the EMR tables so that reloading an export never
 -- touches a decision.
 
@@ -24,12 +24,12 @@ CREATE TABLE services (
     status      VARCHAR NOT NULL CHECK (status IN ('active', 'inactive')),
     types       VARCHAR[] NOT NULL DEFAULT [],
     imported_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,  -- every later change is in the history
-    -- SPEC §2 invariants, enforced by the database itself.
+    -- The invariants of docs/rules.md, enforced by the database itself.
     CHECK (NOT excluded OR status = 'inactive'),
     CHECK (status <> 'active' OR len(types) > 0)
 );
 
--- Pending services (SPEC §3): active in the EMR and never imported.
+-- Pending services (docs/rules.md, the wizard): active in the EMR and never imported.
 CREATE VIEW pending_services AS
 SELECT e.service_id, e.name
 FROM emr_services e

@@ -1,4 +1,4 @@
--- History of every change to the orchestrator's services (SPEC §3): wizard
+-- History of every change to the orchestrator's services (docs/rules.md, the wizard): wizard
 -- runs, manual changes and undos. Each change keeps the state before and
 -- after, so any run can be explained and the latest one undone exactly.
 

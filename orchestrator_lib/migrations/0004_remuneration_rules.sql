@@ -1,4 +1,4 @@
--- The remuneration counting rule (SPEC §4), in one place. An appointment
+-- The remuneration counting rule (docs/rules.md, counting), in one place. An appointment
 -- (not cancelled) or an availability is counted when its service is imported
 -- and active and its staff member is present and active; otherwise it is not
 -- counted, under the first reason that applies, in this order.

@@ -22,7 +22,7 @@ LEFT JOIN services s USING (service_id)
 LEFT JOIN emr_staff m USING (staff_id);
 
 -- Every item with the reason it is not counted today (NULL when counted).
--- Items of excluded services are reported but not owed (SPEC §4).
+-- Items of excluded services are reported but not owed (docs/rules.md, counting).
 CREATE OR REPLACE VIEW remuneration_items AS
 SELECT kind, item_id, service_id, staff_id, start,
        reason_not_counted(service_imported, service_excluded, service_active, staff_present, staff_active) AS reason

@@ -1,7 +1,7 @@
 -- The quarter's items owed and counted, by one dimension: $dimension is one of
 -- 'service', 'staff', 'type', 'month' (a service with several types counts
 -- under each of them; a service without type under '-'). Items of excluded
--- services are not owed (SPEC §4): they stand in their own column. Months come
+-- services are not owed (docs/rules.md, counting): they stand in their own column. Months come
 -- in calendar order, the other dimensions the least covered first.
 WITH keyed AS (
     SELECT kind, reason, reason IS DISTINCT FROM 'service_excluded' AS owed,

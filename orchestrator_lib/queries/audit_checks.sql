@@ -1,4 +1,4 @@
--- Checks that do not change the counts (SPEC §4), one row per finding:
+-- Checks that do not change the counts (docs/rules.md, counting), one row per finding:
 -- (check, subject_id, subject_name, detail, count). Reads quarter_groups (audit_groups.sql).
 -- Responsible physician: missing, several, or inactive.
 SELECT 'responsible_missing' AS check, NULL AS subject_id, NULL AS subject_name, NULL AS detail, 0 AS count
@@ -14,7 +14,7 @@ SELECT 'specialty_not_primary_care', staff_id, name, specialty, 0 FROM emr_staff
 WHERE status = 'active' AND specialty IS NOT NULL
   AND NOT list_contains($primary_care, strip_accents(lower(trim(specialty))))
 UNION ALL
--- Availabilities of the quarter lacking a regulatory attribute (reference/domain.md: opening date,
+-- Availabilities of the quarter lacking a regulatory attribute (see docs/export-format.md, availabilities: opening date,
 -- clientele, reason, mode, site), one row per staff member: how many lack at least one, and which
 -- attributes are missing (comma-separated codes). The referral source applies only "where
 -- applicable", so its absence is not a finding.

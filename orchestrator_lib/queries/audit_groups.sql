@@ -1,4 +1,4 @@
--- The quarter's items in one pass: judged items (SPEC §4 rule, view
+-- The quarter's items in one pass: judged items (counting rule of docs/rules.md, view
 -- remuneration_items) starting in [$start, $end) local time, counted by kind
 -- and reason, and by service and staff member for the items not counted
 -- (what the issues and checks name; the counted ones need no ids, and

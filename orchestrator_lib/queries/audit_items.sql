@@ -1,4 +1,4 @@
--- The items of one quarter, judged (SPEC §4): every non-cancelled appointment
+-- The items of one quarter, judged (docs/rules.md, counting): every non-cancelled appointment
 -- and every availability starting in [$start, $end) local time, with the first
 -- reason it is not counted (NULL when counted) and the names to show.
 CREATE OR REPLACE TEMP TABLE quarter_items AS

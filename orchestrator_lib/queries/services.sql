@@ -1,4 +1,4 @@
--- Imported services, as the Actifs / Inactifs tabs show them (SPEC §2).
+-- Imported services, as the Actifs / Inactifs tabs show them (docs/rules.md, service states).
 -- $tab: 'active' | 'inactive' | NULL (both); $search: text found in the name or
 -- id, ignoring case and accents, or NULL. The EMR's current name wins.
 SELECT s.service_id,

@@ -1,4 +1,4 @@
--- What a plan does to the remuneration count (SPEC §4 rule, the
+-- What a plan does to the remuneration count (counting rule of docs/rules.md, the
 -- reason_not_counted macro) of the quarters [$previous_start, $current_start)
 -- and [$current_start, $current_end): every item of both quarters judged
 -- twice, with the catalogue as it is now and as the plan would leave it.

@@ -1,5 +1,5 @@
 -- Per quarter and kind, before and after the plan: items counted and owed
--- (owed = all but those of excluded services, SPEC §4), and the items of the
+-- (owed = all but those of excluded services, docs/rules.md), and the items of the
 -- services the plan lists that will still not be counted (kept inactive,
 -- left without a type). Reads what_if_items (what_if.sql).
 SELECT quarter, kind,

@@ -1,4 +1,4 @@
--- Every service the synchronisation wizard may list (SPEC §3), with what its
+-- Every service the synchronisation wizard may list (docs/rules.md, the wizard), with what its
 -- rules need: pending (active in the EMR, never imported) or imported (with
 -- its state), and its future appointments: not cancelled, starting at or
 -- after $as_of (local time).

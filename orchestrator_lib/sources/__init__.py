@@ -1,1 +1,1 @@
-"""Where an EMR export comes from. ``files`` reads an export folder (SPEC §1)."""
+"""Where an EMR export comes from. ``files`` reads an export folder (docs/export-format.md)."""

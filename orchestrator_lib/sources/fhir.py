@@ -1,4 +1,4 @@
-"""An EMR reached over FHIR R4, read into the four tables of the export (SPEC §1).
+"""An EMR reached over FHIR R4, read into the four tables of the export (docs/export-format.md).
 
 Resources are fetched first, entirely, before the database is opened: a
 failure on the way (network, server, bad answer) leaves nothing to undo. What
@@ -26,17 +26,28 @@ merged by id into what the database holds.
 from __future__ import annotations
 
 import csv
-import itertools
 import datetime as dt
+import itertools
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 from ..errors import InputError
-from ..export_format import (APPOINTMENTS, AVAILABILITIES, CLIENTELES, MODES, REASONS, REFERRAL_SOURCES,
-                             ROLES, SERVICES, STAFF, TABLES, Table)
+from ..export_format import (
+    APPOINTMENTS,
+    AVAILABILITIES,
+    CLIENTELES,
+    MODES,
+    REASONS,
+    REFERRAL_SOURCES,
+    ROLES,
+    SERVICES,
+    STAFF,
+    TABLES,
+    Table,
+)
 from ..messages import msg
 from .fhir_client import FhirClient, display_url
 from .files import TableFile, open_table
@@ -44,56 +55,91 @@ from .files import TableFile, open_table
 # Where FHIR has no element for a column of the export, an extension carries
 # it; codes of the export's own value sets use these systems.
 NAMESPACE = "urn:orchestrator-lib:"
-ROLE_SYSTEM = NAMESPACE + "role"          # ROLES, plus "responsible"
-REASON_SYSTEM = NAMESPACE + "reason"      # REASONS, in Slot.appointmentType
+ROLE_SYSTEM = NAMESPACE + "role"  # ROLES, plus "responsible"
+REASON_SYSTEM = NAMESPACE + "reason"  # REASONS, in Slot.appointmentType
 EXTENSIONS = {
-    "created_at": NAMESPACE + "created-at",            # HealthcareService, valueDateTime
-    "published_at": NAMESPACE + "published-at",        # Slot, valueDateTime
-    "clientele": NAMESPACE + "clientele",              # Slot, valueCode
-    "mode": NAMESPACE + "mode",                        # Slot, valueCode
+    "created_at": NAMESPACE + "created-at",  # HealthcareService, valueDateTime
+    "published_at": NAMESPACE + "published-at",  # Slot, valueDateTime
+    "clientele": NAMESPACE + "clientele",  # Slot, valueCode
+    "mode": NAMESPACE + "mode",  # Slot, valueCode
     "referral_source": NAMESPACE + "referral-source",  # Slot, valueCode
-    "location": NAMESPACE + "location",                # Slot, valueString
+    "location": NAMESPACE + "location",  # Slot, valueString
 }
 HL7_ROLE_SYSTEM = "http://terminology.hl7.org/CodeSystem/practitioner-role"
-HL7_ROLES = {"doctor": "medecin", "nurse": "infirmiere", "pharmacist": "autre", "researcher": "autre",
-             "teacher": "autre", "ict": "autre"}
+HL7_ROLES = {
+    "doctor": "medecin",
+    "nurse": "infirmiere",
+    "pharmacist": "autre",
+    "researcher": "autre",
+    "teacher": "autre",
+    "ict": "autre",
+}
 LICENCE_TYPES = ("MD", "LN")  # HL7 v2-0203: medical licence number, licence number
 RESPONSIBLE = "responsible"
 
-# Appointment.status (R4 value set) -> SPEC §1 status.
-APPOINTMENT_STATUS = {"cancelled": "cancelled", "entered-in-error": "cancelled", "noshow": "noshow",
-                      "fulfilled": "fulfilled", "proposed": "booked", "pending": "booked", "booked": "booked",
-                      "arrived": "booked", "checked-in": "booked", "waitlist": "booked"}
+# Appointment.status (R4 value set) -> the export's status.
+APPOINTMENT_STATUS = {
+    "cancelled": "cancelled",
+    "entered-in-error": "cancelled",
+    "noshow": "noshow",
+    "fulfilled": "fulfilled",
+    "proposed": "booked",
+    "pending": "booked",
+    "booked": "booked",
+    "arrived": "booked",
+    "checked-in": "booked",
+    "waitlist": "booked",
+}
 UNDATED_OK = ("proposed", "waitlist", "cancelled", "entered-in-error")  # FHIR allows these without start
-SLOT_KEPT = ("free", "busy", "busy-tentative")     # published time, booked or not
+SLOT_KEPT = ("free", "busy", "busy-tentative")  # published time, booked or not
 SLOT_SKIPPED = ("busy-unavailable", "entered-in-error")  # blocked time is no availability
 
-RESOURCE_OF = {"services": "HealthcareService", "staff": "Practitioner",
-               "appointments": "Appointment", "availabilities": "Slot"}
+RESOURCE_OF = {
+    "services": "HealthcareService",
+    "staff": "Practitioner",
+    "appointments": "Appointment",
+    "availabilities": "Slot",
+}
 
 # Where each column comes from: named in messages and in docs/fhir.md.
 ELEMENTS = {
     "services": {
-        "service_id": "HealthcareService.id", "name": "HealthcareService.name",
-        "emr_status": "HealthcareService.active", "created_at": "HealthcareService.extension(created-at)"},
+        "service_id": "HealthcareService.id",
+        "name": "HealthcareService.name",
+        "emr_status": "HealthcareService.active",
+        "created_at": "HealthcareService.extension(created-at)",
+    },
     "staff": {
-        "staff_id": "Practitioner.id", "name": "Practitioner.name", "status": "Practitioner.active",
-        "license": "Practitioner.identifier", "role": "PractitionerRole.code",
-        "specialty": "PractitionerRole.specialty", "responsible": "PractitionerRole.code"},
+        "staff_id": "Practitioner.id",
+        "name": "Practitioner.name",
+        "status": "Practitioner.active",
+        "license": "Practitioner.identifier",
+        "role": "PractitionerRole.code",
+        "specialty": "PractitionerRole.specialty",
+        "responsible": "PractitionerRole.code",
+    },
     "appointments": {
         "appointment_id": "Appointment.id",
         "service_id": "Appointment.participant.actor (HealthcareService) | Appointment.serviceType",
         "staff_id": "Appointment.participant.actor (Practitioner | PractitionerRole)",
-        "start": "Appointment.start", "end": "Appointment.end", "status": "Appointment.status",
-        "patient_ref": "Appointment.participant.actor (Patient)"},
+        "start": "Appointment.start",
+        "end": "Appointment.end",
+        "status": "Appointment.status",
+        "patient_ref": "Appointment.participant.actor (Patient)",
+    },
     "availabilities": {
         "availability_id": "Slot.id",
         "service_id": "Schedule.actor (HealthcareService) | Slot.serviceType",
         "staff_id": "Schedule.actor (Practitioner | PractitionerRole)",
-        "start": "Slot.start", "end": "Slot.end", "published_at": "Slot.extension(published-at)",
-        "reason": "Slot.appointmentType", "clientele": "Slot.extension(clientele)",
-        "mode": "Slot.extension(mode)", "referral_source": "Slot.extension(referral-source)",
-        "location": "Slot.extension(location)"},
+        "start": "Slot.start",
+        "end": "Slot.end",
+        "published_at": "Slot.extension(published-at)",
+        "reason": "Slot.appointmentType",
+        "clientele": "Slot.extension(clientele)",
+        "mode": "Slot.extension(mode)",
+        "referral_source": "Slot.extension(referral-source)",
+        "location": "Slot.extension(location)",
+    },
 }
 
 # An incremental read starts this long before the previous load began (server
@@ -104,14 +150,15 @@ INCREMENTAL_MARGIN = dt.timedelta(seconds=30)
 
 # --- the result of a fetch ---------------------------------------------------------
 
+
 @dataclass
 class FhirExport:
     """Everything read from the server, as rows of the export's four tables."""
 
     server: str
-    rows: dict[str, dict[str, tuple]]         # table -> id -> row (the table's columns, in order)
-    since: dt.datetime | None = None          # None: a full read
-    high_water: dt.datetime | None = None     # where the next incremental read starts: this read's start
+    rows: dict[str, dict[str, tuple]]  # table -> id -> row (the table's columns, in order)
+    since: dt.datetime | None = None  # None: a full read
+    high_water: dt.datetime | None = None  # where the next incremental read starts: this read's start
     unknown: Counter = field(default_factory=Counter)  # (element, code) -> resources
     skipped: Counter = field(default_factory=Counter)  # why -> resources
     fetched: Counter = field(default_factory=Counter)  # resource type -> resources read
@@ -123,34 +170,47 @@ class FhirExport:
     def incremental(self) -> bool:
         return self.since is not None
 
-    def table_files(self, folder: Path) -> list["FhirTable"]:
+    def table_files(self, folder: Path) -> list[FhirTable]:
         """Write each table as a canonical CSV in ``folder``, ready for the loader."""
         files = []
         for table in TABLES:
             path = folder / f"{table.name}.csv"  # in the load's private scratch folder: owner only
-            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8",
-                      newline="") as out:
+            with open(
+                os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8", newline=""
+            ) as out:
                 writer = csv.writer(out, lineterminator="\n")
                 writer.writerow([c.name for c in table.columns])
                 writer.writerows(map(_csv_row, self.rows[table.name].values()))
             opened = open_table(table, path, folder)
             merge = self.incremental and table in (APPOINTMENTS, AVAILABILITIES)
-            files.append(FhirTable(**vars(opened), server=self.server, merge=merge,
-                                   dropped=sorted(self.dropped.get(table.name, ())) if merge else []))
+            files.append(
+                FhirTable(
+                    **vars(opened),
+                    server=self.server,
+                    merge=merge,
+                    dropped=sorted(self.dropped.get(table.name, ())) if merge else [],
+                )
+            )
         return files
 
     def summary(self) -> str:
         """What was read from where: one line for the user."""
         counts = ", ".join(f"{resource_type} {n}" for resource_type, n in self.fetched.items()) or "0"
         if self.incremental:
-            return msg("fhir_read_incremental", server=self.server, counts=counts,
-                       since=self.since.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"))
+            return msg(
+                "fhir_read_incremental",
+                server=self.server,
+                counts=counts,
+                since=self.since.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            )
         return msg("fhir_read_full", server=self.server, counts=counts)
 
     def warnings(self) -> list[str]:
         """What the load kept but could not map, for the user to check in the EMR."""
-        notes = [msg("fhir_unknown_code", element=element, code=code, count=count)
-                 for (element, code), count in sorted(self.unknown.items())]
+        notes = [
+            msg("fhir_unknown_code", element=element, code=code, count=count)
+            for (element, code), count in sorted(self.unknown.items())
+        ]
         notes += [msg(f"fhir_skipped_{why}", count=count) for why, count in sorted(self.skipped.items())]
         return notes
 
@@ -166,8 +226,13 @@ class FhirTable(TableFile):
     def error(self, key: str, match: dict, **values) -> InputError:
         resource = f"{RESOURCE_OF[self.table.name]}/{match.get(self.table.id_column)}"
         element = ELEMENTS[self.table.name].get(values.get("column"), values.get("column"))
-        return InputError(f"fhir_{key}", resource=resource, server=self.server, element=element,
-                          **{k: v for k, v in values.items() if k != "column"})
+        return InputError(
+            f"fhir_{key}",
+            resource=resource,
+            server=self.server,
+            element=element,
+            **{k: v for k, v in values.items() if k != "column"},
+        )
 
 
 def _csv_row(row: tuple) -> list:
@@ -176,8 +241,10 @@ def _csv_row(row: tuple) -> list:
 
 # --- fetching ---------------------------------------------------------------------------
 
-def fetch_export(url: str, *, since: dt.datetime | None = None,
-                 progress: bool | Callable[[int, int], None] = False) -> FhirExport:
+
+def fetch_export(
+    url: str, *, since: dt.datetime | None = None, progress: bool | Callable[[int, int], None] = False
+) -> FhirExport:
     """Read the server's services, staff, appointments and availabilities.
 
     ``since``: read appointments and slots changed since then only (an
@@ -217,7 +284,7 @@ def _keep(export: FhirExport, table: Table, resource_id: str, row: dict | None) 
         dropped.add(resource_id)
 
 
-def _slots(reader: "_Reader", schedules: dict[str, dict]) -> Iterator[dict]:
+def _slots(reader: _Reader, schedules: dict[str, dict]) -> Iterator[dict]:
     """Slots changed since the last read, and every slot of a schedule that
     changed (its actor gives the slots their service and staff member)."""
     yield from reader.read("Slot", changed_only=True)
@@ -226,7 +293,7 @@ def _slots(reader: "_Reader", schedules: dict[str, dict]) -> Iterator[dict]:
     since = reader.since - INCREMENTAL_MARGIN
     changed = sorted(s["id"] for s in schedules.values() if (_last_updated(s) or since) > since)
     for start in range(0, len(changed), 50):
-        refs = ",".join(f"Schedule/{sid}" for sid in changed[start:start + 50])
+        refs = ",".join(f"Schedule/{sid}" for sid in changed[start : start + 50])
         yield from reader.read("Slot", {"schedule": refs})
 
 
@@ -245,9 +312,11 @@ class _Reader:
 
         params = dict(params or {})
         if changed_only and self.since is not None:
-            params["_lastUpdated"] = "ge" + (self.since - INCREMENTAL_MARGIN).astimezone(dt.timezone.utc) \
-                .strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["_lastUpdated"] = "ge" + (self.since - INCREMENTAL_MARGIN).astimezone(dt.UTC).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            )
         with tqdm(desc=resource_type, unit=" ress.", disable=self.progress is not True, leave=False) as bar:
+
             def on_page(count: int, total: int | None) -> None:
                 if total is not None:
                     bar.total = total
@@ -271,15 +340,19 @@ def _last_updated(resource: dict) -> dt.datetime | None:
         stamp = dt.datetime.fromisoformat(text) if text else None
     except ValueError:
         return None
-    return stamp if stamp is None or stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+    return stamp if stamp is None or stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)
 
 
 # --- resources -> rows ------------------------------------------------------------------
 
+
 def service_row(service: dict) -> dict:
-    return {"service_id": service["id"], "name": service.get("name"),
-            "emr_status": "inactive" if service.get("active") is False else "active",
-            "created_at": extension(service, "created_at")}
+    return {
+        "service_id": service["id"],
+        "name": service.get("name"),
+        "emr_status": "inactive" if service.get("active") is False else "active",
+        "created_at": extension(service, "created_at"),
+    }
 
 
 def staff_rows(practitioners: list[dict], roles: list[dict], unknown: Counter) -> Iterator[dict]:
@@ -353,8 +426,9 @@ def availability_row(slot: dict, schedules: dict, role_holder: dict, unknown: Co
         "reason": _known(reasons, REASONS, "Slot.appointmentType", unknown),
         "clientele": _known([extension(slot, "clientele")], CLIENTELES, "Slot.extension(clientele)", unknown),
         "mode": _known([extension(slot, "mode")], MODES, "Slot.extension(mode)", unknown),
-        "referral_source": _known([extension(slot, "referral_source")], REFERRAL_SOURCES,
-                                  "Slot.extension(referral-source)", unknown),
+        "referral_source": _known(
+            [extension(slot, "referral_source")], REFERRAL_SOURCES, "Slot.extension(referral-source)", unknown
+        ),
         "location": extension(slot, "location"),
     }
 
@@ -372,16 +446,19 @@ def _known(codes: list, allowed: tuple[str, ...], element: str, unknown: Counter
 
 def _service_of(actors: list[dict], resource: dict) -> str | None:
     """The HealthcareService among ``actors``, else the code of the resource's serviceType."""
-    return (_first(ref_id(a, "HealthcareService") for a in actors)
-            or _first(c.get("code") for concept in resource.get("serviceType") or [] for c in concept.get("coding") or []))
+    return _first(ref_id(a, "HealthcareService") for a in actors) or _first(
+        c.get("code") for concept in resource.get("serviceType") or [] for c in concept.get("coding") or []
+    )
 
 
 def _staff_of(actors: list[dict], role_holder: dict) -> str | None:
-    return (_first(ref_id(a, "Practitioner") for a in actors)
-            or _first(role_holder.get(ref_id(a, "PractitionerRole")) for a in actors))
+    return _first(ref_id(a, "Practitioner") for a in actors) or _first(
+        role_holder.get(ref_id(a, "PractitionerRole")) for a in actors
+    )
 
 
 # --- small readers of FHIR datatypes -----------------------------------------------------
+
 
 def ref_id(reference: dict | None, resource_type: str) -> str | None:
     """The id in a Reference to ``resource_type`` (relative or absolute, with or without history)."""
@@ -413,6 +490,7 @@ def person_name(names: list[dict]) -> str | None:
 
 def licence(identifiers: list[dict]) -> str | None:
     """The licence number: the identifier typed MD or LN, else the first one."""
+
     def typed(identifier: dict) -> bool:
         return any(c.get("code") in LICENCE_TYPES for c in (identifier.get("type") or {}).get("coding") or [])
 
@@ -431,6 +509,7 @@ def _first(values: Iterable):
 
 # --- rows -> resources: seeding a server from an export (tests, benchmarks, demos) ----------
 
+
 def export_resources(folder: str | os.PathLike) -> Iterator[dict]:
     """The FHIR resources an EMR would serve for the canonical CSV export in
     ``folder``: the inverse of the mapping above, resource for resource."""
@@ -442,9 +521,13 @@ def export_resources(folder: str | os.PathLike) -> Iterator[dict]:
                 yield {k: (v or None) for k, v in row.items()}
 
     for row in rows(SERVICES):
-        yield {"resourceType": "HealthcareService", "id": row["service_id"], "name": row["name"],
-               "active": row.get("emr_status") != "inactive",
-               **_extensions({"created_at": ("valueDateTime", _instant(row.get("created_at")))})}
+        yield {
+            "resourceType": "HealthcareService",
+            "id": row["service_id"],
+            "name": row["name"],
+            "active": row.get("emr_status") != "inactive",
+            **_extensions({"created_at": ("valueDateTime", _instant(row.get("created_at")))}),
+        }
     for row in rows(STAFF):
         yield from _staff_resources(row)
     schedules: set[tuple[str, str]] = set()
@@ -452,40 +535,79 @@ def export_resources(folder: str | os.PathLike) -> Iterator[dict]:
         key = (row["staff_id"], row["service_id"])
         if key not in schedules:
             schedules.add(key)
-            yield {"resourceType": "Schedule", "id": _schedule_id(*key), "active": True,
-                   "actor": [{"reference": f"Practitioner/{key[0]}"}, {"reference": f"HealthcareService/{key[1]}"}]}
-        yield {"resourceType": "Slot", "id": row["availability_id"], "status": "free",
-               "schedule": {"reference": f"Schedule/{_schedule_id(*key)}"},
-               "start": _instant(row["start"]), "end": _instant(row["end"]),
-               **({"appointmentType": {"coding": [{"system": REASON_SYSTEM, "code": row["reason"]}]}}
-                  if row.get("reason") else {}),
-               **_extensions({"published_at": ("valueDateTime", _instant(row.get("published_at"))),
-                              **{k: ("valueCode", row.get(k)) for k in ("clientele", "mode", "referral_source")},
-                              "location": ("valueString", row.get("location"))})}
+            yield {
+                "resourceType": "Schedule",
+                "id": _schedule_id(*key),
+                "active": True,
+                "actor": [{"reference": f"Practitioner/{key[0]}"}, {"reference": f"HealthcareService/{key[1]}"}],
+            }
+        yield {
+            "resourceType": "Slot",
+            "id": row["availability_id"],
+            "status": "free",
+            "schedule": {"reference": f"Schedule/{_schedule_id(*key)}"},
+            "start": _instant(row["start"]),
+            "end": _instant(row["end"]),
+            **(
+                {"appointmentType": {"coding": [{"system": REASON_SYSTEM, "code": row["reason"]}]}}
+                if row.get("reason")
+                else {}
+            ),
+            **_extensions(
+                {
+                    "published_at": ("valueDateTime", _instant(row.get("published_at"))),
+                    **{k: ("valueCode", row.get(k)) for k in ("clientele", "mode", "referral_source")},
+                    "location": ("valueString", row.get("location")),
+                }
+            ),
+        }
     for row in rows(APPOINTMENTS):
         actors = [f"HealthcareService/{row['service_id']}", f"Practitioner/{row['staff_id']}"]
         if row.get("patient_ref"):
             actors.append(f"Patient/{row['patient_ref']}")
-        yield {"resourceType": "Appointment", "id": row["appointment_id"], "status": row.get("status") or "booked",
-               "start": _instant(row["start"]), **({"end": _instant(row["end"])} if row.get("end") else {}),
-               "participant": [{"actor": {"reference": a}, "status": "accepted"} for a in actors]}
+        yield {
+            "resourceType": "Appointment",
+            "id": row["appointment_id"],
+            "status": row.get("status") or "booked",
+            "start": _instant(row["start"]),
+            **({"end": _instant(row["end"])} if row.get("end") else {}),
+            "participant": [{"actor": {"reference": a}, "status": "accepted"} for a in actors],
+        }
 
 
 def _staff_resources(row: dict) -> Iterator[dict]:
     family, _, given = (row["name"] or "").partition(", ")
-    yield {"resourceType": "Practitioner", "id": row["staff_id"], "active": row["status"] == "active",
-           "name": [{"use": "official", "text": row["name"], "family": family,
-                     **({"given": given.split(" ")} if given else {})}],
-           **({"identifier": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203",
-                                                    "code": "MD"}]}, "value": row["license"]}]}
-              if row.get("license") else {})}
+    yield {
+        "resourceType": "Practitioner",
+        "id": row["staff_id"],
+        "active": row["status"] == "active",
+        "name": [
+            {"use": "official", "text": row["name"], "family": family, **({"given": given.split(" ")} if given else {})}
+        ],
+        **(
+            {
+                "identifier": [
+                    {
+                        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MD"}]},
+                        "value": row["license"],
+                    }
+                ]
+            }
+            if row.get("license")
+            else {}
+        ),
+    }
     codes = [{"system": ROLE_SYSTEM, "code": row["role"]}] if row.get("role") else []
     if (row.get("responsible") or "").lower() == "true":
         codes.append({"system": ROLE_SYSTEM, "code": RESPONSIBLE})
-    yield {"resourceType": "PractitionerRole", "id": f"{row['staff_id']}-role", "active": True,
-           "practitioner": {"reference": f"Practitioner/{row['staff_id']}"},
-           **({"code": [{"coding": codes}]} if codes else {}),
-           **({"specialty": [{"text": row["specialty"]}]} if row.get("specialty") else {})}
+    yield {
+        "resourceType": "PractitionerRole",
+        "id": f"{row['staff_id']}-role",
+        "active": True,
+        "practitioner": {"reference": f"Practitioner/{row['staff_id']}"},
+        **({"code": [{"coding": codes}]} if codes else {}),
+        **({"specialty": [{"text": row["specialty"]}]} if row.get("specialty") else {}),
+    }
 
 
 def _schedule_id(staff_id: str, service_id: str) -> str:

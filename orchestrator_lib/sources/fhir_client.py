@@ -29,7 +29,7 @@ import os
 import random
 import re
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -101,15 +101,16 @@ class FhirClient:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "FhirClient":
+    def __enter__(self) -> FhirClient:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
     # -- searching ------------------------------------------------------------
-    def search(self, resource_type: str, params: dict | None = None,
-               on_page: Callable[[int, int | None], None] | None = None) -> Iterator[dict]:
+    def search(
+        self, resource_type: str, params: dict | None = None, on_page: Callable[[int, int | None], None] | None = None
+    ) -> Iterator[dict]:
         """Every resource the search finds (included ones too), page after page.
 
         ``on_page(resources in the page, Bundle.total or None)`` after each page."""
@@ -118,8 +119,9 @@ class FhirClient:
         seen: set[str] = set()
         while url:
             if len(seen) >= MAX_PAGES:
-                raise FhirError("fhir_too_many_pages", url=display_url(self.base), resource=resource_type,
-                                pages=MAX_PAGES)
+                raise FhirError(
+                    "fhir_too_many_pages", url=display_url(self.base), resource=resource_type, pages=MAX_PAGES
+                )
             page = requests.Request("GET", url, params=query).prepare().url
             if page in seen:
                 raise FhirError("fhir_paging_loop", url=display_url(page), resource=resource_type)
@@ -129,8 +131,11 @@ class FhirClient:
                 raise FhirError("fhir_not_bundle", url=display_url(page), found=bundle.get("resourceType"))
             entries = bundle.get("entry") or []
             self._check_outcomes(entries, page)
-            resources = [e["resource"] for e in entries
-                         if isinstance(e.get("resource"), dict) and e.get("search", {}).get("mode") != "outcome"]
+            resources = [
+                e["resource"]
+                for e in entries
+                if isinstance(e.get("resource"), dict) and e.get("search", {}).get("mode") != "outcome"
+            ]
             if on_page:
                 on_page(len(resources), bundle.get("total"))
             yield from resources
@@ -150,8 +155,9 @@ class FhirClient:
         for entry in entries:
             resource = entry.get("resource") or {}
             if resource.get("resourceType") == "OperationOutcome" and _outcome_is_error(resource):
-                raise FhirError("fhir_outcome", url=display_url(page), status=200,
-                                detail=self._said(outcome_text(resource)))
+                raise FhirError(
+                    "fhir_outcome", url=display_url(page), status=200, detail=self._said(outcome_text(resource))
+                )
 
     # -- one request ------------------------------------------------------------
     def get(self, url: str) -> dict:
@@ -185,8 +191,12 @@ class FhirClient:
                 target = requests.compat.urljoin(url, response.headers.get("Location", ""))
                 response.close()
                 if _origin(target) != _origin(self.base):
-                    raise FhirRefused("fhir_redirect_elsewhere", url=display_url(url), target=display_url(target),
-                                      base=display_url(self.base))
+                    raise FhirRefused(
+                        "fhir_redirect_elsewhere",
+                        url=display_url(url),
+                        target=display_url(target),
+                        base=display_url(self.base),
+                    )
                 url = target
                 continue
             chunks, size = [], 0
@@ -217,16 +227,25 @@ class FhirClient:
             retry_after = _retry_after(response.headers.get("Retry-After"))
             if retry_after is not None and retry_after > MAX_RETRY_AFTER:
                 raise FhirError("fhir_retry_too_long", url=shown, status=status, seconds=round(retry_after))
-            raise _Transient("fhir_unavailable", retry_after=retry_after, url=shown, status=status,
-                             attempts=ATTEMPTS, detail=self._said(_body_text(response, body)))
+            raise _Transient(
+                "fhir_unavailable",
+                retry_after=retry_after,
+                url=shown,
+                status=status,
+                attempts=ATTEMPTS,
+                detail=self._said(_body_text(response, body)),
+            )
         if status in (401, 403):
-            key = "fhir_forbidden" if status == 403 else ("fhir_unauthorized" if self.has_token else "fhir_token_missing")
+            key = (
+                "fhir_forbidden" if status == 403 else ("fhir_unauthorized" if self.has_token else "fhir_token_missing")
+            )
             raise FhirRefused(key, url=shown, status=status, env=TOKEN_ENV)
         document = self._json(response, body, shown)
         if status >= 400:
             if document.get("resourceType") == "OperationOutcome":
                 raise (FhirRefused if status < 500 else FhirError)(
-                    "fhir_outcome", url=shown, status=status, detail=self._said(outcome_text(document)))
+                    "fhir_outcome", url=shown, status=status, detail=self._said(outcome_text(document))
+                )
             raise FhirError("fhir_http_error", url=shown, status=status, detail=_shape(document))
         if document.get("resourceType") == "OperationOutcome" and _outcome_is_error(document):
             raise FhirError("fhir_outcome", url=shown, status=status, detail=self._said(outcome_text(document)))
@@ -237,38 +256,56 @@ class FhirClient:
     def _json(self, response: requests.Response, body: bytes, shown: str) -> dict:
         media = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if media not in FHIR_MEDIA_TYPES:
-            raise FhirError("fhir_not_fhir", url=shown, status=response.status_code,
-                            media=media or "?", detail=self._said(_body_text(response, body)))
+            raise FhirError(
+                "fhir_not_fhir",
+                url=shown,
+                status=response.status_code,
+                media=media or "?",
+                detail=self._said(_body_text(response, body)),
+            )
         try:
             document = json.loads(body)
         except ValueError as error:
             # Most often a body cut short on the way: worth another try.
             raise _Transient("fhir_bad_json", url=shown, detail=str(error), size=len(body)) from None
         if not isinstance(document, dict) or "resourceType" not in document:
-            raise FhirError("fhir_not_fhir", url=shown, status=response.status_code, media=media,
-                            detail=_shape(document))
+            raise FhirError(
+                "fhir_not_fhir", url=shown, status=response.status_code, media=media, detail=_shape(document)
+            )
         return document
 
     # -- writing (tests, benchmarks, seeding a server) ---------------------------
     def post_batch(self, resources: list[dict]) -> None:
         """PUT ``resources`` (with their ids) in one batch Bundle; raise on any refusal."""
-        bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
-            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-            for r in resources]}
-        response = self.session.post(self.base, json=bundle, timeout=(self.timeout[0], 600),
-                                     headers={"Content-Type": "application/fhir+json"})
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "batch",
+            "entry": [
+                {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
+                for r in resources
+            ],
+        }
+        response = self.session.post(
+            self.base, json=bundle, timeout=(self.timeout[0], 600), headers={"Content-Type": "application/fhir+json"}
+        )
         document = self._json(response, response.content, display_url(self.base))
         if response.status_code >= 400:
-            raise FhirError("fhir_outcome", url=display_url(self.base), status=response.status_code,
-                            detail=outcome_text(document))
+            raise FhirError(
+                "fhir_outcome", url=display_url(self.base), status=response.status_code, detail=outcome_text(document)
+            )
         for entry in document.get("entry") or []:
             status = str(entry.get("response", {}).get("status", ""))
             if not status.startswith("2"):
-                raise FhirError("fhir_outcome", url=display_url(self.base), status=status,
-                                detail=outcome_text(entry.get("response", {}).get("outcome") or {}))
+                raise FhirError(
+                    "fhir_outcome",
+                    url=display_url(self.base),
+                    status=status,
+                    detail=outcome_text(entry.get("response", {}).get("outcome") or {}),
+                )
 
 
 # --- reading what a server said ---------------------------------------------------
+
 
 def _outcome_is_error(outcome: dict) -> bool:
     return any(i.get("severity") in ("error", "fatal") for i in outcome.get("issue") or [])

@@ -22,9 +22,9 @@ import csv
 import datetime as dt
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from .. import scratch
 from ..errors import InputError
@@ -54,10 +54,10 @@ class TableFile:
     """One table of the export, ready to be read as an SQL relation."""
 
     table: Table
-    path: Path                    # the user's file, named in every message
+    path: Path  # the user's file, named in every message
     format: str
-    header: list[str]             # as written in the file
-    positions: dict[str, int]     # canonical column -> 0-based position in the header
+    header: list[str]  # as written in the file
+    positions: dict[str, int]  # canonical column -> 0-based position in the header
     read_path: Path | None = None  # UTF-8 CSV that DuckDB reads (may be a temporary copy)
     delimiter: str = ","
     _temporary: list[Path] = field(default_factory=list)
@@ -67,7 +67,7 @@ class TableFile:
     line_feeds: int | None = None  # CSV: line feeds in the file, counted while looking for over-long lines
     ends_with_line_feed: bool = True
     merge = False  # the loader replaces the table with a file's rows (see sources.fhir)
-    dropped = ()   # with merge: ids whose rows go (see sources.fhir)
+    dropped = ()  # with merge: ids whose rows go (see sources.fhir)
 
     # -- SQL --------------------------------------------------------------
     def relation(self) -> tuple[str, dict]:
@@ -75,16 +75,23 @@ class TableFile:
         cells and absent optional columns as NULL; spaces are the loader's job)."""
         if self.format == "parquet":
             source, params = "read_parquet($path)", {"path": str(self.path)}
-            raw = lambda pos: f'CAST("{_sql_ident(self.header[pos])}" AS VARCHAR)'
+
+            def raw(pos: int) -> str:
+                return f'CAST("{_sql_ident(self.header[pos])}" AS VARCHAR)'
         else:
             columns = {f"c{i}": "VARCHAR" for i in range(len(self.header))}
-            source = ("read_csv($path, header = true, delim = $delim, quote = '\"', escape = '\"', "
-                      "columns = $columns, auto_detect = false, strict_mode = true, null_padding = false, "
-                      f"store_rejects = true, rejects_table = '{self.rejects_table}', "
-                      f"rejects_scan = '{self.rejects_table}_scan', "
-                      f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {4 * MAX_LINE_BYTES})")
+            source = (
+                "read_csv($path, header = true, delim = $delim, quote = '\"', escape = '\"', "
+                "columns = $columns, auto_detect = false, strict_mode = true, null_padding = false, "
+                f"store_rejects = true, rejects_table = '{self.rejects_table}', "
+                f"rejects_scan = '{self.rejects_table}_scan', "
+                f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {4 * MAX_LINE_BYTES})"
+            )
             params = {"path": str(self.read_path), "delim": self.delimiter, "columns": columns}
-            raw = lambda pos: f"c{pos}"
+
+            def raw(pos: int) -> str:
+                return f"c{pos}"
+
         selected = []
         for column in self.table.columns:
             pos = self.positions.get(column.name)
@@ -112,8 +119,14 @@ class TableFile:
         line = self._line_at(position)  # DuckDB counts records; people count lines
         found = re.search(r"Found: (\d+)", detail or "")
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS") and found:
-            raise InputError("field_count", file=self.path, line=line, found=found.group(1),
-                             expected=len(self.header), delimiter=_show(self.delimiter))
+            raise InputError(
+                "field_count",
+                file=self.path,
+                line=line,
+                found=found.group(1),
+                expected=len(self.header),
+                delimiter=_show(self.delimiter),
+            )
         if "unterminated quote" in (detail or ""):
             raise InputError("csv_unterminated_quote", file=self.path, line=line)
         raise InputError("csv_malformed", file=self.path, line=line, detail=detail)
@@ -225,6 +238,7 @@ def _show(delimiter: str) -> str:
 
 # --- the folder ----------------------------------------------------------------
 
+
 def open_export(folder: str | os.PathLike, work: Path) -> list[TableFile]:
     """Find, check and prepare the four tables of an export folder; copies
     (of an Excel sheet, of a Windows-1252 file) go to the private folder ``work``."""
@@ -243,8 +257,9 @@ def open_export(folder: str | os.PathLike, work: Path) -> list[TableFile]:
             if not candidates:
                 raise InputError("table_missing", table=table.name, folder=folder)
             if len(candidates) > 1:
-                raise InputError("table_ambiguous", table=table.name, folder=folder,
-                                 files=", ".join(p.name for p in candidates))
+                raise InputError(
+                    "table_ambiguous", table=table.name, folder=folder, files=", ".join(p.name for p in candidates)
+                )
             opened.append(open_table(table, candidates[0], work))
     except BaseException:
         for table_file in opened:
@@ -285,12 +300,20 @@ def _map_header(table: Table, path: Path, header: list[str], delimiter: str = ",
             # Only known column names are echoed: a file without its header
             # would otherwise print a data row, patient reference included.
             known = [c.name for c in table.columns if c.name in positions]
-            raise InputError("column_missing", file=path, line=1, column=required, delimiter=_show(delimiter),
-                             known=", ".join(known) or "-", others=len(header) - len(known))
+            raise InputError(
+                "column_missing",
+                file=path,
+                line=1,
+                column=required,
+                delimiter=_show(delimiter),
+                known=", ".join(known) or "-",
+                others=len(header) - len(known),
+            )
     return {c.name: positions[c.name] for c in table.columns if c.name in positions}
 
 
 # --- CSV ---------------------------------------------------------------------------
+
 
 def _open_csv(table: Table, path: Path) -> TableFile:
     if path.stat().st_size == 0:
@@ -363,8 +386,14 @@ def _not_utf8(path: Path, bad: int) -> str:
     line, column = _position(data, bad)
     utf8 = UTF8_SEQUENCE.search(data)
     if utf8:
-        raise InputError("encoding_mixed", file=path, line=line, column=column, byte=f"0x{data[bad]:02X}",
-                         utf8_line=_position(data, utf8.start())[0])
+        raise InputError(
+            "encoding_mixed",
+            file=path,
+            line=line,
+            column=column,
+            byte=f"0x{data[bad]:02X}",
+            utf8_line=_position(data, utf8.start())[0],
+        )
     return "cp1252"
 
 
@@ -374,8 +403,9 @@ def _transcode_cp1252(path: Path, work: Path) -> Path:
         text = data.decode("cp1252")
     except UnicodeDecodeError as error:
         line, column = _position(data, error.start)
-        raise InputError("encoding_invalid", file=path, line=line, column=column,
-                         byte=f"0x{data[error.start]:02X}") from None
+        raise InputError(
+            "encoding_invalid", file=path, line=line, column=column, byte=f"0x{data[error.start]:02X}"
+        ) from None
     handle, name = scratch.new_file(work, f"{path.stem}-", ".utf8.csv")
     with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
         out.write(text)
@@ -400,6 +430,7 @@ def _first_line(path: Path) -> tuple[str, bool]:
 def _choose_delimiter(table: Table, header_line: str, path: Path) -> tuple[str, list[str]]:
     """The delimiter whose split of the header holds the most required columns
     (ties: the most fields)."""
+
     def score(delimiter: str) -> tuple[int, int]:
         fields = _split(delimiter)
         names = {f.strip().lower() for f in fields}
@@ -416,6 +447,7 @@ def _choose_delimiter(table: Table, header_line: str, path: Path) -> tuple[str, 
 
 
 # --- Excel ------------------------------------------------------------------------
+
 
 def _open_xlsx(table: Table, path: Path, work: Path) -> TableFile:
     """Copy the first sheet to a temporary UTF-8 CSV, one line per sheet row."""
@@ -479,12 +511,15 @@ def _excel_text(value) -> str:
 
 # --- Parquet ----------------------------------------------------------------------
 
+
 def _open_parquet(table: Table, path: Path) -> TableFile:
     import duckdb
 
     try:
-        names = [row[0] for row in duckdb.sql(
-            "DESCRIBE SELECT * FROM read_parquet($path)", params={"path": str(path)}).fetchall()]
+        names = [
+            row[0]
+            for row in duckdb.sql("DESCRIBE SELECT * FROM read_parquet($path)", params={"path": str(path)}).fetchall()
+        ]
     except duckdb.Error as error:
         raise InputError("parquet_unreadable", file=path, detail=str(error).splitlines()[0]) from None
     return TableFile(table, path, "parquet", names, _map_header(table, path, names))

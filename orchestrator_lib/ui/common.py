@@ -10,7 +10,7 @@ from functools import wraps
 import ipywidgets as widgets
 
 from ..errors import OrchestratorError
-from ..messages import in_language, language, msg, number, percent
+from ..messages import in_language, language, msg, percent
 
 log = logging.getLogger(__name__)
 
@@ -79,17 +79,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "auto_deactivated": ("Désactivés automatiquement (sans type)", "Deactivated automatically (no type)"),
     "none": ("aucun", "none"),
     "and_more": ("… et {n} autres", "… and {n} more"),
-    "what_if_heading": ("Effet sur le rapport de rémunération (ce que l'audit comptera)",
-                        "Effect on the remuneration report (what the audit will count)"),
+    "what_if_heading": (
+        "Effet sur le rapport de rémunération (ce que l'audit comptera)",
+        "Effect on the remuneration report (what the audit will count)",
+    ),
     "what_if_quarter": ("Trimestre", "Quarter"),
     "what_if_current": ("{quarter} (en cours)", "{quarter} (current)"),
     "what_if_previous": ("{quarter} (précédent)", "{quarter} (previous)"),
     "what_if_counted": ("Éléments comptés", "Items counted"),
     "what_if_coverage": ("Couverture (comptés ÷ dus)", "Coverage (counted ÷ owed)"),
-    "what_if_still_not_counted": ("Resteront non comptés (gardés inactifs ou sans type)",
-                                  "Still not counted (kept inactive or without a type)"),
-    "what_if_note": ("Avant → après l'application. Les éléments des services exclus ne sont pas dus.",
-                     "Before → after applying. Items of excluded services are not owed."),
+    "what_if_still_not_counted": (
+        "Resteront non comptés (gardés inactifs ou sans type)",
+        "Still not counted (kept inactive or without a type)",
+    ),
+    "what_if_note": (
+        "Avant → après l'application. Les éléments des services exclus ne sont pas dus.",
+        "Before → after applying. Items of excluded services are not owed.",
+    ),
     "no_coverage": ("aucune", "none"),
     "undo": ("Annuler cette exécution", "Undo this run"),
     "catalogue_active": ("Actifs", "Active"),
@@ -99,8 +105,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "col_name": ("Nom", "Name"),
     "col_state": ("État", "State"),
     "col_types": ("Types", "Types"),
-    "catalogue_truncated": ("{shown} premiers services sur {total} : précisez la recherche.",
-                            "First {shown} services of {total}: refine the search."),
+    "catalogue_truncated": (
+        "{shown} premiers services sur {total} : précisez la recherche.",
+        "First {shown} services of {total}: refine the search.",
+    ),
     "catalogue_empty": ("Aucun service.", "No service."),
     # The dashboard
     "dashboard_title": ("Orchestrateur de rendez-vous — tableau de bord", "Appointment orchestrator — dashboard"),
@@ -175,10 +183,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "by_month": ("Par mois", "By month"),
 }
 
-ERROR_STYLE = ("color:#8b0000;background:#fdecea;border:1px solid #e0a0a0;border-radius:4px;"
-               "padding:0.5em 0.75em;margin:0.25em 0")
-RESULT_STYLE = ("color:#1b4d1b;background:#edf7ed;border:1px solid #9cc99c;border-radius:4px;"
-                "padding:0.5em 0.75em;margin:0.25em 0")
+ERROR_STYLE = (
+    "color:#8b0000;background:#fdecea;border:1px solid #e0a0a0;border-radius:4px;padding:0.5em 0.75em;margin:0.25em 0"
+)
+RESULT_STYLE = (
+    "color:#1b4d1b;background:#edf7ed;border:1px solid #9cc99c;border-radius:4px;padding:0.5em 0.75em;margin:0.25em 0"
+)
 TABLE_STYLE = "border-collapse:collapse;margin:0.25em 0"
 CELL_STYLE = "border:1px solid #ccc;padding:0.2em 0.6em;text-align:left"
 NUMBER_STYLE = "border:1px solid #ccc;padding:0.2em 0.6em;text-align:right"
@@ -221,6 +231,7 @@ def _error_html(text: str) -> str:
 def guarded(method):
     """A widget callback: an OrchestratorError shows its message in the red box,
     anything else a short generic message (details go to the log), never a traceback."""
+
     @wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
@@ -228,13 +239,12 @@ def guarded(method):
         except OrchestratorError as error:
             self._show_error(str(error))
             self._after_error(error)
-        except Exception as error:  # noqa: BLE001 - a dashboard user must never see a traceback
+        except Exception as error:
             log.exception("view callback failed")
             self._show_error(msg("unexpected", detail=f"{type(error).__name__}: {error}"))
+
     return wrapper
 
 
 def _type_label(entry: dict) -> str:
     return entry["label_en"] if language() == "en" else entry["label_fr"]
-
-

@@ -10,11 +10,11 @@ other programs can write in between) and says when its figures were read.
 from __future__ import annotations
 
 import base64
-from dataclasses import replace
 import datetime as dt
 import os
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import ipywidgets as widgets
@@ -26,24 +26,45 @@ from ..explain import explain
 from ..load import configured_source
 from ..messages import msg, number
 from ..periods import Quarter, parse_as_of
-from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _e, _error_html, _pct, _show, _type_label,
-                     guarded, label)
+from .common import (
+    CELL_STYLE,
+    NUMBER_STYLE,
+    RESULT_STYLE,
+    TABLE_STYLE,
+    _e,
+    _error_html,
+    _pct,
+    _show,
+    _type_label,
+    guarded,
+    label,
+)
 from .wizard_view import CatalogueView, WizardView
 
 # pandas tables of the Audit tab, readable: borders, padding, numbers on the right.
-AUDIT_TABLE_CSS = ("<style>.audit-result table{border-collapse:collapse;margin:0.25em 0 1em}"
-                   ".audit-result th,.audit-result td{border:1px solid #ccc;padding:0.2em 0.6em;text-align:left;"
-                   "vertical-align:top}.audit-result td:has(> .num),.audit-result td.num{text-align:right}</style>")
+AUDIT_TABLE_CSS = (
+    "<style>.audit-result table{border-collapse:collapse;margin:0.25em 0 1em}"
+    ".audit-result th,.audit-result td{border:1px solid #ccc;padding:0.2em 0.6em;text-align:left;"
+    "vertical-align:top}.audit-result td:has(> .num),.audit-result td.num{text-align:right}</style>"
+)
 TAB_KEYS = ("tab_overview", "tab_services", "tab_sync", "tab_staff", "tab_audit")
-ROLE_KEYS = {"medecin": "role_medecin", "ips": "role_ips", "infirmiere": "role_infirmiere",
-             "gestionnaire": "role_gestionnaire", "autre": "role_autre"}
+ROLE_KEYS = {
+    "medecin": "role_medecin",
+    "ips": "role_ips",
+    "infirmiere": "role_infirmiere",
+    "gestionnaire": "role_gestionnaire",
+    "autre": "role_autre",
+}
 
 
 def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset(), css: str = "") -> str:
     head = "".join(f'<th style="{CELL_STYLE}">{_e(h)}</th>' for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td style="{NUMBER_STYLE if i in numeric else CELL_STYLE}">{_e(v)}</td>'
-                         for i, v in enumerate(row)) + "</tr>" for row in rows)
+        "<tr>"
+        + "".join(f'<td style="{NUMBER_STYLE if i in numeric else CELL_STYLE}">{_e(v)}</td>' for i, v in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
     return f'<table class="{css}" style="{TABLE_STYLE}"><tr>{head}</tr>{body}</table>'
 
 
@@ -90,10 +111,19 @@ class OverviewPanel(_Panel):
         self.services = widgets.HTML().add_class("overview-services")
         self.staff = widgets.HTML().add_class("overview-staff")
         self.trend = widgets.Box()
-        refresh = widgets.Button(layout=widgets.Layout(width="auto"), description=label("refresh"), icon="refresh").add_class("overview-refresh")
+        refresh = widgets.Button(
+            layout=widgets.Layout(width="auto"), description=label("refresh"), icon="refresh"
+        ).add_class("overview-refresh")
         refresh.on_click(lambda _b: self._refresh())
-        self.children = [self.error, widgets.HBox([refresh, self.stamp]), self.coverage, self.services,
-                         self.staff, widgets.HTML(f"<h4>{_e(label('trend_heading'))}</h4>"), self.trend]
+        self.children = [
+            self.error,
+            widgets.HBox([refresh, self.stamp]),
+            self.coverage,
+            self.services,
+            self.staff,
+            widgets.HTML(f"<h4>{_e(label('trend_heading'))}</h4>"),
+            self.trend,
+        ]
 
     @guarded
     def _refresh(self) -> None:
@@ -108,24 +138,32 @@ class OverviewPanel(_Panel):
             f"<b>{_e(label('coverage_' + kind, quarter=q))}</b> {_e(_pct(audits[q].coverage_pct))} "
             f"<small>{_e(label('counted_of_owed', counted=number(audits[q].counted), owed=number(audits[q].owed)))}"
             f"</small></div>"
-            for kind, q in (("current", current), ("previous", current.previous())))
+            for kind, q in (("current", current), ("previous", current.previous()))
+        )
         from ..report import data_seen
 
         self.coverage.value += f'<div class="overview-data"><small>{_e(data_seen(audits[current]))}</small></div>'
         counts = catalogue_counts(self.db)
         self.services.value = _table(
-            [label("services_active"), label("services_inactive"), label("services_excluded"),
-             label("services_pending")],
+            [
+                label("services_active"),
+                label("services_inactive"),
+                label("services_excluded"),
+                label("services_pending"),
+            ],
             [[counts["active"], counts["inactive"], counts["excluded"], counts["pending"]]],
-            numeric={0, 1, 2, 3}, css="overview-services-table")
-        problems = [i for i in audits[current].issues
-                    if i["kind"].startswith(("staff_", "responsible_", "specialty_"))]
-        self.staff.value = (f"<h4>{_e(label('staff_problems', n=len(problems)))}</h4>"
-                            + "".join(f"<div>• {_e(i['action'])}</div>" for i in problems))
+            numeric={0, 1, 2, 3},
+            css="overview-services-table",
+        )
+        problems = [i for i in audits[current].issues if i["kind"].startswith(("staff_", "responsible_", "specialty_"))]
+        self.staff.value = f"<h4>{_e(label('staff_problems', n=len(problems)))}</h4>" + "".join(
+            f"<div>• {_e(i['action'])}</div>" for i in problems
+        )
         from ..report import trend_chart
 
-        self.trend.children = [_figure_image(trend_chart(replace(audits[current],
-                                                                 trend=coverage_trend(self.db, self.as_of))))]
+        self.trend.children = [
+            _figure_image(trend_chart(replace(audits[current], trend=coverage_trend(self.db, self.as_of))))
+        ]
 
 
 class ServicesPanel(_Panel):
@@ -135,28 +173,46 @@ class ServicesPanel(_Panel):
         self.catalogue = CatalogueView(db)
         self.service_id = widgets.Combobox(placeholder=label("detail_placeholder"), ensure_option=False)
         self.service_id.add_class("services-detail-id")
-        show = widgets.Button(layout=widgets.Layout(width="auto"), description=label("detail_show")).add_class("services-detail-show")
+        show = widgets.Button(layout=widgets.Layout(width="auto"), description=label("detail_show")).add_class(
+            "services-detail-show"
+        )
         show.on_click(lambda _b: self._detail())
         self.detail = widgets.HTML().add_class("services-detail")
-        self.type_buttons = {t["code"]: widgets.ToggleButton(description=_type_label(t)).add_class(
-            f"services-type-{t['code']}") for t in list_types(db)}
-        self.actions = {name: widgets.Button(layout=widgets.Layout(width="auto"), description=label(f"action_{name}")).add_class(f"services-{name}")
-                        for name in ("activate", "deactivate", "exclude", "include")}
+        self.type_buttons = {
+            t["code"]: widgets.ToggleButton(description=_type_label(t)).add_class(f"services-type-{t['code']}")
+            for t in list_types(db)
+        }
+        self.actions = {
+            name: widgets.Button(layout=widgets.Layout(width="auto"), description=label(f"action_{name}")).add_class(
+                f"services-{name}"
+            )
+            for name in ("activate", "deactivate", "exclude", "include")
+        }
         for name, button in self.actions.items():
             button.on_click(lambda _b, name=name: self._ask(name))
         self.confirm_text = widgets.HTML()
-        self.confirm = widgets.Button(layout=widgets.Layout(width="auto"), description=label("confirm"), button_style="warning").add_class("services-confirm")
-        self.cancel = widgets.Button(layout=widgets.Layout(width="auto"), description=label("cancel")).add_class("services-cancel")
+        self.confirm = widgets.Button(
+            layout=widgets.Layout(width="auto"), description=label("confirm"), button_style="warning"
+        ).add_class("services-confirm")
+        self.cancel = widgets.Button(layout=widgets.Layout(width="auto"), description=label("cancel")).add_class(
+            "services-cancel"
+        )
         self.confirm.on_click(lambda _b: self._do())
         self.cancel.on_click(lambda _b: self._ask(None))
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm, self.cancel])
         self.pending_action: str | None = None
         _show(self.confirm_box, False)
-        self.children = [self.error, self.stamp, self.catalogue,
-                         widgets.HTML(f"<h4>{_e(label('detail_heading'))}</h4>"),
-                         widgets.HBox([self.service_id, show]), self.detail,
-                         widgets.HBox(list(self.type_buttons.values())), widgets.HBox(list(self.actions.values())),
-                         self.confirm_box]
+        self.children = [
+            self.error,
+            self.stamp,
+            self.catalogue,
+            widgets.HTML(f"<h4>{_e(label('detail_heading'))}</h4>"),
+            widgets.HBox([self.service_id, show]),
+            self.detail,
+            widgets.HBox(list(self.type_buttons.values())),
+            widgets.HBox(list(self.actions.values())),
+            self.confirm_box,
+        ]
 
     def draw(self) -> None:
         self.catalogue.refresh()
@@ -177,14 +233,17 @@ class ServicesPanel(_Panel):
         types = imported[0]["types"] if imported else []
         for code, button in self.type_buttons.items():
             button.value = code in types
-        self.detail.value = (f"<b>{_e(found['service_id'])} — {_e(found['name'])}</b> · "
-                             f"{_e(label('future', n=found['future_appointments']))}{facts}")
+        self.detail.value = (
+            f"<b>{_e(found['service_id'])} — {_e(found['name'])}</b> · "
+            f"{_e(label('future', n=found['future_appointments']))}{facts}"
+        )
 
     def _ask(self, action: str | None) -> None:
         self.pending_action = action
         if action:
-            self.confirm_text.value = _e(label("confirm_question", action=label(f"action_{action}"),
-                                               service=self.service_id.value))
+            self.confirm_text.value = _e(
+                label("confirm_question", action=label(f"action_{action}"), service=self.service_id.value)
+            )
         _show(self.confirm_box, action is not None)
 
     @guarded
@@ -197,7 +256,9 @@ class ServicesPanel(_Panel):
         else:
             run_id = getattr(manual, action)(self.db, service_id)
         self.refresh()
-        done = msg("changed", run_id=run_id, service_id=service_id) if run_id else msg("no_change", service_id=service_id)
+        done = (
+            msg("changed", run_id=run_id, service_id=service_id) if run_id else msg("no_change", service_id=service_id)
+        )
         self.detail.value = f'<div style="{RESULT_STYLE}">{_e(done)}</div>' + self.detail.value
 
 
@@ -206,7 +267,9 @@ class SyncPanel(_Panel):
         super().__init__(db, "sync")
         self.as_of = as_of
         self.source = configured_source()
-        load = widgets.Button(layout=widgets.Layout(width="auto"), description=label("load_export"), icon="download").add_class("sync-load")
+        load = widgets.Button(
+            layout=widgets.Layout(width="auto"), description=label("load_export"), icon="download"
+        ).add_class("sync-load")
         load.disabled = not self.source
         load.tooltip = self.source or ""
         load.on_click(lambda _b: self._load())
@@ -216,11 +279,20 @@ class SyncPanel(_Panel):
         self.loaded = widgets.HTML().add_class("sync-loaded")
         self.wizard_box = widgets.Box()
         self.history = widgets.HTML().add_class("sync-history")
-        undo = widgets.Button(layout=widgets.Layout(width="auto"), description=label("undo_last")).add_class("sync-undo")
+        undo = widgets.Button(layout=widgets.Layout(width="auto"), description=label("undo_last")).add_class(
+            "sync-undo"
+        )
         undo.on_click(lambda _b: self._undo())
-        self.children = [self.error, self.stamp,
-                         widgets.HBox([load, self.progress]), self.loaded, self.wizard_box,
-                         widgets.HTML(f"<h4>{_e(label('history_heading'))}</h4>"), self.history, undo]
+        self.children = [
+            self.error,
+            self.stamp,
+            widgets.HBox([load, self.progress]),
+            self.loaded,
+            self.wizard_box,
+            widgets.HTML(f"<h4>{_e(label('history_heading'))}</h4>"),
+            self.history,
+            undo,
+        ]
 
     def draw(self) -> None:
         # Built once: leaving the tab and coming back keeps a wizard in progress.
@@ -232,13 +304,35 @@ class SyncPanel(_Panel):
 
     def _draw_history(self) -> None:
         runs = history.list_runs(self.db)[:20]
-        self.history.value = _table(
-            [label("col_run"), label("col_kind"), label("col_when"), label("col_who"), label("col_changes"),
-             label("col_run_state")],
-            [[r["run_id"], r["kind"], (r["applied_at"] or "")[:19].replace("T", " "), r["applied_by"], r["changes"],
-              label("undone_by", run=r["undone_by"]) if r["undone_by"] else
-              (label("undoes", run=r["undoes"]) if r["undoes"] else "")] for r in runs],
-            numeric={4}, css="history-table") if runs else _e(label("no_runs"))
+        self.history.value = (
+            _table(
+                [
+                    label("col_run"),
+                    label("col_kind"),
+                    label("col_when"),
+                    label("col_who"),
+                    label("col_changes"),
+                    label("col_run_state"),
+                ],
+                [
+                    [
+                        r["run_id"],
+                        r["kind"],
+                        (r["applied_at"] or "")[:19].replace("T", " "),
+                        r["applied_by"],
+                        r["changes"],
+                        label("undone_by", run=r["undone_by"])
+                        if r["undone_by"]
+                        else (label("undoes", run=r["undoes"]) if r["undoes"] else ""),
+                    ]
+                    for r in runs
+                ],
+                numeric={4},
+                css="history-table",
+            )
+            if runs
+            else _e(label("no_runs"))
+        )
 
     @guarded
     def _undo(self) -> None:
@@ -262,7 +356,9 @@ class SyncPanel(_Panel):
         finally:
             _show(self.progress, False)
         self.refresh()
-        lines = ([result.read] if result.read else []) + [msg("loaded", **result.to_json() | {"pending": len(result.pending)})]
+        lines = ([result.read] if result.read else []) + [
+            msg("loaded", **result.to_json() | {"pending": len(result.pending)})
+        ]
         lines += [msg("warning", text=w) for w in result.warnings]
         self.loaded.value = f'<div style="{RESULT_STYLE}">{"<br>".join(_e(line) for line in lines)}</div>'
 
@@ -281,24 +377,53 @@ class StaffPanel(_Panel):
         at_stake = {i["subject_id"]: i for i in issues if i["kind"] in ("staff_inactive", "staff_missing")}
         pages = []
         for tab in ("active", "inactive"):
-            rows = [[s["staff_id"], s["name"], s["license"] or "", label(ROLE_KEYS.get(s["role"], "role_autre")),
-                     (s["specialty"] or "") + ("" if is_primary_care(s["specialty"]) else f" — {label('not_handled')}"),
-                     label("yes") if s["responsible"] else "",
-                     at_stake.get(s["staff_id"], {}).get("appointments", ""),
-                     at_stake.get(s["staff_id"], {}).get("availabilities", "")]
-                    for s in list_staff(self.db, tab=tab)]
-            pages.append(widgets.HTML(_table(
-                [label("col_id"), label("col_name"), label("col_license"), label("col_role"), label("col_specialty"),
-                 label("col_responsible"), label("col_appointments_at_stake", quarter=quarter),
-                 label("col_availabilities_at_stake", quarter=quarter)], rows, numeric={6, 7},
-                css=f"staff-table-{tab}")))
+            rows = [
+                [
+                    s["staff_id"],
+                    s["name"],
+                    s["license"] or "",
+                    label(ROLE_KEYS.get(s["role"], "role_autre")),
+                    (s["specialty"] or "") + ("" if is_primary_care(s["specialty"]) else f" — {label('not_handled')}"),
+                    label("yes") if s["responsible"] else "",
+                    at_stake.get(s["staff_id"], {}).get("appointments", ""),
+                    at_stake.get(s["staff_id"], {}).get("availabilities", ""),
+                ]
+                for s in list_staff(self.db, tab=tab)
+            ]
+            pages.append(
+                widgets.HTML(
+                    _table(
+                        [
+                            label("col_id"),
+                            label("col_name"),
+                            label("col_license"),
+                            label("col_role"),
+                            label("col_specialty"),
+                            label("col_responsible"),
+                            label("col_appointments_at_stake", quarter=quarter),
+                            label("col_availabilities_at_stake", quarter=quarter),
+                        ],
+                        rows,
+                        numeric={6, 7},
+                        css=f"staff-table-{tab}",
+                    )
+                )
+            )
         self.tabs.children = pages
         self.tabs.titles = (label("catalogue_active"), label("catalogue_inactive"))
         missing = [i for i in issues if i["kind"] == "staff_missing"]
-        self.missing.value = (f"<h4>{_e(label('staff_missing_heading'))}</h4>" + _table(
-            [label("col_id"), label("col_appointments"), label("col_availabilities"), label("col_action")],
-            [[i["subject_id"], i["appointments"], i["availabilities"], i["action"]] for i in missing],
-            numeric={1, 2})) if missing else ""
+        self.missing.value = (
+            (
+                f"<h4>{_e(label('staff_missing_heading'))}</h4>"
+                + _table(
+                    [label("col_id"), label("col_appointments"), label("col_availabilities"), label("col_action")],
+                    [[i["subject_id"], i["appointments"], i["availabilities"], i["action"]] for i in missing],
+                    numeric={1, 2},
+                )
+            )
+            if missing
+            else ""
+        )
 
 
 class AuditPanel(_Panel):
@@ -306,15 +431,25 @@ class AuditPanel(_Panel):
         super().__init__(db, "audit")
         self.as_of = as_of
         self.quarter = widgets.Dropdown(description=label("quarter")).add_class("audit-quarter")
-        run = widgets.Button(layout=widgets.Layout(width="auto"), description=label("run_audit"), button_style="primary").add_class("audit-run")
+        run = widgets.Button(
+            layout=widgets.Layout(width="auto"), description=label("run_audit"), button_style="primary"
+        ).add_class("audit-run")
         run.on_click(lambda _b: self._run())
-        self.report_button = widgets.Button(layout=widgets.Layout(width="auto"), description=label("make_report"), icon="file").add_class("audit-report")
+        self.report_button = widgets.Button(
+            layout=widgets.Layout(width="auto"), description=label("make_report"), icon="file"
+        ).add_class("audit-report")
         self.report_button.on_click(lambda _b: self._report())
         self.busy = widgets.HTML()
         self.downloads = widgets.HTML().add_class("audit-downloads")
         self.result = widgets.HTML().add_class("audit-result")
-        self.children = [self.error, self.stamp, widgets.HBox([self.quarter, run, self.report_button]),
-                         self.busy, self.downloads, self.result]
+        self.children = [
+            self.error,
+            self.stamp,
+            widgets.HBox([self.quarter, run, self.report_button]),
+            self.busy,
+            self.downloads,
+            self.result,
+        ]
 
     def draw(self) -> None:
         current = Quarter.of(parse_as_of(self.as_of))
@@ -326,18 +461,23 @@ class AuditPanel(_Panel):
 
     @guarded
     def _run(self) -> None:
-        from ..report import breakdown_table, issues_table, summary_table
-
-        from ..report import FIRST_SCREEN_CSS, first_screen
+        from ..report import FIRST_SCREEN_CSS, breakdown_table, first_screen, issues_table, summary_table
 
         result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
-        parts = [AUDIT_TABLE_CSS, f"<style>{FIRST_SCREEN_CSS}</style>", first_screen(result, self.db).data,
-                 f"<h4>{_e(label('issues_heading', n=len(result.issues)))}</h4>",
-                 issues_table(result).to_html(index=False, classes="audit-issues", border=0),
-                 f"<h4>{_e(label('summary_heading'))}</h4>", summary_table(result).to_html(index=False, border=0)]
+        parts = [
+            AUDIT_TABLE_CSS,
+            f"<style>{FIRST_SCREEN_CSS}</style>",
+            first_screen(result, self.db).data,
+            f"<h4>{_e(label('issues_heading', n=len(result.issues)))}</h4>",
+            issues_table(result).to_html(index=False, classes="audit-issues", border=0),
+            f"<h4>{_e(label('summary_heading'))}</h4>",
+            summary_table(result).to_html(index=False, border=0),
+        ]
         for name in ("type", "staff", "service", "month"):
-            parts += [f"<h4>{_e(label('by_' + name))}</h4>",
-                      breakdown_table(result, name, db=self.db).to_html(index=False, border=0)]
+            parts += [
+                f"<h4>{_e(label('by_' + name))}</h4>",
+                breakdown_table(result, name, db=self.db).to_html(index=False, border=0),
+            ]
         self.result.value = "".join(parts)
         self.last = result
 
@@ -350,9 +490,15 @@ class AuditPanel(_Panel):
             result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
             with tempfile.TemporaryDirectory(prefix="orchestrator-report-") as folder:
                 paths = write_report(result, self.db, folder, as_of=self.as_of)
-                links = [_download(paths["workbook"], paths["workbook"].name, label("download_xlsx"),
-                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                         _download(paths["html"], paths["html"].name, label("download_html"), "text/html")]
+                links = [
+                    _download(
+                        paths["workbook"],
+                        paths["workbook"].name,
+                        label("download_xlsx"),
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ),
+                    _download(paths["html"], paths["html"].name, label("download_html"), "text/html"),
+                ]
         finally:
             self.busy.value = ""
         self.downloads.value = " · ".join(links)
@@ -374,8 +520,9 @@ class DashboardView(widgets.VBox):
         super().__init__()
         self.db = store.resolve_db(db)
         self.as_of = as_of
-        self.language = widgets.ToggleButtons(options=[("FR", "fr"), ("EN", "en")],
-                                              value=os.environ.get("ORCHESTRATOR_LANG", "fr")[:2] or "fr")
+        self.language = widgets.ToggleButtons(
+            options=[("FR", "fr"), ("EN", "en")], value=os.environ.get("ORCHESTRATOR_LANG", "fr")[:2] or "fr"
+        )
         self.language.add_class("dashboard-language")
         self.language.observe(self._switch_language, names="value")
         self._build()
@@ -391,7 +538,7 @@ class DashboardView(widgets.VBox):
         self.children = [widgets.HBox([title, self.language]), self.tabs]
         self._show_panel(0)
 
-    def panel(self, index: int) -> "_Panel":
+    def panel(self, index: int) -> _Panel:
         """The tab's panel, built on first use."""
         if self.panels[index] is None:
             self.panels[index] = PANELS[index](self.db, self.as_of)

@@ -1,4 +1,4 @@
-"""ipywidgets views: the synchronisation wizard (SPEC §3) and the catalogue tabs.
+"""ipywidgets views: the synchronisation wizard (docs/rules.md, the wizard) and the catalogue tabs.
 
 Only presentation lives here. Lists, counts, choices, the plan, the what-if,
 apply, undo and explanations all come from the engine
@@ -14,36 +14,51 @@ Nothing derived from the wizard is cached between two draws.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from contextlib import contextmanager
 
 import ipywidgets as widgets
 
 from .. import history
-from ..catalogue import list_types, list_services
+from ..catalogue import list_services, list_types
 from ..errors import OrchestratorError
 from ..explain import explain
 from ..messages import msg, number
-from .common import (CELL_STYLE, NUMBER_STYLE, RESULT_STYLE, TABLE_STYLE, _a, _e, _error_html, _services,
-                     _pct, _show, _type_label, guarded, label)
 from ..wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
+from .common import (
+    CELL_STYLE,
+    NUMBER_STYLE,
+    RESULT_STYLE,
+    TABLE_STYLE,
+    _a,
+    _e,
+    _error_html,
+    _pct,
+    _services,
+    _show,
+    _type_label,
+    guarded,
+    label,
+)
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 25          # rows of the wizard's fixed pool
+PAGE_SIZE = 25  # rows of the wizard's fixed pool
 CATALOGUE_MAX_ROWS = 200  # rows of a catalogue table before asking to refine the search
-SUMMARY_MAX_IDS = 50    # services named in each list of the Apply summary
+SUMMARY_MAX_IDS = 50  # services named in each list of the Apply summary
 
 STEP_TITLES = {EXCLUDE: "title_1", INACTIVE: "title_2", TYPES: "title_3", APPLY: "title_4"}
 STEP_HELP = {EXCLUDE: "help_1", INACTIVE: "help_2", TYPES: "help_3", APPLY: "help_4"}
 
 # --- the wizard ---------------------------------------------------------------------
 
+
 class WizardRow(widgets.HBox):
     """One reusable line of the wizard's list: a checkbox (steps 1 and 2), or the
     service name and one toggle per type (step 3); a note; a « ? » button."""
 
-    def __init__(self, view: "WizardView", index: int):
+    def __init__(self, view: WizardView, index: int):
         self.view = view
         self.index = index
         self.service_id: str | None = None
@@ -57,12 +72,14 @@ class WizardRow(widgets.HBox):
         self.type_buttons: dict[str, widgets.ToggleButton] = {}
         self.note = widgets.HTML()
         self.note.add_class("wizard-row-note")
-        self.why = widgets.Button(description=label("why"), tooltip=label("why_tooltip"),
-                                  layout=widgets.Layout(width="2.5em"))
+        self.why = widgets.Button(
+            description=label("why"), tooltip=label("why_tooltip"), layout=widgets.Layout(width="2.5em")
+        )
         self.why.add_class("wizard-why")
         self.why.on_click(self._on_why)
-        super().__init__([self.check, self.name, self.types_box, self.note, self.why],
-                         layout=widgets.Layout(align_items="center"))
+        super().__init__(
+            [self.check, self.name, self.types_box, self.note, self.why], layout=widgets.Layout(align_items="center")
+        )
         self.add_class("wizard-row")
 
     # Ticking a row in tests and notebooks: ``row.value = True``.
@@ -78,8 +95,9 @@ class WizardRow(widgets.HBox):
         """One toggle per type of ``catalogue`` (built once, again only if the catalogue changes)."""
         buttons = {}
         for entry in catalogue:
-            button = widgets.ToggleButton(value=False, description=_type_label(entry), tooltip=entry["code"],
-                                          layout=widgets.Layout(width="auto"))
+            button = widgets.ToggleButton(
+                value=False, description=_type_label(entry), tooltip=entry["code"], layout=widgets.Layout(width="auto")
+            )
             button.add_class("wizard-type")
             button.add_class(f"wizard-type-{entry['code']}")
             button.observe(lambda change, code=entry["code"]: self._on_type(code, change), "value")
@@ -100,8 +118,16 @@ class WizardRow(widgets.HBox):
 class WizardView(widgets.VBox):
     """The synchronisation wizard as widgets: ``WizardView(db, as_of=...)``."""
 
-    def __init__(self, db=None, as_of=None, *, user: str | None = None, catalogue: "CatalogueView | None" = None,
-                 page_size: int = PAGE_SIZE, on_change=None):
+    def __init__(
+        self,
+        db=None,
+        as_of=None,
+        *,
+        user: str | None = None,
+        catalogue: CatalogueView | None = None,
+        page_size: int = PAGE_SIZE,
+        on_change=None,
+    ):
         self.db = db
         self.as_of = as_of
         self.user = user
@@ -122,8 +148,12 @@ class WizardView(widgets.VBox):
         self.error = widgets.HTML()
         self.error.add_class("wizard-error")
 
-        self.search_box = widgets.Text(value="", placeholder=label("search_placeholder"), continuous_update=True,
-                                       layout=widgets.Layout(width="30em"))
+        self.search_box = widgets.Text(
+            value="",
+            placeholder=label("search_placeholder"),
+            continuous_update=True,
+            layout=widgets.Layout(width="30em"),
+        )
         self.search_box.add_class("wizard-search")
         self.search_box.observe(self._on_search, "value")
 
@@ -131,18 +161,23 @@ class WizardView(widgets.VBox):
         self.rows_box = widgets.VBox(self.rows)
         self.rows_box.add_class("wizard-rows")
 
-        self.page_previous = widgets.Button(description=label("page_previous"), tooltip=label("page_previous_tooltip"),
-                                            layout=widgets.Layout(width="3em"))
+        self.page_previous = widgets.Button(
+            description=label("page_previous"),
+            tooltip=label("page_previous_tooltip"),
+            layout=widgets.Layout(width="3em"),
+        )
         self.page_previous.add_class("wizard-page-previous")
         self.page_previous.on_click(self._on_page_previous)
-        self.page_next = widgets.Button(description=label("page_next"), tooltip=label("page_next_tooltip"),
-                                        layout=widgets.Layout(width="3em"))
+        self.page_next = widgets.Button(
+            description=label("page_next"), tooltip=label("page_next_tooltip"), layout=widgets.Layout(width="3em")
+        )
         self.page_next.add_class("wizard-page-next")
         self.page_next.on_click(self._on_page_next)
         self.page_label = widgets.HTML()
         self.page_label.add_class("wizard-page-label")
-        self.pager = widgets.HBox([self.page_previous, self.page_label, self.page_next],
-                                  layout=widgets.Layout(align_items="center"))
+        self.pager = widgets.HBox(
+            [self.page_previous, self.page_label, self.page_next], layout=widgets.Layout(align_items="center")
+        )
 
         self.why_box = widgets.Text(placeholder=label("why_any_placeholder"), layout=widgets.Layout(width="22em"))
         self.why_box.add_class("wizard-why-id")
@@ -175,8 +210,18 @@ class WizardView(widgets.VBox):
         self.undo_button.on_click(self._on_undo)
         self.result_panel = widgets.VBox([self.result, self.undo_button])
 
-        super().__init__([self.title, self.instruction, self.counts_label, self.error, self.list_panel,
-                          self.summary, self.nav, self.result_panel])
+        super().__init__(
+            [
+                self.title,
+                self.instruction,
+                self.counts_label,
+                self.error,
+                self.list_panel,
+                self.summary,
+                self.nav,
+                self.result_panel,
+            ]
+        )
         self.add_class("wizard-view")
         _show(self.result_panel, False)
         self._show_error("")
@@ -244,7 +289,7 @@ class WizardView(widgets.VBox):
         pages = max(1, -(-total // self.page_size))
         self.page = min(max(self.page, 0), pages - 1)
         first = self.page * self.page_size
-        visible = found[first:first + self.page_size]
+        visible = found[first : first + self.page_size]
         with self._syncing():
             for i, row in enumerate(self.rows):
                 if i < len(visible):
@@ -308,47 +353,63 @@ class WizardView(widgets.VBox):
         if not ids:
             return f"<i>{_e(label('none'))}</i>"
         services = self.wizard.services
-        shown = [f"{_e(sid)} {_e(services[sid].name) if sid in services else ''}".strip()
-                 for sid in ids[:SUMMARY_MAX_IDS]]
+        shown = [
+            f"{_e(sid)} {_e(services[sid].name) if sid in services else ''}".strip() for sid in ids[:SUMMARY_MAX_IDS]
+        ]
         more = len(ids) - len(shown)
         return ", ".join(shown) + (f" {_e(label('and_more', n=more))}" if more > 0 else "")
 
     def _summary_html(self, summary: dict) -> str:
         counts = "".join(
             f'<tr><th style="{CELL_STYLE}">{_e(label(key))}</th><td style="{NUMBER_STYLE}">{len(summary[field])}</td></tr>'
-            for key, field in (("final_active", "active"), ("final_inactive", "inactive"),
-                               ("final_excluded", "excluded"), ("auto_reactivated", "auto_reactivated"),
-                               ("auto_deactivated", "auto_deactivated")))
-        return (f"<h4>{_e(label('summary_final'))}</h4>"
-                f'<table class="wizard-summary-counts" style="{TABLE_STYLE}">{counts}</table>'
-                f'<p class="wizard-auto-reactivated"><b>{_e(label("auto_reactivated"))} :</b> '
-                f'{self._names(summary["auto_reactivated"])}</p>'
-                f'<p class="wizard-auto-deactivated"><b>{_e(label("auto_deactivated"))} :</b> '
-                f'{self._names(summary["auto_deactivated"])}</p>')
+            for key, field in (
+                ("final_active", "active"),
+                ("final_inactive", "inactive"),
+                ("final_excluded", "excluded"),
+                ("auto_reactivated", "auto_reactivated"),
+                ("auto_deactivated", "auto_deactivated"),
+            )
+        )
+        return (
+            f"<h4>{_e(label('summary_final'))}</h4>"
+            f'<table class="wizard-summary-counts" style="{TABLE_STYLE}">{counts}</table>'
+            f'<p class="wizard-auto-reactivated"><b>{_e(label("auto_reactivated"))} :</b> '
+            f"{self._names(summary['auto_reactivated'])}</p>"
+            f'<p class="wizard-auto-deactivated"><b>{_e(label("auto_deactivated"))} :</b> '
+            f"{self._names(summary['auto_deactivated'])}</p>"
+        )
 
     @staticmethod
     def _what_if_html(impact: dict) -> str:
         """Per quarter, what the audit will count after Apply (the same SQL rule):
         items counted and coverage before → after, and the items of the listed
         services that will still not be counted (kept inactive, left without a type)."""
-        header = "".join(f'<th style="{CELL_STYLE}">{_e(label(key))}</th>' for key in (
-            "what_if_quarter", "what_if_counted", "what_if_coverage", "what_if_still_not_counted"))
+        header = "".join(
+            f'<th style="{CELL_STYLE}">{_e(label(key))}</th>'
+            for key in ("what_if_quarter", "what_if_counted", "what_if_coverage", "what_if_still_not_counted")
+        )
         body = []
         for which in ("current", "previous"):
             quarter = impact["quarters"][which]
             figures = impact["figures"][quarter]
             change = figures["counted_after"] - figures["counted_before"]
-            counted = (f"{number(figures['counted_before'])} → {number(figures['counted_after'])}"
-                       + (f" ({'+' if change > 0 else '−'}{number(abs(change))})" if change else ""))
+            counted = f"{number(figures['counted_before'])} → {number(figures['counted_after'])}" + (
+                f" ({'+' if change > 0 else '−'}{number(abs(change))})" if change else ""
+            )
             coverage = f"{_pct(figures['coverage_before'])} → {_pct(figures['coverage_after'])}"
             cells = [counted, coverage, number(figures["planned_not_counted_after"])]
-            body.append(f'<tr data-quarter="{_e(quarter)}"><th style="{CELL_STYLE}">'
-                        f'{_e(label(f"what_if_{which}", quarter=quarter))}</th>'
-                        + "".join(f'<td style="{NUMBER_STYLE}">{_e(c)}</td>' for c in cells) + "</tr>")
-        return (f"<h4>{_e(label('what_if_heading'))}</h4>"
-                f'<table class="wizard-what-if" style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead>'
-                f"<tbody>{''.join(body)}</tbody></table>"
-                f"<p><small>{_e(label('what_if_note'))}</small></p>")
+            body.append(
+                f'<tr data-quarter="{_e(quarter)}"><th style="{CELL_STYLE}">'
+                f"{_e(label(f'what_if_{which}', quarter=quarter))}</th>"
+                + "".join(f'<td style="{NUMBER_STYLE}">{_e(c)}</td>' for c in cells)
+                + "</tr>"
+            )
+        return (
+            f"<h4>{_e(label('what_if_heading'))}</h4>"
+            f'<table class="wizard-what-if" style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+            f"<p><small>{_e(label('what_if_note'))}</small></p>"
+        )
 
     # -- messages --------------------------------------------------------------------------
     def _show_error(self, text: str) -> None:
@@ -362,10 +423,8 @@ class WizardView(widgets.VBox):
         if error.key == "stale_state":
             # The message asks to reload; the engine keeps the choices that still apply.
             self.wizard.refresh()
-        try:
+        with contextlib.suppress(OrchestratorError):
             self._render()
-        except OrchestratorError:
-            pass
 
     # -- callbacks ---------------------------------------------------------------------------
     @guarded
@@ -415,8 +474,10 @@ class WizardView(widgets.VBox):
             return
         found = explain(self.wizard.db, service_id, wizard=self.wizard)
         facts = "".join(f'<li data-code="{_a(f["code"])}">{_e(f["text"])}</li>' for f in found["facts"])
-        self.explanation.value = (f'<div style="border-left:3px solid #69c;padding-left:0.6em">'
-                                  f"<b>{_e(found['service_id'])}</b> {_e(found['name'])}<ul>{facts}</ul></div>")
+        self.explanation.value = (
+            f'<div style="border-left:3px solid #69c;padding-left:0.6em">'
+            f"<b>{_e(found['service_id'])}</b> {_e(found['name'])}<ul>{facts}</ul></div>"
+        )
 
     @guarded
     def _on_why_any(self, _button) -> None:
@@ -452,8 +513,7 @@ class WizardView(widgets.VBox):
         self.last_run_id = summary["run_id"]
         counts = {k: len(v) for k, v in summary.items() if isinstance(v, list)}
         text = msg("sync_done", run_id=summary["run_id"], **counts) if summary["run_id"] else msg("sync_nothing")
-        self.result.value = (f'<div style="{RESULT_STYLE}" data-run-id="{_a(summary["run_id"] or "")}">'
-                             f'{_e(text)}</div>')
+        self.result.value = f'<div style="{RESULT_STYLE}" data-run-id="{_a(summary["run_id"] or "")}">{_e(text)}</div>'
         _show(self.undo_button, summary["run_id"] is not None)
         _show(self.result_panel, True)
         self._change_step(lambda: None)
@@ -466,7 +526,9 @@ class WizardView(widgets.VBox):
         self._show_error("")
         undo_id = history.undo(self.wizard.db, self.last_run_id, user=self.user)
         self.last_run_id = None
-        self.result.value = f'<div style="{RESULT_STYLE}" data-run-id="{_a(undo_id)}">{_e(msg("undone", run_id=undo_id))}</div>'
+        self.result.value = (
+            f'<div style="{RESULT_STYLE}" data-run-id="{_a(undo_id)}">{_e(msg("undone", run_id=undo_id))}</div>'
+        )
         _show(self.undo_button, False)
         # A fresh wizard: the services the undone run imported are pending again, with no choice made.
         self.wizard = Wizard(self.db, as_of=self.as_of, user=self.user)
@@ -491,6 +553,7 @@ class WizardView(widgets.VBox):
 
 # --- the catalogue --------------------------------------------------------------------
 
+
 class CatalogueView(widgets.Tab):
     """Actifs / Inactifs: the imported services, each tab with its own search."""
 
@@ -502,8 +565,12 @@ class CatalogueView(widgets.Tab):
         self.tables: dict[str, widgets.HTML] = {}
         panes = []
         for tab in self.TABS:
-            search = widgets.Text(value="", placeholder=label("search_placeholder"), continuous_update=True,
-                                  layout=widgets.Layout(width="30em"))
+            search = widgets.Text(
+                value="",
+                placeholder=label("search_placeholder"),
+                continuous_update=True,
+                layout=widgets.Layout(width="30em"),
+            )
             search.add_class("catalogue-search")
             search.add_class(f"catalogue-search-{tab}")
             search.observe(lambda change, tab=tab: self._on_search(tab), "value")
@@ -539,23 +606,29 @@ class CatalogueView(widgets.Tab):
         services = list_services(self.db, tab, text or None)
         if not text:
             self._counts[tab] = len(services)
-            self.titles = tuple(label("catalogue_title", tab=label(f"catalogue_{t}"), n=self._counts[t])
-                                for t in self.TABS)
+            self.titles = tuple(
+                label("catalogue_title", tab=label(f"catalogue_{t}"), n=self._counts[t]) for t in self.TABS
+            )
         self.tables[tab].value = self._table(services)
 
     def _table(self, services: list[dict]) -> str:
         if not services:
             return f"<p><i>{_e(label('catalogue_empty'))}</i></p>"
-        header = "".join(f'<th style="{CELL_STYLE}">{_e(label(k))}</th>'
-                         for k in ("col_id", "col_name", "col_state", "col_types"))
+        header = "".join(
+            f'<th style="{CELL_STYLE}">{_e(label(k))}</th>' for k in ("col_id", "col_name", "col_state", "col_types")
+        )
         rows = []
         for s in services[:CATALOGUE_MAX_ROWS]:
             state = label("state_excluded") if s["excluded"] else label(f"state_{s['status']}")
             types = ", ".join(self._types.get(code, code) for code in s["types"] or [])
-            rows.append(f'<tr data-service-id="{_a(s["service_id"])}">'
-                        + "".join(f'<td style="{CELL_STYLE}">{_e(v)}</td>'
-                                  for v in (s["service_id"], s["name"], state, types)) + "</tr>")
+            rows.append(
+                f'<tr data-service-id="{_a(s["service_id"])}">'
+                + "".join(f'<td style="{CELL_STYLE}">{_e(v)}</td>' for v in (s["service_id"], s["name"], state, types))
+                + "</tr>"
+            )
         more = ""
         if len(services) > CATALOGUE_MAX_ROWS:
             more = f"<p>{_e(label('catalogue_truncated', shown=CATALOGUE_MAX_ROWS, total=len(services)))}</p>"
-        return f'<table style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+        return (
+            f'<table style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
+        )

@@ -33,14 +33,15 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 import requests
 
 HERE = Path(__file__).resolve().parent
 LOCKFILE = HERE / "package-lock.json"
-INSTALLED = HERE / "node_modules" / ".package-lock.json"   # written by npm ci / npm install
+INSTALLED = HERE / "node_modules" / ".package-lock.json"  # written by npm ci / npm install
 READY_TIMEOUT = 60.0
 NPM_TIMEOUT = 600.0
 BASE_LINE = "FHIR_BASE="
@@ -80,13 +81,19 @@ def ensure_node_modules() -> None:
         try:
             if _installed():
                 return
-            result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                                    cwd=HERE, capture_output=True, text=True, timeout=NPM_TIMEOUT,
-                                    stdin=subprocess.DEVNULL)
+            result = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=HERE,
+                capture_output=True,
+                text=True,
+                timeout=NPM_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
             if result.returncode != 0:
-                raise FhirServerError(f"npm ci in {HERE} failed ({result.returncode}):\n"
-                                      f"{result.stdout}\n{result.stderr}")
-            INSTALLED.touch()   # newer than the lockfile from now on
+                raise FhirServerError(
+                    f"npm ci in {HERE} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+                )
+            INSTALLED.touch()  # newer than the lockfile from now on
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -106,7 +113,7 @@ def _auth(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def _read_lines(stream: IO[str], lines: "queue.Queue[str | None]") -> None:
+def _read_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     """Hand every stdout line over (so the pipe never fills), then None at the end."""
     try:
         for line in stream:
@@ -137,8 +144,9 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_fhir_server(token: str | None = None, *, validate: bool = False,
-                        timeout: float = READY_TIMEOUT) -> Iterator[str]:
+def running_fhir_server(
+    token: str | None = None, *, validate: bool = False, timeout: float = READY_TIMEOUT
+) -> Iterator[str]:
     """A fresh, empty FHIR R4 server on 127.0.0.1 (any free port) for the ``with`` block.
 
     Yields its base URL, ``http://127.0.0.1:<port>/fhir/R4``. With ``token``, every request must
@@ -153,18 +161,26 @@ def running_fhir_server(token: str | None = None, *, validate: bool = False,
     env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV}
     env["PORT"] = "0"
     if token:
-        env["FHIR_TOKEN"] = token   # through the environment: never on a command line
+        env["FHIR_TOKEN"] = token  # through the environment: never on a command line
     if validate:
         env["FHIR_VALIDATE"] = "1"
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen([node, "--experimental-websocket", "server.mjs"], cwd=HERE, env=env,
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
-                                   text=True, start_new_session=True)
+        process = subprocess.Popen(
+            [node, "--experimental-websocket", "server.mjs"],
+            cwd=HERE,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            start_new_session=True,
+        )
         try:
-            lines: "queue.Queue[str | None]" = queue.Queue()
-            threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True,
-                             name="fhir-server-stdout").start()
+            lines: queue.Queue[str | None] = queue.Queue()
+            threading.Thread(
+                target=_read_lines, args=(process.stdout, lines), daemon=True, name="fhir-server-stdout"
+            ).start()
             base = _wait_base(process, lines, stderr, deadline, timeout)
             _wait_metadata(process, base, token, stderr, deadline, timeout)
             yield base
@@ -174,33 +190,40 @@ def running_fhir_server(token: str | None = None, *, validate: bool = False,
                 process.stdout.close()
 
 
-def _wait_base(process: subprocess.Popen, lines: "queue.Queue[str | None]", stderr: IO[bytes],
-               deadline: float, timeout: float) -> str:
+def _wait_base(
+    process: subprocess.Popen, lines: queue.Queue[str | None], stderr: IO[bytes], deadline: float, timeout: float
+) -> str:
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FhirServerError(f"the FHIR server printed no {BASE_LINE} line within {timeout:.0f} s; "
-                                  f"stderr:\n{_stderr_text(stderr)}")
+            raise FhirServerError(
+                f"the FHIR server printed no {BASE_LINE} line within {timeout:.0f} s; stderr:\n{_stderr_text(stderr)}"
+            )
         try:
             line = lines.get(timeout=min(remaining, 0.5))
         except queue.Empty:
             continue
         if line is None:
             process.wait(timeout=5)
-            raise FhirServerError(f"the FHIR server stopped before it was ready (exit code "
-                                  f"{process.returncode}); stderr:\n{_stderr_text(stderr)}")
+            raise FhirServerError(
+                f"the FHIR server stopped before it was ready (exit code "
+                f"{process.returncode}); stderr:\n{_stderr_text(stderr)}"
+            )
         if line.startswith(BASE_LINE):
-            return line[len(BASE_LINE):].strip()
+            return line[len(BASE_LINE) :].strip()
 
 
-def _wait_metadata(process: subprocess.Popen, base: str, token: str | None, stderr: IO[bytes],
-                   deadline: float, timeout: float) -> None:
+def _wait_metadata(
+    process: subprocess.Popen, base: str, token: str | None, stderr: IO[bytes], deadline: float, timeout: float
+) -> None:
     last = ""
     session = _session()
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise FhirServerError(f"the FHIR server stopped ({process.returncode}) before /metadata "
-                                  f"answered; stderr:\n{_stderr_text(stderr)}")
+            raise FhirServerError(
+                f"the FHIR server stopped ({process.returncode}) before /metadata "
+                f"answered; stderr:\n{_stderr_text(stderr)}"
+            )
         try:
             response = session.get(f"{base}/metadata", headers=_auth(token), timeout=5)
             if response.status_code == 200:
@@ -209,8 +232,9 @@ def _wait_metadata(process: subprocess.Popen, base: str, token: str | None, stde
         except requests.RequestException as exc:
             last = type(exc).__name__
         time.sleep(0.1)
-    raise FhirServerError(f"{base}/metadata did not answer 200 within {timeout:.0f} s ({last}); "
-                          f"stderr:\n{_stderr_text(stderr)}")
+    raise FhirServerError(
+        f"{base}/metadata did not answer 200 within {timeout:.0f} s ({last}); stderr:\n{_stderr_text(stderr)}"
+    )
 
 
 def reset_fhir_server(base: str, token: str | None = None) -> None:

@@ -3,15 +3,15 @@ changes nothing; hostile EMR names never break a report nor reach a terminal raw
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import zipfile
 
 import pytest
 
-from conftest import ORCHESTRATOR, SMALL_EXPORT, run_cli, snapshot, write_export
 from orchestrator_lib.load import load_export
+
+from conftest import ORCHESTRATOR, SMALL_EXPORT, run_cli, snapshot, write_export
 
 
 @pytest.fixture
@@ -48,13 +48,21 @@ def test_random_bytes(loaded, tmp_path):
 SERVICE_LINE = "SRV-2,Pause,active,2025-01-10"
 ENCODING_ERRORS = {  # the services file's bytes -> what the message must name
     "a byte neither UTF-8 nor Windows-1252": (
-        lambda text: text.encode("cp1252").replace(b"Pause", b"Pa\x81use"), "services.csv, ligne 3, colonne 9"),
+        lambda text: text.encode("cp1252").replace(b"Pause", b"Pa\x81use"),
+        "services.csv, ligne 3, colonne 9",
+    ),
     "UTF-8 mixed with Windows-1252": (
-        lambda text: text.encode("utf-8").replace(b"Pause", b"Pa\xe9use"), "services.csv, ligne 3, colonne 9"),
-    "a UTF-8 sequence cut at the end": (lambda text: text.encode("utf-8") + b"\xc3", "services.csv, ligne 6, colonne 1"),
+        lambda text: text.encode("utf-8").replace(b"Pause", b"Pa\xe9use"),
+        "services.csv, ligne 3, colonne 9",
+    ),
+    "a UTF-8 sequence cut at the end": (
+        lambda text: text.encode("utf-8") + b"\xc3",
+        "services.csv, ligne 6, colonne 1",
+    ),
     "an unknown code in a Windows-1252 file": (
         lambda text: text.replace(SERVICE_LINE, "SRV-2,Pause,activé,2025-01-10").encode("cp1252"),
-        "services.csv, ligne 3, colonne « emr_status »"),
+        "services.csv, ligne 3, colonne « emr_status »",
+    ),
 }
 
 
@@ -97,26 +105,43 @@ def test_duplicate_keys_in_a_decisions_file_are_refused(loaded, tmp_path):
     refused(loaded, "sync", "--decisions", str(path), mention="SRV-1")
 
 
-HOSTILE_NAMES = ["Dr\x00 Nul", "Dre $\\frac{1}{$ Math", "$" * 40 + "x" + "$" * 40, "\x1b[2J\x1b[31mRouge", "#N/A",
-                 "=1+1"]
+HOSTILE_NAMES = [
+    "Dr\x00 Nul",
+    "Dre $\\frac{1}{$ Math",
+    "$" * 40 + "x" + "$" * 40,
+    "\x1b[2J\x1b[31mRouge",
+    "#N/A",
+    "=1+1",
+]
 
 
 @pytest.mark.slow
 def test_hostile_names_leave_the_report_whole_and_the_terminal_clean(tmp_path, db):
     staff = "staff_id,name,status,specialty,responsible\n" + "".join(
         f'STF-{n},"{name}",active,Médecine familiale,{"true" if n == 1 else "false"}\n'
-        for n, name in enumerate(HOSTILE_NAMES, start=1))
+        for n, name in enumerate(HOSTILE_NAMES, start=1)
+    )
     appointments = "appointment_id,service_id,staff_id,start\n" + "".join(
-        f"APT-{n},SRV-1,STF-{n},2026-08-0{n}T09:00\n" for n in range(1, len(HOSTILE_NAMES) + 1))
+        f"APT-{n},SRV-1,STF-{n},2026-08-0{n}T09:00\n" for n in range(1, len(HOSTILE_NAMES) + 1)
+    )
     availabilities = "availability_id,service_id,staff_id,start,end\n" + "".join(
-        f"AV-{n},SRV-1,STF-{n},2026-08-0{n}T10:00,2026-08-0{n}T10:15\n" for n in range(1, len(HOSTILE_NAMES) + 1))
-    load_export(write_export(tmp_path / "export", {"staff": staff, "appointments": appointments,
-                                                   "availabilities": availabilities}), db)
+        f"AV-{n},SRV-1,STF-{n},2026-08-0{n}T10:00,2026-08-0{n}T10:15\n" for n in range(1, len(HOSTILE_NAMES) + 1)
+    )
+    load_export(
+        write_export(
+            tmp_path / "export", {"staff": staff, "appointments": appointments, "availabilities": availabilities}
+        ),
+        db,
+    )
     out = tmp_path / "report"
     result = run_cli("--db", str(db), "audit", "--quarter", "2026Q3", "--out", str(out), "--as-of", "2026-12-01T12:00")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["audit-2026Q3.html", "audit-2026Q3.ipynb", "audit-2026Q3.xlsx",
-                                                      "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "audit-2026Q3.html",
+        "audit-2026Q3.ipynb",
+        "audit-2026Q3.xlsx",
+        "summary.json",
+    ]
     assert "\x1b" not in result.stdout and "\x00" not in result.stdout
     staff_list = run_cli("--db", str(db), "staff")
     assert staff_list.returncode == 0 and "\x1b" not in staff_list.stdout and "Rouge" in staff_list.stdout
@@ -132,8 +157,11 @@ def test_a_report_killed_half_way_leaves_no_half_written_file(tmp_path, db):
 
     load_export(write_export(tmp_path / "export"), db)
     out = tmp_path / "report"
-    process = subprocess.Popen([ORCHESTRATOR, "--db", str(db), "audit", "--quarter", "2026Q3", "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [ORCHESTRATOR, "--db", str(db), "audit", "--quarter", "2026Q3", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not list(tmp_path.glob(".report.*/summary.json")):
         time.sleep(0.05)  # the report is being built, beside its folder

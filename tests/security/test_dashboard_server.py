@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import re
 
 import pytest
@@ -53,8 +54,9 @@ def ws(server, kernel_id: str, *, protocols=(KERNEL_PROTOCOL,), origin: str | No
 
     async def attempt():
         try:
-            connection = await websocket_connect(HTTPRequest(url, headers=headers, request_timeout=20),
-                                                 subprotocols=list(protocols) or None)
+            connection = await websocket_connect(
+                HTTPRequest(url, headers=headers, request_timeout=20), subprotocols=list(protocols) or None
+            )
         except HTTPClientError as error:
             return error.code
         connection.close()
@@ -87,12 +89,13 @@ def test_the_page_loads_nothing_from_another_site(first_page):
 
 def test_a_kernel_websocket_needs_the_v1_protocol_the_same_origin_and_our_host(server, kernel):
     port = server.url.split(":")[2].split("/")[0]
-    assert ws(server, kernel, protocols=()) == 400                                 # legacy framing: refused
-    assert ws(server, kernel, origin="http://attacker.example") == 403              # another site
-    assert ws(server, kernel, origin=f"http://attacker.example:{port}",
-              host=f"attacker.example:{port}") == 403                               # DNS rebinding
-    assert ws(server, kernel) == 101                                                # the page itself
-    assert static_file(server) == 200                                               # and the server still serves
+    assert ws(server, kernel, protocols=()) == 400  # legacy framing: refused
+    assert ws(server, kernel, origin="http://attacker.example") == 403  # another site
+    assert (
+        ws(server, kernel, origin=f"http://attacker.example:{port}", host=f"attacker.example:{port}") == 403
+    )  # DNS rebinding
+    assert ws(server, kernel) == 101  # the page itself
+    assert static_file(server) == 200  # and the server still serves
 
 
 def test_a_legacy_websocket_storm_leaves_the_server_small_and_serving(server, kernel):
@@ -101,7 +104,7 @@ def test_a_legacy_websocket_storm_leaves_the_server_small_and_serving(server, ke
     for _ in range(20):
         assert ws(server, kernel, protocols=()) == 400
     assert static_file(server) == 200
-    assert psutil.Process(server.process.pid).memory_info().rss < 300 * 2 ** 20
+    assert psutil.Process(server.process.pid).memory_info().rss < 300 * 2**20
 
 
 def test_a_closed_page_shuts_its_kernel_down_but_another_origin_cannot(server):
@@ -116,8 +119,9 @@ def test_a_closed_page_shuts_its_kernel_down_but_another_origin_cannot(server):
 
 
 def test_the_settings_that_do_it():
-    assert allowed_hosts("127.0.0.1") == ["localhost"] and allowed_hosts("dashboard.clinique.local") == \
-        ["dashboard.clinique.local"]
+    assert allowed_hosts("127.0.0.1") == ["localhost"] and allowed_hosts("dashboard.clinique.local") == [
+        "dashboard.clinique.local"
+    ]
     assert allowed_hosts("10.1.2.3") is None  # a bare address: only with a token (the command insists)
     config = voila_config("127.0.0.1", 8866, None)
     assert config["Voila"]["tornado_settings"] == {"allow_remote_access": False, "local_hostnames": ["localhost"]}
@@ -129,10 +133,8 @@ def kernels(server) -> int:
 
     count = 0
     for child in psutil.Process(server.process.pid).children(recursive=True):
-        try:
+        with contextlib.suppress(psutil.Error):  # gone meanwhile
             count += child.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(child.cmdline())
-        except psutil.Error:  # gone meanwhile
-            pass
     return count
 
 

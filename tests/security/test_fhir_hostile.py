@@ -10,11 +10,12 @@ import time
 import pytest
 from werkzeug import Response
 
-from conftest import write_export
-from fake_fhir import fails_cleanly, fhir_response, outcome
 from orchestrator_lib.load import load_export, load_fhir
 from orchestrator_lib.sources import fhir_client
 from orchestrator_lib.sources.fhir import export_resources
+
+from conftest import write_export
+from fake_fhir import fails_cleanly, fhir_response, outcome
 
 
 @pytest.fixture(autouse=True)
@@ -43,6 +44,7 @@ def test_a_trickling_server_is_stopped_by_the_overall_deadline(server, loaded_db
             for _ in range(60):  # one byte a second: each read is quick, the whole answer is not
                 time.sleep(1)
                 yield b" "
+
         return Response(body(), content_type="application/fhir+json")
 
     server.fail("HealthcareService", trickle, trickle)
@@ -60,9 +62,17 @@ def test_an_answer_over_the_size_limit_is_refused(server, loaded_db, monkeypatch
 
 def test_endless_paging_is_stopped_by_the_page_cap(server, loaded_db, monkeypatch):
     monkeypatch.setattr(fhir_client, "MAX_PAGES", 3)
-    endless = [fhir_response({"resourceType": "Bundle", "type": "searchset", "entry": [],
-                              "link": [{"relation": "next", "url": f"{server.base}/HealthcareService?page={n}"}]})
-               for n in range(10)]
+    endless = [
+        fhir_response(
+            {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "entry": [],
+                "link": [{"relation": "next", "url": f"{server.base}/HealthcareService?page={n}"}],
+            }
+        )
+        for n in range(10)
+    ]
     server.fail("HealthcareService", *endless)
     fails_cleanly(server, loaded_db, "fhir_too_many_pages")
 
@@ -84,7 +94,9 @@ def test_the_token_is_redacted_when_the_server_echoes_it(server, loaded_db, monk
     server.fail("HealthcareService", fhir_response(outcome("bad token s3cr3t-token-value for this tenant"), 400))
     error = fails_cleanly(server, loaded_db, "fhir_outcome")
     assert "s3cr3t-token-value" not in str(error) and "***" in str(error)
-    server.fail("Practitioner", *[Response("<html><title>Denied s3cr3t-token-value</title></html>", status=503,
-                                            content_type="text/html")] * 2)
+    server.fail(
+        "Practitioner",
+        *[Response("<html><title>Denied s3cr3t-token-value</title></html>", status=503, content_type="text/html")] * 2,
+    )
     error = fails_cleanly(server, loaded_db, "fhir_unavailable")
     assert "s3cr3t-token-value" not in str(error)

@@ -15,9 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import ROOT, query, run_cli, snapshot, write_export
 from orchestrator_lib import scratch, store
 from orchestrator_lib.load import load_export, pseudonym
+
+from conftest import query, run_cli, snapshot, write_export
 
 REFERENCE = "TREM52031512"  # APT-1's patient in the small export
 
@@ -100,8 +101,10 @@ def test_migrating_an_old_database_erases_its_old_pseudonyms_and_guessable_finge
     db = missing_db
     con = duckdb.connect(str(db))
     store.migrate(con, upto=6)
-    con.execute("INSERT INTO emr_appointments VALUES ('APT-1', 'SRV-1', 'STF-1', '2026-07-02 09:00', NULL, 'booked', ?)",
-                [hashlib.sha256(REFERENCE.encode()).hexdigest()[:32]])  # what an empty key file used to give
+    con.execute(
+        "INSERT INTO emr_appointments VALUES ('APT-1', 'SRV-1', 'STF-1', '2026-07-02 09:00', NULL, 'booked', ?)",
+        [hashlib.sha256(REFERENCE.encode()).hexdigest()[:32]],
+    )  # what an empty key file used to give
     con.execute("INSERT INTO settings VALUES ('patient_key_fingerprint', 'abcdef0123456789')")
     con.close()
     with store.reading(db):
@@ -114,6 +117,7 @@ def test_migrating_an_old_database_erases_its_old_pseudonyms_and_guessable_finge
 
 # --- never a clear reference left on disk ---------------------------------------------------------------
 
+
 def test_scratch_folders_are_private_and_removed(tmp_path):
     with scratch.folder() as work:
         assert stat.S_IMODE(work.stat().st_mode) == 0o700
@@ -124,8 +128,9 @@ def test_scratch_folders_are_private_and_removed(tmp_path):
 
 
 def test_a_killed_load_leaves_its_scratch_folder_and_the_next_load_removes_it(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True, check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     leftover = Path(tempfile.gettempdir()) / f"{scratch.PREFIX}{dead}-abc"
     leftover.mkdir()
     (leftover / "appointments.csv").write_text("appointment_id,patient_ref\nAPT-1,TREM52031512\n")

@@ -12,10 +12,11 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from conftest import SMALL_EXPORT, query, run_cli, snapshot, write_export
 from orchestrator_lib.errors import InputError
 from orchestrator_lib.load import load_export
 from orchestrator_lib.sources import files
+
+from conftest import SMALL_EXPORT, query, run_cli, snapshot, write_export
 
 
 def xlsx_of(folder, name: str, text: str) -> None:
@@ -90,8 +91,10 @@ def test_a_reader_that_drops_a_row_silently_is_caught(tmp_path, db, monkeypatch)
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_line_feeds_inside_values_and_blank_lines_are_not_taken_for_lost_rows(tmp_path, db, suffix):
-    services = (SMALL_EXPORT["services"].replace("SRV-2,Pause,", 'SRV-2,"Pause\nde midi",')
-                + "\n\nSRV-5,\"Fin\r\nde journée\",active,2025-01-10\n\n")
+    services = (
+        SMALL_EXPORT["services"].replace("SRV-2,Pause,", 'SRV-2,"Pause\nde midi",')
+        + '\n\nSRV-5,"Fin\r\nde journée",active,2025-01-10\n\n'
+    )
     folder = write_export(tmp_path / "export", {"services": services})
     if suffix == ".xlsx":
         xlsx_of(folder, "services", (folder / "services.csv").read_text())
