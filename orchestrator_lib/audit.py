@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import store
 from .messages import long_date, msg
@@ -23,26 +24,11 @@ REASONS = ("service_not_imported", "service_excluded", "service_inactive", "staf
 NOT_OWED = "service_excluded"  # the clinic chose to keep those services out of the report
 KINDS = {"appointment": "appointments", "availability": "availabilities"}
 STATUSES = ("ok", "under_threshold", "no_data")
-# Specialties handled by the orchestrator (primary care), compared without case or accents.
-PRIMARY_CARE_SPECIALTIES = [
-    "medecine familiale",
-    "medecine de famille",
-    "medecine generale",
-    "omnipratique",
-    "soins de premiere ligne",
-]
 BREAKDOWNS = ("service", "staff", "type", "month")
 # Checks whose count is of appointments / availabilities (the others name a person or a setting).
 APPOINTMENT_CHECKS = ("excluded_with_appointments", "will_reactivate")
 AVAILABILITY_CHECKS = ("availability_attribute_missing",)
 DATE_CHECKS = ("data_ends_early", "load_before_quarter_end")  # their detail is a date
-
-
-def is_primary_care(specialty: str | None) -> bool:
-    """Whether the orchestrator handles this specialty (no specialty: not a physician's, not flagged)."""
-    from .wizard import fold
-
-    return specialty is None or fold(specialty.strip()) in PRIMARY_CARE_SPECIALTIES
 
 
 def coverage(counted: int, owed: int) -> float | None:
@@ -117,7 +103,7 @@ class AuditResult:
 
 
 def run_audit(
-    db=None, quarter: str | Quarter = None, *, as_of=None, details: bool = False, fail_under: float | None = None
+    db=None, quarter: str | Quarter | None = None, *, as_of=None, details: bool = False, fail_under: float | None = None
 ) -> AuditResult:
     """Audit ``quarter`` (``2026Q3``, ``T3 2026``…); ``details`` adds breakdowns and the trend;
     ``fail_under`` is the coverage threshold that ``status`` is judged against."""
@@ -168,7 +154,7 @@ def _rows(cursor) -> list[dict]:
 
 
 def _counts(con) -> dict[str, dict]:
-    counts = {
+    counts: dict[str, dict[str, Any]] = {
         plural: {"total": 0, "owed": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
         for plural in KINDS.values()
     }
@@ -195,7 +181,8 @@ def _extent(con) -> dict:
     loaded_at, source, last_appointment, last_availability = con.execute(sql("audit_extent")).fetchone()
 
     def iso(moment):
-        return None if moment is None else _local(moment).isoformat(timespec="minutes")
+        local = _local(moment)
+        return None if local is None else local.isoformat(timespec="minutes")
 
     return {
         "last_load": None if loaded_at is None else {"at": iso(loaded_at), "source": source},
@@ -278,7 +265,7 @@ def _counting_issues(con) -> list[dict]:
 def _checks(con, quarter: Quarter, as_of: dt.datetime) -> list[dict]:
     rows = con.execute(
         sql("audit_checks"),
-        {"start": quarter.start, "end": quarter.end, "as_of": as_of, "primary_care": PRIMARY_CARE_SPECIALTIES},
+        {"start": quarter.start, "end": quarter.end, "as_of": as_of},
     ).fetchall()
     names = {code: msg(f"attribute_{code}") for code in ATTRIBUTES}  # once, not per staff member
     return [

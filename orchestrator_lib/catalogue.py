@@ -26,11 +26,12 @@ def list_staff(db: str | os.PathLike | None = None, tab: str | None = None) -> l
 def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
     """How many services are active, inactive (included), excluded, and pending a sync."""
     with store.reading(db) as con:
-        active, inactive, excluded = con.execute(
+        active, inactive, excluded = store.row(
+            con,
             "SELECT count(*) FILTER (status = 'active'), count(*) FILTER (status = 'inactive' AND NOT excluded), "
-            "count(*) FILTER (excluded) FROM services"
-        ).fetchone()
-        pending = con.execute("SELECT count(*) FROM pending_services").fetchone()[0]
+            "count(*) FILTER (excluded) FROM services",
+        )
+        pending = store.scalar(con, "SELECT count(*) FROM pending_services")
     return {"active": active, "inactive": inactive, "excluded": excluded, "pending": pending}
 
 

@@ -32,7 +32,7 @@ def _without_pandas():
     if "pandas" in sys.modules:
         yield
         return
-    sys.modules["pandas"] = None  # "import pandas" now fails at once, and DuckDB passes on
+    sys.modules["pandas"] = None  # type: ignore[assignment]  # "import pandas" now fails at once, and DuckDB passes on
     try:
         yield
     finally:

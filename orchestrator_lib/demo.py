@@ -680,6 +680,7 @@ class _Rows:
     def start_end(self, c: _Clinic) -> tuple[np.ndarray, np.ndarray]:
         """Seconds since 1970 of local wall time (naive, America/Montreal)."""
         day_s = c.days.astype("datetime64[s]").astype(np.int64)
+        assert self.slot is not None, "slots are placed before their times are asked"
         start = day_s[self.day] + 8 * 3600 + self.slot * 900
         return start, start + self.quarters * 900
 

@@ -73,10 +73,12 @@ def _service_facts(con, service_id: str, as_of) -> tuple[list[tuple[str, dict]],
         WHERE c.service_id = ? ORDER BY r.number DESC LIMIT 1""",
         [service_id],
     ).fetchone()
-    future = con.execute(
-        "SELECT count(*) FROM emr_appointments WHERE service_id = ? AND status <> 'cancelled' AND start >= ?",
-        [service_id, as_of],
-    ).fetchone()[0]
+    future, reactivates = store.row(
+        con,
+        "SELECT coalesce(sum(f.future_appointments), 0), count(r.service_id) > 0 FROM (SELECT ?) t(service_id) "
+        "LEFT JOIN future_appointments(?) f USING (service_id) LEFT JOIN will_reactivate(?) r USING (service_id)",
+        [service_id, as_of, as_of],
+    )
     facts: list[tuple[str, dict]] = []
     if imported:
         name, excluded, status, types = imported
@@ -86,7 +88,7 @@ def _service_facts(con, service_id: str, as_of) -> tuple[list[tuple[str, dict]],
             facts.append(("since_run", {"run_id": last_run[0], "date": last_run[1], "decision": last_run[2]}))
         if emr is None:
             facts.append(("absent_from_export", {}))
-        if future and not excluded and status == "inactive":
+        if reactivates:
             facts.append(("will_reactivate", {"future": future}))
         elif future and excluded:
             facts.append(("excluded_with_future", {"future": future}))

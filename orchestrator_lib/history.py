@@ -91,7 +91,7 @@ def _check_unchanged(con, changes: list[Change]) -> None:
 
 
 def _new_run(con, kind: str, user: str, as_of, undoes) -> str:
-    number = con.execute("SELECT nextval('run_numbers')").fetchone()[0]
+    number = store.scalar(con, "SELECT nextval('run_numbers')")
     run_id = f"run-{number:04d}"
     con.execute(
         "INSERT INTO runs (run_id, number, kind, applied_by, as_of, undoes) VALUES (?, ?, ?, ?, ?, ?)",
@@ -105,6 +105,7 @@ def _write_services(con, changes: list[Change]) -> None:
     if removed:
         con.execute("DELETE FROM services WHERE list_contains($ids, service_id)", {"ids": removed})
     kept = [c for c in changes if c.after is not None]
+    states = [c.after for c in kept if c.after is not None]
     if not kept:
         return
     # One statement for all rows: thousands of decisions apply in milliseconds.
@@ -118,9 +119,9 @@ def _write_services(con, changes: list[Change]) -> None:
         {
             "ids": [c.service_id for c in kept],
             "names": [c.name for c in kept],
-            "excluded": [c.after.excluded for c in kept],
-            "status": [c.after.status for c in kept],
-            "types": [list(c.after.types) for c in kept],
+            "excluded": [after.excluded for after in states],
+            "status": [after.status for after in states],
+            "types": [list(after.types) for after in states],
         },
     )
 
@@ -193,7 +194,7 @@ def run_changes(con, run_id: str) -> list[Change]:
     ]
 
 
-def undo(db=None, run_id: str | None = None, *, user: str | None = None) -> str:
+def undo(db=None, run_id: str | None = None, *, user: str | None = None) -> str | None:
     """Revert ``run_id`` (default: the latest run not undone); return the undo's run id.
 
     Refused when the run was already undone, is itself an undo, or when a

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -113,7 +113,7 @@ def load_source(
     return load_export(source, db, progress=progress)
 
 
-def _load(files: list[TableFile], db, source: str, progress, high_water=None) -> LoadResult:
+def _load(files: Sequence[TableFile], db, source: str, progress, high_water=None) -> LoadResult:
     """Copy ``files`` into ``db`` in one transaction (or not at all)."""
     db = store.resolve_db(db)
     try:
@@ -179,10 +179,11 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
     else:
         con.execute(f"DELETE FROM {table.db_table}")
     try:
-        stored = con.execute(
+        stored = store.scalar(
+            con,
             f"INSERT INTO {into} ({targets}) SELECT {values} FROM ({relation})",
             {**params, **hmac_pads(key)} if table.column_names_with_kind("patient") else params,
-        ).fetchone()[0]
+        )
     except duckdb.InvalidInputException as error:
         raise _explain_rule_error(error, table_file) from None
     except duckdb.Error as error:  # a CSV DuckDB could not split into lines at all
@@ -245,7 +246,7 @@ def _value(table: Table, column: Column) -> str:
             return f"coalesce({parsed}, CASE WHEN {cell} IS NULL THEN {fail('value_missing')} ELSE {fail('value_datetime')} END)"
         return f"CASE WHEN {cell} IS NULL THEN NULL ELSE coalesce({parsed}, {fail('value_datetime')}) END"
     if column.kind == "code":
-        folded = f"strip_accents(lower({cell}))" if column.name == "role" else f"lower({cell})"
+        folded = f"fold_text({cell})" if column.name == "role" else f"lower({cell})"
         empty = fail("value_missing") if column.required else (f"'{column.default}'" if column.default else "NULL")
         return (
             f"CASE WHEN {cell} IS NULL THEN {empty} WHEN {folded} IN ({one_of(column.codes)}) "
@@ -333,7 +334,7 @@ def _check_unique(con: duckdb.DuckDBPyConnection, table_file: TableFile) -> None
     table = table_file.table
     # One distinct count proves the ids unique; only when it finds fewer ids
     # than rows is the duplicate looked for (rare, and then the load stops).
-    maybe = con.execute(f'SELECT count(*) > count(DISTINCT "{table.id_column}") FROM {table.db_table}').fetchone()[0]
+    maybe = store.scalar(con, f'SELECT count(*) > count(DISTINCT "{table.id_column}") FROM {table.db_table}')
     row = (
         maybe
         and con.execute(
@@ -375,9 +376,11 @@ MAX_REVERSED_CHECKED = 10_000  # more items seen reversed than that: the first i
 
 def _ordered_instants(start: str | None, end: str | None) -> bool:
     """Whether two ISO 8601 texts, both with an offset, are instants in order."""
+    if start is None or end is None:
+        return False
     try:
-        first, last = (dt.datetime.fromisoformat(text.strip()) for text in (start, end))
-    except (AttributeError, ValueError):
+        first, last = dt.datetime.fromisoformat(start.strip()), dt.datetime.fromisoformat(end.strip())
+    except ValueError:
         return False
     return first.tzinfo is not None and last.tzinfo is not None and last >= first
 
@@ -395,9 +398,7 @@ FINGERPRINT_SQL = {
 
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     """A digest of the whole EMR side: equal digests, equal content."""
-    return "|".join(
-        f"{name}:{':'.join(map(str, con.execute(sql).fetchone()))}" for name, sql in FINGERPRINT_SQL.items()
-    )
+    return "|".join(f"{name}:{':'.join(map(str, store.row(con, sql)))}" for name, sql in FINGERPRINT_SQL.items())
 
 
 def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -414,7 +415,7 @@ def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
 
 def _record_load(con: duckdb.DuckDBPyConnection, source: str, previous: str | None, high_water=None) -> LoadResult:
     """Log the load, or roll it back through ``_Unchanged`` when the content is the same."""
-    counts = {name: con.execute(f"SELECT count(*) FROM emr_{name}").fetchone()[0] for name in FINGERPRINT_SQL}
+    counts = {name: store.scalar(con, f"SELECT count(*) FROM emr_{name}") for name in FINGERPRINT_SQL}
     pending = [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY service_id").fetchall()]
     fingerprint = _fingerprint(con) if previous else None
     result = LoadResult(**counts, pending=pending, source=source)
@@ -429,7 +430,7 @@ def _record_load(con: duckdb.DuckDBPyConnection, source: str, previous: str | No
     return result
 
 
-def _progress(files: list[TableFile], progress):
+def _progress(files: Sequence[TableFile], progress):
     from tqdm import tqdm
 
     total = sum(f.path.stat().st_size for f in files)
@@ -443,5 +444,5 @@ def _progress(files: list[TableFile], progress):
             update(n)
             progress(done, total)
 
-        bar.update = report
+        bar.update = report  # type: ignore[method-assign,assignment]  # the bar also tells the caller
     return bar

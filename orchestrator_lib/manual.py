@@ -58,7 +58,7 @@ def _change(db, service_id: str, decision: str, new_state, user) -> str | None:
             [service_id, service_id],
         ).fetchone()
         before = history.current_states(con, [row[0]]).get(row[0]) if row else None
-    if before is None:
+    if row is None or before is None:
         raise RefusedError("not_imported", service_id=service_id)
     canonical, name = row
     return history.apply_changes(

@@ -42,7 +42,7 @@ class Quarter:
     number: int  # 1..4
 
     @classmethod
-    def parse(cls, text: str) -> Quarter:
+    def parse(cls, text: str | None) -> Quarter:
         """A quarter as people write it: ``2026Q3``, ``2026T3``, ``2026-Q3``, ``T3 2026``,
         ``Q3 2026``; also ``current`` and ``previous`` (relative to today), for schedulers."""
         relative = (text or "").strip().lower()

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -447,7 +448,7 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
         shown.style.hide(axis="index")
         .format(precision=1, decimal=decimal, thousands=thousands, escape="html", na_rep="—")
         .set_properties(subset=[c for c in shown.columns if c not in text], **{"text-align": "right"})
-        .set_properties(subset=text, **{"text-align": "left"})
+        .set_properties(subset=text, **{"text-align": "left"})  # type: ignore[arg-type]  # pandas-stubs wants Hashable
         # An id reads as one word: never "STF-" above "006".
         .set_properties(subset=[c for c in shown.columns if c in _id_columns()], **{"white-space": "nowrap"})
         .set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"}])
@@ -471,7 +472,7 @@ def chart_text(text: str) -> str:
     return re.sub(r"[\x00-\x1f\x7f]", " ", str(text)).replace("$", r"\$")
 
 
-def _figure(rows: int, *, width: float = 9.0, per_row: float = 0.32, base: float = 1.6) -> tuple[Figure, object]:
+def _figure(rows: int, *, width: float = 9.0, per_row: float = 0.32, base: float = 1.6) -> tuple[Figure, Axes]:
     """A Figure on the Agg canvas (static PNG, no GUI, no pyplot state) and its axes."""
     figure = Figure(figsize=(width, base + per_row * max(rows, 1)), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
@@ -673,7 +674,8 @@ def write_workbook(result: AuditResult, path: Path, db=None) -> None:
     from .spreadsheet import write_table
 
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    for blank in list(workbook.worksheets):  # the sheet every new workbook has
+        workbook.remove(blank)
     workbook.properties.title = label("report_title", quarter=result.quarter)
     for sheet, table in workbook_tables(result, db).items():
         worksheet = workbook.create_sheet(sheet)

@@ -125,7 +125,7 @@ def _dashboard_app(names: list[str] | None):
         """The handler, answering only to the allowed Host names: jupyter_server's
         own handlers check it, tornado's static files would not."""
 
-        class Checked(handler_class):
+        class Checked(handler_class):  # type: ignore[valid-type,misc]  # the base is chosen at run time
             def prepare(self):
                 if names is not None and not host_allowed(self.request.host, names):
                     raise tornado.web.HTTPError(403, "unexpected Host")

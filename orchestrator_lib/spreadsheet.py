@@ -43,7 +43,7 @@ def _set(cell, value, percent: bool) -> None:
             cell.quotePrefix = True
 
 
-def write_table(worksheet, table, *, title: str, percent_columns: set[str] = frozenset()) -> None:
+def write_table(worksheet, table, *, title: str, percent_columns: frozenset[str] | set[str] = frozenset()) -> None:
     """Write a pandas DataFrame into ``worksheet``: inert text, typed numbers,
     bold frozen header with filters, readable widths, long text wrapped, and a
     page set-up for printing (``title`` in the page header)."""

@@ -183,16 +183,29 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+def row(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> tuple:
+    """The one row of a query that always has one (an aggregate, an INSERT's count)."""
+    found = con.execute(sql, params or []).fetchone()
+    if found is None:
+        raise LookupError(f"no row for: {sql}")
+    return found
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
+    """The first value of ``row``: ``scalar(con, "SELECT count(*) FROM services")``."""
+    return row(con, sql, params)[0]
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'").fetchone()[0]
+    exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'")
     if not exists:
         return 0
-    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+    return scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations")
 
 
 def _refuse_newer(con: duckdb.DuckDBPyConnection, version: int) -> None:
     if version > latest_version():
-        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        path = scalar(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
         raise SchemaTooNewError("db_newer", db=path, found=version, known=latest_version())
 
 

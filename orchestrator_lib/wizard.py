@@ -49,11 +49,12 @@ class Service:
     status: str | None
     types: tuple[str, ...]
     future_appointments: int
+    will_reactivate: bool  # imported, included, inactive, with a future appointment
     folded: str = field(default="", compare=False, repr=False)
 
     @property
     def state(self) -> State | None:
-        return State(self.excluded, self.status, self.types) if self.imported else None
+        return State(self.excluded, self.status or "inactive", self.types) if self.imported else None
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Plan:
     def summary(self, run_id: str | None = "dry-run", what_if: dict | None = None) -> dict:
         """The ``orchestrator sync --json`` document (the command line in the README) without ``what_if``
         unless given: ``run_id`` is "dry-run" before apply, None when nothing changes."""
-        summary = {
+        summary: dict[str, object] = {
             "run_id": run_id if self.changes_anything else None,
             "active": self.ids(lambda c: c.after.status == "active"),
             "inactive": self.ids(lambda c: c.after.status == "inactive" and not c.after.excluded),
@@ -106,8 +107,10 @@ class Wizard:
             rows = con.execute(sql("wizard_services"), {"as_of": self.as_of}).fetchall()
         self.type_catalogue = list_types(self.db)
         self.services = {
-            sid: Service(sid, name, imported, excluded, status, tuple(types), future, fold(f"{sid} {name}"))
-            for sid, name, imported, excluded, status, types, future in rows
+            sid: Service(
+                sid, name, imported, excluded, status, tuple(types), future, reactivates, fold(f"{sid} {name}")
+            )
+            for sid, name, imported, excluded, status, types, future, reactivates in rows
         }
         for service in self.services.values():
             if service.imported and service.service_id not in self._preselected:
@@ -137,8 +140,8 @@ class Wizard:
         raise ValueError(step)
 
     def _reaches_types(self, service: Service) -> bool:
-        if service.imported:  # automatic reactivation; never for an excluded service
-            return not service.excluded and service.status == "inactive" and service.future_appointments > 0
+        if service.imported:  # automatic reactivation (will_reactivate, migrations/0008)
+            return service.will_reactivate
         if service.service_id in self.excluded:
             return False
         return service.service_id not in self.kept_inactive or service.future_appointments > 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 import tomllib
+from pathlib import Path
 
 from conftest import ROOT
 
@@ -81,8 +81,13 @@ def test_the_export_format_page_lists_every_column_and_code():
 
 
 def test_nothing_refers_to_a_file_outside_the_repository():
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in listed:
         path = ROOT / name
         if path.suffix in (".py", ".md", ".sql", ".ipynb", ".toml", ".yml") and path.is_file() and path != HERE:

@@ -11,8 +11,7 @@ FROM emr_staff WHERE responsible HAVING count(*) > 1
 UNION ALL
 -- Active staff whose specialty is not primary care ("Non pris en charge").
 SELECT 'specialty_not_primary_care', staff_id, name, specialty, 0 FROM emr_staff
-WHERE status = 'active' AND specialty IS NOT NULL
-  AND NOT list_contains($primary_care, strip_accents(lower(trim(specialty))))
+WHERE status = 'active' AND NOT primary_care(specialty)
 UNION ALL
 -- Availabilities of the quarter lacking a regulatory attribute (see docs/export-format.md, availabilities: opening date,
 -- clientele, reason, mode, site), one row per staff member: how many lack at least one, and which
@@ -44,10 +43,8 @@ WHERE g.kind = 'appointment' AND g.reason = 'service_excluded'
 GROUP BY g.service_id
 UNION ALL
 -- Included inactive services with future appointments: reactivated at the next sync.
-SELECT 'will_reactivate', s.service_id, coalesce(any_value(e.name), any_value(s.name)), NULL, count(*)
-FROM services s
-JOIN emr_appointments a USING (service_id)
+SELECT 'will_reactivate', r.service_id, coalesce(e.name, s.name), NULL, r.future_appointments
+FROM will_reactivate($as_of) r
+JOIN services s USING (service_id)
 LEFT JOIN emr_services e USING (service_id)
-WHERE NOT s.excluded AND s.status = 'inactive' AND a.status <> 'cancelled' AND a.start >= $as_of
-GROUP BY s.service_id
 ORDER BY 1, 2, 4

@@ -9,6 +9,6 @@ SELECT s.service_id,
 FROM services s
 LEFT JOIN emr_services e USING (service_id)
 WHERE ($tab IS NULL OR s.status = $tab)
-  AND ($search IS NULL OR contains(strip_accents(lower(s.service_id || ' ' || coalesce(e.name, s.name))),
-                                   strip_accents(lower($search))))
+  AND ($search IS NULL OR contains(fold_text(s.service_id || ' ' || coalesce(e.name, s.name)),
+                                   fold_text($search)))
 ORDER BY s.service_id

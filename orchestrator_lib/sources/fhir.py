@@ -185,10 +185,12 @@ class FhirExport:
             merge = self.incremental and table in (APPOINTMENTS, AVAILABILITIES)
             files.append(
                 FhirTable(
-                    **vars(opened),
+                    **{
+                        **vars(opened),
+                        "merge": merge,
+                        "dropped": sorted(self.dropped.get(table.name, ())) if merge else [],
+                    },
                     server=self.server,
-                    merge=merge,
-                    dropped=sorted(self.dropped.get(table.name, ())) if merge else [],
                 )
             )
         return files
@@ -196,7 +198,7 @@ class FhirExport:
     def summary(self) -> str:
         """What was read from where: one line for the user."""
         counts = ", ".join(f"{resource_type} {n}" for resource_type, n in self.fetched.items()) or "0"
-        if self.incremental:
+        if self.incremental and self.since is not None:
             return msg(
                 "fhir_read_incremental",
                 server=self.server,
@@ -219,13 +221,12 @@ class FhirExport:
 class FhirTable(TableFile):
     """A table read from a FHIR server: its messages name resources, not lines."""
 
-    server: str = ""
-    merge: bool = False  # an incremental read: merge by id instead of replacing the table
-    dropped: list = field(default_factory=list)  # with merge: ids whose rows go
+    server: str = ""  # merge (an incremental read) and dropped are TableFile's
 
     def error(self, key: str, match: dict, **values) -> InputError:
         resource = f"{RESOURCE_OF[self.table.name]}/{match.get(self.table.id_column)}"
-        element = ELEMENTS[self.table.name].get(values.get("column"), values.get("column"))
+        column = str(values.get("column") or "")
+        element = ELEMENTS[self.table.name].get(column, column)
         return InputError(
             f"fhir_{key}",
             resource=resource,
@@ -262,11 +263,11 @@ def fetch_export(
             _keep(export, STAFF, row["staff_id"], row)
         schedules = {s["id"]: s for s in reader.read("Schedule")}
         for appointment in reader.read("Appointment", changed_only=True):
-            row = appointment_row(appointment, role_holder, export.unknown, export.skipped)
-            _keep(export, APPOINTMENTS, appointment["id"], row)
+            booked = appointment_row(appointment, role_holder, export.unknown, export.skipped)
+            _keep(export, APPOINTMENTS, appointment["id"], booked)
         for slot in _slots(reader, schedules):
-            row = availability_row(slot, schedules, role_holder, export.unknown, export.skipped)
-            _keep(export, AVAILABILITIES, slot["id"], row)
+            free = availability_row(slot, schedules, role_holder, export.unknown, export.skipped)
+            _keep(export, AVAILABILITIES, slot["id"], free)
         export.high_water = client.started_at or reader.high_water
         export.fetched = reader.fetched
         return export
@@ -358,18 +359,19 @@ def service_row(service: dict) -> dict:
 def staff_rows(practitioners: list[dict], roles: list[dict], unknown: Counter) -> Iterator[dict]:
     roles_of: dict[str, list[dict]] = {}
     for role in roles:
-        if role.get("active") is not False:
-            roles_of.setdefault(ref_id(role.get("practitioner"), "Practitioner"), []).append(role)
+        holder = ref_id(role.get("practitioner"), "Practitioner")
+        if role.get("active") is not False and holder is not None:
+            roles_of.setdefault(holder, []).append(role)
     for practitioner in practitioners:
         mine = roles_of.get(practitioner["id"], [])
         codings = [c for r in mine for concept in r.get("code") or [] for c in concept.get("coding") or []]
-        role = next(filter(None, (_role(c, unknown) for c in codings)), None)
+        role_code = next((code for c in codings if (code := _role(c, unknown))), None)
         yield {
             "staff_id": practitioner["id"],
             "name": person_name(practitioner.get("name") or []),
             "status": "inactive" if practitioner.get("active") is False else "active",
             "license": licence(practitioner.get("identifier") or []),
-            "role": role,
+            "role": role_code,
             "specialty": next((concept_text(s) for r in mine for s in r.get("specialty") or []), None),
             "responsible": any(c.get("system") == ROLE_SYSTEM and c.get("code") == RESPONSIBLE for c in codings),
         }
@@ -401,7 +403,7 @@ def appointment_row(appointment: dict, role_holder: dict, unknown: Counter, skip
         "staff_id": _staff_of(actors, role_holder),
         "start": appointment.get("start"),
         "end": appointment.get("end"),
-        "status": APPOINTMENT_STATUS.get(status, "booked"),
+        "status": APPOINTMENT_STATUS.get(status or "", "booked"),
         "patient_ref": _first(ref_id(a, "Patient") for a in actors),
     }
 

@@ -115,14 +115,15 @@ class FhirClient:
 
         ``on_page(resources in the page, Bundle.total or None)`` after each page."""
         url: str | None = f"{self.base}/{resource_type}"
-        query = {"_count": str(self.page_size), **(params or {})}
+        query: dict | None = {"_count": str(self.page_size), **(params or {})}
         seen: set[str] = set()
-        while url:
+        next_url: str | None = url
+        while next_url:
             if len(seen) >= MAX_PAGES:
                 raise FhirError(
                     "fhir_too_many_pages", url=display_url(self.base), resource=resource_type, pages=MAX_PAGES
                 )
-            page = requests.Request("GET", url, params=query).prepare().url
+            page = str(requests.Request("GET", next_url, params=query).prepare().url)
             if page in seen:
                 raise FhirError("fhir_paging_loop", url=display_url(page), resource=resource_type)
             seen.add(page)
@@ -139,7 +140,7 @@ class FhirClient:
             if on_page:
                 on_page(len(resources), bundle.get("total"))
             yield from resources
-            url, query = self._next_link(bundle, page), None
+            next_url, query = self._next_link(bundle, page), None
 
     def _next_link(self, bundle: dict, page: str) -> str | None:
         nexts = [link.get("url") for link in bundle.get("link") or [] if link.get("relation") == "next"]
@@ -172,9 +173,10 @@ class FhirClient:
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """Retry-After when the server gives one, else exponential backoff with jitter."""
-        error = state.outcome.exception()
-        if getattr(error, "retry_after", None) is not None:
-            return error.retry_after
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            return retry_after
         return min(30.0, BACKOFF_SECONDS * 2 ** (state.attempt_number - 1)) * random.uniform(0.75, 1.25)
 
     def _said(self, text: str) -> str:

@@ -22,7 +22,7 @@ import csv
 import datetime as dt
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,13 +66,14 @@ class TableFile:
     work: Path | None = None  # the load's private scratch folder (scratch.py), for copies
     line_feeds: int | None = None  # CSV: line feeds in the file, counted while looking for over-long lines
     ends_with_line_feed: bool = True
-    merge = False  # the loader replaces the table with a file's rows (see sources.fhir)
-    dropped = ()  # with merge: ids whose rows go (see sources.fhir)
+    merge: bool = False  # the loader replaces the table with a file's rows (see sources.fhir)
+    dropped: Collection[str] = ()  # with merge: ids whose rows go (see sources.fhir)
 
     # -- SQL --------------------------------------------------------------
     def relation(self) -> tuple[str, dict]:
         """``(sql, params)``: a SELECT of the table's columns as text (empty
         cells and absent optional columns as NULL; spaces are the loader's job)."""
+        params: dict[str, object]
         if self.format == "parquet":
             source, params = "read_parquet($path)", {"path": str(self.path)}
 
@@ -87,7 +88,7 @@ class TableFile:
                 f"rejects_scan = '{self.rejects_table}_scan', "
                 f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {4 * MAX_LINE_BYTES})"
             )
-            params = {"path": str(self.read_path), "delim": self.delimiter, "columns": columns}
+            params = {"path": str(self._read), "delim": self.delimiter, "columns": columns}
 
             def raw(pos: int) -> str:
                 return f"c{pos}"
@@ -145,7 +146,7 @@ class TableFile:
         if self.format == "xlsx":
             expected = len(self.sheet_rows)
         else:
-            expected = self.line_feeds + (0 if self.ends_with_line_feed else 1) - 1  # the header is a line
+            expected = (self.line_feeds or 0) + (0 if self.ends_with_line_feed else 1) - 1  # the header is a line
             if stored != expected:
                 expected = sum(1 for _line, row in self._rows() if row)
         if stored != expected:
@@ -154,13 +155,23 @@ class TableFile:
     def convert_to_utf8(self) -> None:
         """After ``NotUtf8``: refuse a mix of encodings, else read the file as Windows-1252."""
         detect_encoding(self.path)
-        self.read_path = _transcode_cp1252(self.path, self.work)
+        self.read_path = _transcode_cp1252(self.path, self._scratch())
         self._temporary.append(self.read_path)
         self.attempt += 1
 
+    def _scratch(self) -> Path:
+        if self.work is None:
+            raise RuntimeError("a table file opened without a scratch folder cannot be converted")
+        return self.work
+
+    @property
+    def _read(self) -> Path:
+        """The file DuckDB reads: the user's, or a UTF-8 copy of it."""
+        return self.read_path or self.path
+
     def _line_at(self, byte_position: int) -> int:
         """The 1-based line of a byte of the file DuckDB read (Excel: its sheet row)."""
-        with open(self.read_path, "rb") as handle:
+        with open(self._read, "rb") as handle:
             line = handle.read(byte_position).count(b"\n") + 1
         return self.sheet_rows[line - 2] if self.sheet_rows and line >= 2 else line
 
@@ -203,12 +214,12 @@ class TableFile:
             rows = duckdb.sql(
                 "SELECT * FROM read_parquet($path)", params={"path": str(self.path)}
             ).fetchall()  # only on the error path, where time does not matter
-            for number, row in enumerate(rows, start=2):
-                yield number, [None if v is None else str(v) for v in row]
+            for number, values in enumerate(rows, start=2):
+                yield number, [None if v is None else str(v) for v in values]
             return
         # A file not yet known to be Windows-1252 may be searched here: its
         # undecodable bytes are replaced; they only belong to other rows.
-        with open(self.read_path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        with open(self._read, encoding="utf-8-sig", errors="replace", newline="") as handle:
             reader = csv.reader(handle, delimiter=self.delimiter)
             next(reader, None)
             line = reader.line_num
@@ -268,7 +279,7 @@ def open_export(folder: str | os.PathLike, work: Path) -> list[TableFile]:
     return opened
 
 
-def open_table(table: Table, path: Path, work: Path | None = None) -> TableFile:
+def open_table(table: Table, path: Path, work: Path) -> TableFile:
     kind = path.suffix.lower().lstrip(".")
     try:
         with open(path, "rb"):

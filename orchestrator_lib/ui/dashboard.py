@@ -20,7 +20,7 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from .. import history, manual, store
-from ..audit import coverage_trend, is_primary_care, run_audit
+from ..audit import coverage_trend, run_audit
 from ..catalogue import catalogue_counts, list_services, list_staff, list_types
 from ..explain import explain
 from ..load import configured_source
@@ -57,7 +57,9 @@ ROLE_KEYS = {
 }
 
 
-def _table(headers: list[str], rows: list[list], numeric: set[int] = frozenset(), css: str = "") -> str:
+def _table(
+    headers: list[str], rows: list[list], numeric: frozenset[int] | set[int] = frozenset(), css: str = ""
+) -> str:
     head = "".join(f'<th style="{CELL_STYLE}">{_e(h)}</th>' for h in headers)
     body = "".join(
         "<tr>"
@@ -254,7 +256,7 @@ class ServicesPanel(_Panel):
             types = [code for code, button in self.type_buttons.items() if button.value]
             run_id = manual.activate(self.db, service_id, types)
         else:
-            run_id = getattr(manual, action)(self.db, service_id)
+            run_id = getattr(manual, str(action))(self.db, service_id)
         self.refresh()
         done = (
             msg("changed", run_id=run_id, service_id=service_id) if run_id else msg("no_change", service_id=service_id)
@@ -352,7 +354,7 @@ class SyncPanel(_Panel):
             self.progress.value = int(100 * done / max(total, 1))
 
         try:
-            result = load_source(self.source, self.db, progress=advance)
+            result = load_source(str(self.source), self.db, progress=advance)
         finally:
             _show(self.progress, False)
         self.refresh()
@@ -383,7 +385,7 @@ class StaffPanel(_Panel):
                     s["name"],
                     s["license"] or "",
                     label(ROLE_KEYS.get(s["role"], "role_autre")),
-                    (s["specialty"] or "") + ("" if is_primary_care(s["specialty"]) else f" — {label('not_handled')}"),
+                    (s["specialty"] or "") + ("" if s["primary_care"] else f" — {label('not_handled')}"),
                     label("yes") if s["responsible"] else "",
                     at_stake.get(s["staff_id"], {}).get("appointments", ""),
                     at_stake.get(s["staff_id"], {}).get("availabilities", ""),
@@ -540,12 +542,13 @@ class DashboardView(widgets.VBox):
 
     def panel(self, index: int) -> _Panel:
         """The tab's panel, built on first use."""
-        if self.panels[index] is None:
-            self.panels[index] = PANELS[index](self.db, self.as_of)
+        built = self.panels[index]
+        if built is None:
+            built = self.panels[index] = PANELS[index](self.db, self.as_of)
             children = list(self.tabs.children)
-            children[index] = self.panels[index]
+            children[index] = built
             self.tabs.children = children
-        return self.panels[index]
+        return built
 
     overview = property(lambda self: self.panel(0))
     services = property(lambda self: self.panel(1))

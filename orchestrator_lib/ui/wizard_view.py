@@ -233,6 +233,14 @@ class WizardView(widgets.VBox):
             self._show_error(str(error))
         self._render()
 
+    @property
+    def _engine(self) -> Wizard:
+        """The wizard, for the handlers of a view that has one (a view whose wizard
+        could not be built shows only its error and offers no action)."""
+        if self.wizard is None:
+            raise RuntimeError("this view has no wizard")
+        return self.wizard
+
     # -- drawing ---------------------------------------------------------------------
     @contextmanager
     def _syncing(self):
@@ -272,16 +280,16 @@ class WizardView(widgets.VBox):
                 self._render_list()
 
     def _render_counts(self) -> None:
-        counts = self.wizard.counts()
+        counts = self._engine.counts()
         parts = []
         for step in (EXCLUDE, INACTIVE, TYPES):
             text = _e(label("step_count", step=step, count=_services(counts[step])))
-            parts.append(f"<b>{text}</b>" if step == self.wizard.step else text)
+            parts.append(f"<b>{text}</b>" if step == self._engine.step else text)
         self.counts_label.value = " · ".join(parts)
 
     def _render_list(self) -> None:
         """The visible page of the current step's list, into the fixed row pool."""
-        wizard = self.wizard
+        wizard = self._engine
         step = wizard.step
         text = self.search_box.value
         found = wizard.search(step, text)
@@ -309,7 +317,7 @@ class WizardView(widgets.VBox):
             self.page_next.disabled = self.page >= pages - 1
 
     def _fill_row(self, row: WizardRow, service, step: int) -> None:
-        wizard = self.wizard
+        wizard = self._engine
         sid = service.service_id
         row.service_id = sid
         notes = []
@@ -337,14 +345,14 @@ class WizardView(widgets.VBox):
         _show(row, True)
 
     def _ensure_type_buttons(self) -> None:
-        codes = [entry["code"] for entry in self.wizard.type_catalogue]
+        codes = [entry["code"] for entry in self._engine.type_catalogue]
         if codes != self._type_codes:
             for row in self.rows:
-                row.set_types(self.wizard.type_catalogue)
+                row.set_types(self._engine.type_catalogue)
             self._type_codes = codes
 
     def _render_summary(self) -> None:
-        wizard = self.wizard
+        wizard = self._engine
         summary = wizard.plan().summary()
         impact = wizard.what_if()
         self.summary.value = self._summary_html(summary) + self._what_if_html(impact)
@@ -352,7 +360,7 @@ class WizardView(widgets.VBox):
     def _names(self, ids: list[str]) -> str:
         if not ids:
             return f"<i>{_e(label('none'))}</i>"
-        services = self.wizard.services
+        services = self._engine.services
         shown = [
             f"{_e(sid)} {_e(services[sid].name) if sid in services else ''}".strip() for sid in ids[:SUMMARY_MAX_IDS]
         ]
@@ -422,7 +430,7 @@ class WizardView(widgets.VBox):
             return
         if error.key == "stale_state":
             # The message asks to reload; the engine keeps the choices that still apply.
-            self.wizard.refresh()
+            self._engine.refresh()
         with contextlib.suppress(OrchestratorError):
             self._render()
 
@@ -449,10 +457,10 @@ class WizardView(widgets.VBox):
         if self._syncing_depth or row.service_id is None:
             return
         self._show_error("")
-        if self.wizard.step == EXCLUDE:
-            self.wizard.set_excluded(row.service_id, ticked)
-        elif self.wizard.step == INACTIVE:
-            self.wizard.set_kept_inactive(row.service_id, ticked)
+        if self._engine.step == EXCLUDE:
+            self._engine.set_excluded(row.service_id, ticked)
+        elif self._engine.step == INACTIVE:
+            self._engine.set_kept_inactive(row.service_id, ticked)
         self._render_counts()
 
     @guarded
@@ -460,9 +468,9 @@ class WizardView(widgets.VBox):
         if self._syncing_depth or row.service_id is None:
             return
         self._show_error("")
-        if (code in self.wizard.types_of(row.service_id)) != chosen:
-            self.wizard.toggle_type(row.service_id, code)
-        now = set(self.wizard.types_of(row.service_id))
+        if (code in self._engine.types_of(row.service_id)) != chosen:
+            self._engine.toggle_type(row.service_id, code)
+        now = set(self._engine.types_of(row.service_id))
         with self._syncing():
             for other, button in row.type_buttons.items():
                 button.value = other in now
@@ -472,7 +480,7 @@ class WizardView(widgets.VBox):
     def _explain(self, service_id: str | None) -> None:
         if not service_id:
             return
-        found = explain(self.wizard.db, service_id, wizard=self.wizard)
+        found = explain(self._engine.db, service_id, wizard=self.wizard)
         facts = "".join(f'<li data-code="{_a(f["code"])}">{_e(f["text"])}</li>' for f in found["facts"])
         self.explanation.value = (
             f'<div style="border-left:3px solid #69c;padding-left:0.6em">'
@@ -494,20 +502,20 @@ class WizardView(widgets.VBox):
 
     @guarded
     def _on_next(self, _button) -> None:
-        self._change_step(self.wizard.next)
+        self._change_step(self._engine.next)
 
     @guarded
     def _on_previous(self, _button) -> None:
-        self._change_step(self.wizard.previous)
+        self._change_step(self._engine.previous)
 
     @guarded
     def _on_apply(self, _button) -> None:
-        if self.wizard is None or self.wizard.step != APPLY:
+        if self.wizard is None or self._engine.step != APPLY:
             return  # a second click on the same summary
         self._show_error("")
         self.apply_button.disabled = True
         try:
-            summary = self.wizard.apply()
+            summary = self._engine.apply()
         finally:
             self.apply_button.disabled = False
         self.last_run_id = summary["run_id"]
@@ -524,7 +532,7 @@ class WizardView(widgets.VBox):
         if not self.last_run_id:
             return
         self._show_error("")
-        undo_id = history.undo(self.wizard.db, self.last_run_id, user=self.user)
+        undo_id = history.undo(self._engine.db, self.last_run_id, user=self.user)
         self.last_run_id = None
         self.result.value = (
             f'<div style="{RESULT_STYLE}" data-run-id="{_a(undo_id)}">{_e(msg("undone", run_id=undo_id))}</div>'
@@ -547,7 +555,7 @@ class WizardView(widgets.VBox):
         if self.wizard is None:
             self.wizard = Wizard(self.db, as_of=self.as_of, user=self.user)
         else:
-            self.wizard.refresh()
+            self._engine.refresh()
         self._change_step(lambda: None)
 
 
