@@ -101,6 +101,33 @@ class AuditResult:
             "issues": self.issues,
         }
 
+    # -- for analysts: the same figures as pandas DataFrames ----------------------
+    def items(self):
+        """One row per kind (appointments, availabilities): total, owed, counted and
+        the items not counted under each reason, in the rule's order."""
+        import pandas as pd
+
+        rows = [
+            {"kind": kind, "total": c["total"], "owed": c["owed"], "counted": c["counted"], **c["not_counted"]}
+            for kind, c in self.counts.items()
+        ]
+        return pd.DataFrame(rows).set_index("kind")
+
+    def issues_frame(self):
+        """The findings, one row each (``code``, what it is about, how many items)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.issues)
+
+    def breakdown(self, name: str):
+        """A breakdown (``service``, ``staff``, ``type``, ``month``) as a DataFrame; the
+        audit must have been run with ``details=True``."""
+        import pandas as pd
+
+        if name not in self.breakdowns:
+            raise KeyError(f"{name!r}: run_audit(..., details=True) gives {', '.join(BREAKDOWNS)}")
+        return pd.DataFrame(self.breakdowns[name])
+
 
 def run_audit(
     db=None, quarter: str | Quarter | None = None, *, as_of=None, details: bool = False, fail_under: float | None = None

@@ -10,6 +10,10 @@ from .queries import sql
 TABS = ("active", "inactive")
 
 
+SERVICE_COLUMNS = ["service_id", "name", "status", "excluded", "types"]
+STAFF_COLUMNS = ["staff_id", "name", "status", "license", "role", "specialty", "responsible", "primary_care"]
+
+
 def list_services(db: str | os.PathLike | None = None, tab: str | None = None, search: str | None = None) -> list[dict]:
     """Imported services of a tab (``active``/``inactive``, None for all), sorted by id.
     ``search`` matches name or id, ignoring case and accents (``vaccin`` finds ``Vaccination``)."""
@@ -44,3 +48,23 @@ def list_types(db: str | os.PathLike | None = None) -> list[dict]:
 def _dicts(cursor) -> list[dict]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def services_frame(db=None, tab: str | None = None, search: str | None = None):
+    """``list_services`` as a pandas DataFrame indexed by ``service_id``.
+
+    Example: ``services_frame(tab="inactive", search="vaccin")``
+    """
+    import pandas as pd
+
+    return pd.DataFrame(list_services(db, tab, search), columns=SERVICE_COLUMNS).set_index("service_id")
+
+
+def staff_frame(db=None, tab: str | None = None):
+    """``list_staff`` as a pandas DataFrame indexed by ``staff_id``.
+
+    Example: ``staff_frame(tab="active")``
+    """
+    import pandas as pd
+
+    return pd.DataFrame(list_staff(db, tab), columns=STAFF_COLUMNS).set_index("staff_id")

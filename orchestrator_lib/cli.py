@@ -277,12 +277,9 @@ def sync(db, decisions_file: Path, as_of, dry_run: bool, user, as_json: bool) ->
 
     Example: orchestrator sync --decisions decisions.json --dry-run --json
     """
-    from .wizard import Wizard, read_decisions
+    from .wizard import sync as run_sync
 
-    decisions = read_decisions(decisions_file)
-    wizard = Wizard(db, as_of=as_of, user=user)
-    wizard.apply_decisions(decisions)
-    summary = wizard.summary() if dry_run else wizard.apply()
+    summary = run_sync(db, decisions_file, as_of=as_of, user=user, dry_run=dry_run)
     if as_json:
         _emit(summary)
         return
@@ -414,15 +411,16 @@ def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quie
     from . import store
     from .audit import run_audit
 
-    result = run_audit(db, quarter, as_of=as_of, details=out_dir is not None, fail_under=fail_under)
+    written = None
+    if out_dir is None:
+        result = run_audit(db, quarter, as_of=as_of, fail_under=fail_under)
+    else:
+        _need_pandas()
+        from .report import audit_report
+
+        result, written = audit_report(db, quarter, out_dir, as_of=as_of, fail_under=fail_under)
     if result.status != "ok":  # the first line a scheduler's mail shows
         click.echo(_alarm(result, store.resolve_db(db)), err=True)
-    written = None
-    if out_dir is not None:
-        _need_pandas()
-        from .report import write_report
-
-        written = write_report(result, db, out_dir, as_of=as_of)["folder"]
     if as_json:
         _emit(result.to_json())
     elif not (quiet and result.status == "ok"):

@@ -180,6 +180,16 @@ def list_runs(db=None) -> list[dict]:
     return runs
 
 
+def runs_frame(db=None):
+    """``list_runs`` as a pandas DataFrame, one row per run, newest first.
+
+    Example: ``runs_frame()[["kind", "applied_at", "applied_by"]]``
+    """
+    import pandas as pd
+
+    return pd.DataFrame(list_runs(db))
+
+
 def run_changes(con, run_id: str) -> list[Change]:
     rows = con.execute(
         """

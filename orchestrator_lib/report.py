@@ -599,6 +599,18 @@ _show_figures_as_png()
 # --- the report files -----------------------------------------------------------------------------
 
 
+def audit_report(db, quarter, out_dir, *, as_of=None, fail_under: float | None = None) -> tuple[AuditResult, Path]:
+    """``orchestrator audit --out``: the audit of ``quarter`` with its details, and the
+    report written into ``out_dir`` (whole or not at all). Returns the result and the folder.
+
+    Example::
+
+        result, folder = audit_report("data/orchestrator.duckdb", "2026Q3", "data/reports")
+    """
+    result = run_audit(db, quarter, as_of=as_of, details=True, fail_under=fail_under)
+    return result, write_report(result, db, out_dir, as_of=as_of)["folder"]
+
+
 def write_report(result: AuditResult, db, out_dir, *, as_of=None) -> dict[str, Path]:
     """Write summary.json, the workbook, the executed notebook and its HTML
     into ``out_dir``; return their paths by name (and ``folder``)."""

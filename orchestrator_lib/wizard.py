@@ -328,3 +328,20 @@ def read_decisions(path) -> dict:
     if not isinstance(types, dict) or not all(ids(v) for v in types.values()):
         raise InputError("decisions_shape", file=path, detail="types associe chaque identifiant à une liste de types")
     return decisions
+
+
+def sync(db=None, decisions=None, *, as_of=None, user: str | None = None, dry_run: bool = False) -> dict:
+    """``orchestrator sync``: the wizard run with ``decisions`` (a dict, or the path of a
+    decisions file), applied in one transaction unless ``dry_run``. Returns the command's
+    JSON document: the services by final state, ``what_if``, and ``run_id`` (None when
+    nothing changes or with ``dry_run``).
+
+    Example::
+
+        sync("data/orchestrator.duckdb", {"exclude": ["SRV-2"], "types": {"SRV-1": ["urgent"]}})
+    """
+    if not isinstance(decisions, dict):
+        decisions = read_decisions(decisions)
+    wizard = Wizard(db, as_of=as_of, user=user)
+    wizard.apply_decisions(decisions)
+    return wizard.summary() if dry_run else wizard.apply()

@@ -93,3 +93,20 @@ def test_nothing_refers_to_a_file_outside_the_repository():
         if path.suffix in (".py", ".md", ".sql", ".ipynb", ".toml", ".yml") and path.is_file() and path != HERE:
             text = path.read_text(encoding="utf-8")
             assert not re.search(r"\bSPEC\b|\.\./shared|reference/domain\.md", text), name
+
+
+def test_the_public_api_is_at_top_level_with_docstrings(loaded_demo):
+    import orchestrator_lib
+    from orchestrator_lib import AuditResult, Wizard, audit_report, load_export, run_audit, sync, write_report
+
+    for name in orchestrator_lib.__all__[1:]:
+        assert (getattr(orchestrator_lib, name).__doc__ or "").strip(), name
+    assert callable(load_export) and callable(audit_report) and callable(write_report) and Wizard
+    result = run_audit(loaded_demo, "2026Q3", details=True)
+    assert isinstance(result, AuditResult)
+    items = result.items()
+    assert list(items.index) == ["appointments", "availabilities"]
+    assert items.loc["appointments", "counted"] == result.counts["appointments"]["counted"]
+    assert len(result.breakdown("service")) == len(result.breakdowns["service"])
+    dry = sync(loaded_demo, {"exclude": [], "inactive": [], "types": {}}, as_of="2026-11-27T12:00", dry_run=True)
+    assert "what_if" in dry and orchestrator_lib.list_runs(loaded_demo) == []  # a dry run records nothing
