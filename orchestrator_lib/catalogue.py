@@ -39,10 +39,13 @@ def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
     return {"active": active, "inactive": inactive, "excluded": excluded, "pending": pending}
 
 
-def list_types(db: str | os.PathLike | None = None) -> list[dict]:
-    """The service type catalogue, in display order: code, label_fr, label_en."""
-    with store.reading(db) as con:
+def list_types(db: str | os.PathLike | None = None, *, con=None) -> list[dict]:
+    """The service type catalogue, in display order: code, label_fr, label_en
+    (on ``con`` when the caller already has a connection open)."""
+    if con is not None:
         return _dicts(con.execute("SELECT code, label_fr, label_en FROM service_types ORDER BY position"))
+    with store.reading(db) as opened:
+        return list_types(con=opened)
 
 
 def _dicts(cursor) -> list[dict]:

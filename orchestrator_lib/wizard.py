@@ -103,9 +103,9 @@ class Wizard:
     # -- reading the database ---------------------------------------------------
     def refresh(self) -> None:
         """Read the services again, keeping every choice made so far."""
-        with store.reading(self.db) as con:
+        with store.reading(self.db) as con:  # one connection for all the wizard reads
             rows = con.execute(sql("wizard_services"), {"as_of": self.as_of}).fetchall()
-        self.type_catalogue = list_types(self.db)
+            self.type_catalogue = list_types(con=con)
         self.services = {
             sid: Service(
                 sid, name, imported, excluded, status, tuple(types), future, reactivates, fold(f"{sid} {name}")

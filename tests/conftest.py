@@ -278,3 +278,40 @@ def run_process(
     if check and result.returncode != 0:
         raise AssertionError(f"orchestrator {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result
+
+
+def run_nbval(*notebooks: str | Path, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Execute notebooks under nbval (``--nbval-lax``: every cell must run, outputs may differ)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            *map(str, notebooks),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "passed" in result.stdout
+    return result
+
+
+def project_files() -> list[str]:
+    """The project's files as git sees them: tracked, and new ones it does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [name for name in listed.split("\n") if name and (ROOT / name).is_file()]

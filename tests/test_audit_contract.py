@@ -10,7 +10,6 @@ import json
 import random
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from orchestrator_lib.history import list_runs
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import EXCLUDE, INACTIVE, TYPES, Wizard
 
-from conftest import DEMO, ROOT, run_cli, snapshot, write_export
+from conftest import DEMO, ROOT, run_cli, run_nbval, snapshot, write_export
 
 AS_OF = "2026-12-01T12:00"
 ADMIN = [f"SRV-{i:03d}" for i, service in enumerate(SERVICES, start=1) if service.admin]
@@ -216,26 +215,8 @@ def test_notebooks_see_the_project_database_when_run_from_the_notebooks_folder(t
     shutil.copytree(ROOT / "notebooks", project / "notebooks")
     load_export(DEMO, project / "data" / "orchestrator.duckdb")
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("ORCHESTRATOR_")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "01_synchroniser_les_services.ipynb",
-            "02_audit_remuneration.ipynb",
-        ],
-        cwd=project / "notebooks",
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
     # Passing proves the project's database was found: a missing one is refused, never made empty.
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_nbval("01_synchroniser_les_services.ipynb", "02_audit_remuneration.ipynb", cwd=project / "notebooks", env=env)
     assert not (project / "notebooks" / "data").exists()
 
 

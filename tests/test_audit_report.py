@@ -9,7 +9,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import nbformat
 import openpyxl
@@ -20,7 +19,7 @@ from orchestrator_lib.demo import SERVICES
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import Wizard
 
-from conftest import DEMO, ORCHESTRATOR, OUR_VARIABLES, ROOT
+from conftest import DEMO, ORCHESTRATOR, OUR_VARIABLES, ROOT, run_nbval
 
 pytestmark = pytest.mark.slow  # real processes, servers or notebooks: left out of make test-fast
 
@@ -252,25 +251,7 @@ def test_notebook_is_stored_thin_and_without_outputs():
 
 
 def test_notebook_runs_under_nbval(report):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(NOTEBOOK.relative_to(ROOT)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=clean_env(ORCHESTRATOR_DB=str(report["db"])),
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "passed" in result.stdout
+    run_nbval(NOTEBOOK.relative_to(ROOT), cwd=ROOT, env=clean_env(ORCHESTRATOR_DB=str(report["db"])))
 
 
 def test_tables_speak_english_on_request(report, monkeypatch):

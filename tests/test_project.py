@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, project_files
 
 HERE = Path(__file__).resolve()
 
@@ -81,14 +80,7 @@ def test_the_export_format_page_lists_every_column_and_code():
 
 
 def test_nothing_refers_to_a_file_outside_the_repository():
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in listed:
+    for name in project_files():
         path = ROOT / name
         if path.suffix in (".py", ".md", ".sql", ".ipynb", ".toml", ".yml") and path.is_file() and path != HERE:
             text = path.read_text(encoding="utf-8")

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from browser_fixtures import POOL_FILLED, RUNNING_AT, clean_env, free_port
-from conftest import ROOT
+from conftest import ROOT, project_files
 
 pytestmark = pytest.mark.slow  # a build, an install, a report and a server
 
@@ -39,15 +39,8 @@ def installed(tmp_path_factory) -> Path:
     """
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"  # a copy: building writes build/ and *.egg-info beside the sources
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\n")
-    for name in filter(None, listed):
-        if (ROOT / name).is_file() and not name.startswith(("tests/", "data/")):
+    for name in project_files():
+        if not name.startswith(("tests/", "data/")):
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]

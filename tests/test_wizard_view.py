@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import re
 import statistics
-import subprocess
-import sys
 import time
 
 import duckdb
@@ -20,7 +18,7 @@ from orchestrator_lib.load import load_export
 from orchestrator_lib.ui import CatalogueView, WizardView
 from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
 
-from conftest import ROOT, write_export
+from conftest import ROOT, run_nbval, write_export
 
 AS_OF = "2026-11-27T12:00"
 NOTEBOOK = ROOT / "notebooks" / "01_synchroniser_les_services.ipynb"
@@ -433,22 +431,4 @@ def test_a_keystroke_over_5000_pending_services_updates_the_view_in_under_50_ms(
 def test_the_notebook_runs_under_nbval(demo_db, tmp_path):
     assert '"outputs": []' in NOTEBOOK.read_text(encoding="utf-8")
     assert '"execution_count": null' in NOTEBOOK.read_text(encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            "--nbval-current-env",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            str(NOTEBOOK),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ORCHESTRATOR_DB": str(demo_db)},
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    run_nbval(NOTEBOOK, cwd=ROOT, env={**os.environ, "ORCHESTRATOR_DB": str(demo_db)})
