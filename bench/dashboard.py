@@ -46,17 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
 NOTEBOOK = ROOT / "notebooks" / "tableau_de_bord.ipynb"
 BIN = Path(sys.executable).parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT / "tests"))
+from browser_fixtures import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (the tests' browser, one definition)
+
 OVERVIEW_TARGET = 2.0
 KEYSTROKE_TARGET = 0.150
 N_SERVICES = 5000

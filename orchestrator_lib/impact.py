@@ -23,14 +23,14 @@ def _after(state: State | None) -> dict:
     }
 
 
-def what_if(db, changes: list[Change], as_of: dt.datetime) -> dict:
+def what_if(db, changes: list[Change], as_of: dt.datetime, *, con=None) -> dict:
     """For the quarter of ``as_of`` and the one before: counted, owed and
     coverage before and after the changes (``figures``), the net change per
-    service (``services``) and in total (``totals``)."""
+    service (``services``) and in total (``totals``). Reads on ``con`` if given."""
     current = Quarter.of(as_of)
     quarters = {"current": str(current), "previous": str(current.previous())}
     structs = [{"service_id": c.service_id, **_after(c.after)} for c in changes if c.before != c.after]
-    with store.reading(db) as con:
+    with store.reading_on(db, con) as con:
         con.execute(
             sql("what_if"),
             {

@@ -183,6 +183,17 @@ def latest_version() -> int:
     return migrations()[-1][0]
 
 
+@contextmanager
+def reading_on(db, con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``con`` when the caller has one open (a command reads on one connection),
+    else a short read of ``db``: what lets library functions take either."""
+    if con is not None:
+        yield con
+    else:
+        with reading(db) as opened:
+            yield opened
+
+
 def row(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> tuple:
     """The one row of a query that always has one (an aggregate, an INSERT's count)."""
     found = con.execute(sql, params or []).fetchone()

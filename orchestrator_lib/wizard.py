@@ -89,7 +89,7 @@ class Plan:
 class Wizard:
     """One run of the synchronisation wizard over a database, at time ``as_of``."""
 
-    def __init__(self, db=None, as_of: str | dt.datetime | None = None, user: str | None = None):
+    def __init__(self, db=None, as_of: str | dt.datetime | None = None, user: str | None = None, *, con=None):
         self.db = store.resolve_db(db)
         self.as_of = parse_as_of(as_of)
         self.user = user
@@ -98,12 +98,14 @@ class Wizard:
         self.kept_inactive: set[str] = set()
         self.types: dict[str, set[str]] = {}
         self._preselected: set[str] = set()
-        self.refresh()
+        self.refresh(con)
 
     # -- reading the database ---------------------------------------------------
-    def refresh(self) -> None:
-        """Read the services again, keeping every choice made so far."""
-        with store.reading(self.db) as con:  # one connection for all the wizard reads
+    # The wizard reads at its edges only: here (once, and on refresh) and in
+    # impact() / apply(); every step in between works on what was read.
+    def refresh(self, con=None) -> None:
+        """Read the services again (on ``con`` if given), keeping every choice made so far."""
+        with store.reading_on(self.db, con) as con:
             rows = con.execute(sql("wizard_services"), {"as_of": self.as_of}).fetchall()
             self.type_catalogue = list_types(con=con)
         self.services = {
@@ -236,24 +238,28 @@ class Wizard:
 
         return what_if(self.db, self.plan().changes, self.as_of)
 
-    def summary(self) -> dict:
+    def impact(self, con=None) -> dict:
+        """The plan's what-if for the sync's document (on ``con`` if given)."""
+        from .impact import spec_what_if, what_if
+
+        return spec_what_if(what_if(self.db, self.plan().changes, self.as_of, con=con))
+
+    def summary(self, con=None) -> dict:
         """What Apply would do, as the ``orchestrator sync --dry-run --json`` document."""
-        from .impact import spec_what_if, what_if
+        return self.plan().summary("dry-run", self.impact(con))
 
-        plan = self.plan()
-        return plan.summary("dry-run", spec_what_if(what_if(self.db, plan.changes, self.as_of)))
-
-    def apply(self) -> dict:
+    def apply(self, *, impact: dict | None = None, refresh: bool = True) -> dict:
         """Write the plan in one transaction, record it as a run (none when
-        nothing changes); return the summary, with the what-if seen before writing."""
-        from .impact import spec_what_if, what_if
-
+        nothing changes); return the summary, with the what-if seen before writing
+        (``impact``, when the caller computed it on its own read). The wizard then
+        starts again on the new state (``refresh=False``: a command that stops here)."""
         plan = self.plan()
-        impact = spec_what_if(what_if(self.db, plan.changes, self.as_of))
+        impact = self.impact() if impact is None else impact
         run_id = history.apply_changes(self.db, "sync", plan.changes, user=self.user, as_of=self.as_of)
         self.excluded, self.kept_inactive, self.types, self._preselected = set(), set(), {}, set()
         self.step = EXCLUDE
-        self.refresh()
+        if refresh:
+            self.refresh()
         return plan.summary(run_id, impact)
 
     # -- decisions files (orchestrator sync) ---------------------------------------------
@@ -342,6 +348,10 @@ def sync(db=None, decisions=None, *, as_of=None, user: str | None = None, dry_ru
     """
     if not isinstance(decisions, dict):
         decisions = read_decisions(decisions)
-    wizard = Wizard(db, as_of=as_of, user=user)
-    wizard.apply_decisions(decisions)
-    return wizard.summary() if dry_run else wizard.apply()
+    with store.reading(db) as con:  # the command's one read: services, types, what-if
+        wizard = Wizard(db, as_of=as_of, user=user, con=con)
+        wizard.apply_decisions(decisions)
+        impact = wizard.impact(con)
+    if dry_run:
+        return wizard.plan().summary("dry-run", impact)
+    return wizard.apply(impact=impact, refresh=False)  # its one write transaction

@@ -43,6 +43,17 @@ PRIVATE_ENV = (
     "ORCHESTRATOR_FHIR_TOKEN",
     "ORCHESTRATOR_FHIR_TIMEOUT",
 )
+# Headless, offline, quiet: the tests' and bench/dashboard.py's Chromium.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 POOL_FILLED = re.compile(r"Kernel pool of .* is filled")
 RUNNING_AT = re.compile(r"(https?://127\.0\.0\.1:\d+)/")
 
@@ -55,16 +66,7 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
+        "args": CHROMIUM_ARGS,
     }
 
 
@@ -114,19 +116,21 @@ def load_demo(db: Path) -> Path:
 class DashboardServer:
     """``orchestrator --db DB dashboard …`` in its own process group; its log is kept."""
 
-    def __init__(self, db: Path, *args: str, env: dict[str, str] | None = None):
+    def __init__(
+        self, db: Path, *args: str, env: dict[str, str] | None = None, program: str = ORCHESTRATOR, cwd: Path = ROOT
+    ):
         self.db = db
         self.port = free_port()
         self.lines: list[str] = []
         self.url: str | None = None
         self.process = subprocess.Popen(
-            [ORCHESTRATOR, "--db", str(db), "dashboard", "--port", str(self.port), *args],
+            [program, "--db", str(db), "dashboard", "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
             env=env or clean_env(),
-            cwd=str(ROOT),
+            cwd=str(cwd),
             start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)

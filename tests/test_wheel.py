@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from browser_fixtures import POOL_FILLED, RUNNING_AT, clean_env, free_port
+from browser_fixtures import DashboardServer, clean_env
 from conftest import ROOT, project_files
 
 pytestmark = pytest.mark.slow  # a build, an install, a report and a server
@@ -109,25 +109,15 @@ def test_demo_and_the_audit_report_run_from_the_installed_wheel(installed, tmp_p
 
 def test_the_dashboard_starts_from_the_installed_wheel(installed, tmp_path):
     assert run(installed, tmp_path, "demo").returncode == 0
-    env = environment(installed)
-    server = subprocess.Popen(
-        [str(installed / "orchestrator"), "dashboard", "--port", str(free_port())],
+    server = DashboardServer(
+        tmp_path / "data" / "orchestrator.duckdb",
+        env=environment(installed),
+        program=str(installed / "orchestrator"),
         cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
     )
-    lines = []
     try:
-        for line in server.stdout:
-            lines.append(line)
-            if POOL_FILLED.search(line):
-                break
-        url = next(found.group(1) for line in lines if (found := RUNNING_AT.search(line)))
-        page = requests.get(url + "/", timeout=60)
-        assert page.status_code == 200 and "voila" in page.text.lower(), "".join(lines)
+        server.wait_ready()
+        page = requests.get(server.url + "/", timeout=60)
+        assert page.status_code == 200 and "voila" in page.text.lower(), server.log
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        server.stop()
