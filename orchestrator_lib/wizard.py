@@ -33,8 +33,13 @@ STEPS = (EXCLUDE, INACTIVE, TYPES, APPLY)
 
 
 def fold(text: str) -> str:
-    """Lower case without accents: ``Précédent`` and ``precedent`` fold alike."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Lower case without accents: ``Précédent`` and ``precedent`` fold alike.
+
+    The Python twin of the SQL macro ``fold_text`` (migrations/0008) for the
+    wizard's search over what it has read: the same lower() and the same accents
+    removed, so the wizard and the services tab find the same services
+    (``tests/test_wizard.py`` compares the two)."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -232,17 +237,18 @@ class Wizard:
     def _change(service: Service, decision: str, after: State) -> Change:
         return Change(service.service_id, service.name, decision, service.state, after)
 
-    def what_if(self) -> dict:
-        """What the plan does to the remuneration count of this quarter and the last one."""
+    def what_if(self, con=None) -> dict:
+        """What the plan does to the remuneration count of this quarter and the last one
+        (``impact.what_if``; on ``con`` if given)."""
         from .impact import what_if
 
-        return what_if(self.db, self.plan().changes, self.as_of)
+        return what_if(self.db, self.plan().changes, self.as_of, con=con)
 
     def impact(self, con=None) -> dict:
-        """The plan's what-if for the sync's document (on ``con`` if given)."""
-        from .impact import spec_what_if, what_if
+        """The plan's what-if as the sync's document gives it."""
+        from .impact import spec_what_if
 
-        return spec_what_if(what_if(self.db, self.plan().changes, self.as_of, con=con))
+        return spec_what_if(self.what_if(con))
 
     def summary(self, con=None) -> dict:
         """What Apply would do, as the ``orchestrator sync --dry-run --json`` document."""

@@ -909,3 +909,33 @@ def test_what_if_of_an_automatic_reactivation_matches_what_apply_does(counted):
     impact = wizard.what_if()
     assert impact["totals"]["current"] == {"appointments": 1, "availabilities": 1}
     assert impact["totals"]["previous"] == {"appointments": 0, "availabilities": 0}
+
+
+FOLDED = [
+    "Précédent",
+    "ÉCHOGRAPHIE",
+    " Vaccination ",
+    "Santé mentale",
+    "Œdème",
+    "Straße",
+    "Ångström",
+    "ﬁchier",
+    "Ça va",
+    "naïve",
+    "Île-d'Orléans",
+    "SRV-036 Prélèvements",
+]
+
+
+def test_the_wizard_folds_text_as_the_sql_does(loaded_demo):
+    """wizard.fold (Python, the search over what the wizard read) and fold_text (SQL,
+    the services tab's search) are one rule: they agree on every name."""
+    from orchestrator_lib import store
+    from orchestrator_lib.wizard import fold
+
+    with store.reading(loaded_demo) as con:
+        names = [
+            r[0] for r in con.execute("SELECT name FROM emr_services UNION ALL SELECT name FROM emr_staff").fetchall()
+        ]
+        for text in FOLDED + names:
+            assert fold(text.strip()) == store.scalar(con, "SELECT fold_text(?)", [text]), text
