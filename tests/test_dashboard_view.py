@@ -120,3 +120,14 @@ def test_the_services_look_up_ignores_case_and_knows_staff(dashboard):
     panel.service_id.value = "stf-006"
     panel._detail()
     assert "Lévesque" in panel.detail.value and "Personnel médical" in panel.detail.value
+
+
+def test_ids_and_licence_numbers_never_break_across_lines(dashboard):
+    import re
+
+    dashboard.tabs.selected_index = 3
+    html = dashboard.panel(3).tabs.children[0].value
+    first_row = re.search(r"<tr><td[^>]*>STF-001</td>.*?</tr>", html).group(0)
+    cells = re.findall(r'<td style="([^"]*)">([^<]*)</td>', first_row)
+    nowrap = [text for style, text in cells if "white-space:nowrap" in style]
+    assert nowrap == ["STF-001", "1-65535"], cells

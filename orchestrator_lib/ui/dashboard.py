@@ -58,14 +58,21 @@ ROLE_KEYS = {
 
 
 def _table(
-    headers: list[str], rows: list[list], numeric: frozenset[int] | set[int] = frozenset(), css: str = ""
+    headers: list[str],
+    rows: list[list],
+    numeric: frozenset[int] | set[int] = frozenset(),
+    css: str = "",
+    whole: frozenset[int] | set[int] = frozenset({0}),
 ) -> str:
+    """An HTML table; ``numeric`` columns right-aligned, ``whole`` ones (ids, licence
+    numbers: the first column by default) never broken across lines."""
+
+    def style(i: int) -> str:
+        return (NUMBER_STYLE if i in numeric else CELL_STYLE) + (";white-space:nowrap" if i in whole else "")
+
     head = "".join(f'<th style="{CELL_STYLE}">{_e(h)}</th>' for h in headers)
     body = "".join(
-        "<tr>"
-        + "".join(f'<td style="{NUMBER_STYLE if i in numeric else CELL_STYLE}">{_e(v)}</td>' for i, v in enumerate(row))
-        + "</tr>"
-        for row in rows
+        "<tr>" + "".join(f'<td style="{style(i)}">{_e(v)}</td>' for i, v in enumerate(row)) + "</tr>" for row in rows
     )
     return f'<table class="{css}" style="{TABLE_STYLE}"><tr>{head}</tr>{body}</table>'
 
@@ -408,6 +415,7 @@ class StaffPanel(_Panel):
                         rows,
                         numeric={6, 7},
                         css=f"staff-table-{tab}",
+                        whole={0, 2},
                     )
                 )
             )
