@@ -260,6 +260,7 @@ def _check(
         "appointments": count if kind in APPOINTMENT_CHECKS else 0,
         "availabilities": count if kind in AVAILABILITY_CHECKS else 0,
         "detail": detail.split(",") if kind == "availability_attribute_missing" else detail,
+        "action_code": kind,  # stable in every language: what to do, for scripts
         "action": msg(f"check_{kind}", id=subject_id, name=subject_name, count=count, detail=shown),
     }
 
@@ -283,6 +284,7 @@ def _counting_issues(con) -> list[dict]:
                 "availabilities": row["availabilities"],
                 "staff_ids": row["staff_ids"],
                 "service_ids": row["service_ids"],
+                "action_code": action,  # stable in every language: what to do, for scripts
                 "action": msg(f"action_{action}", id=row["subject_id"], name=row["subject_name"]),
             }
         )

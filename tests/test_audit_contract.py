@@ -464,3 +464,20 @@ def test_control_characters_never_reach_a_workbook(tmp_path):
     sheet = workbook.active
     assert sheet["A2"].value == "Dr  Nul  Bell" and sheet["B2"].number_format == "#,##0"
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
+
+
+def test_the_json_document_is_the_same_in_both_languages_but_the_action_text(loaded_demo):
+    """Scripts read codes: only ``action`` (a sentence) follows the language; ``action_code`` is stable."""
+    documents = {}
+    for language in ("fr", "en"):
+        result = run_cli(
+            "--db", str(loaded_demo), "audit", "--quarter", "2026Q3", "--json", env={"ORCHESTRATOR_LANG": language}
+        )
+        documents[language] = json.loads(result.stdout)
+    french, english = documents["fr"], documents["en"]
+    assert french["issues"] and all(i["action_code"] for i in french["issues"])
+    assert [i["action"] for i in french["issues"]] != [i["action"] for i in english["issues"]]
+    for document in (french, english):
+        for issue in document["issues"]:
+            del issue["action"]
+    assert french == english
