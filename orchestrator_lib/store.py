@@ -14,12 +14,14 @@ every quarter, month or "future" test a plain comparison.
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import hashlib
 import hmac
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,7 +84,7 @@ def _holder(error: BaseException) -> str:
 
 def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        con = duckdb.connect(str(db), read_only=read_only)
+        con = _connect(db, read_only)
     except duckdb.IOException as error:
         if "not a valid DuckDB database" in str(error):  # --db names another kind of file
             raise InputError("db_not_duckdb", db=db) from None
@@ -93,12 +95,64 @@ def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _lock_timeout() -> float:
+    return float(os.environ.get("ORCHESTRATOR_LOCK_TIMEOUT", "30"))
+
+
+def _connect(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """One attempt to open the file. A reader first lets a waiting writer go ahead."""
+    if not read_only:
+        return duckdb.connect(str(db), read_only=False)
+    with _turnstile(db, exclusive=False):
+        return duckdb.connect(str(db), read_only=True)
+
+
+@contextmanager
+def _turnstile(db: Path, *, exclusive: bool) -> Iterator[None]:
+    """Writers before new readers. DuckDB lets one process write only when no
+    other has the file open, and gives a waiting writer no turn: readers that
+    keep coming (a dashboard, a scheduled audit, scripts) could hold it off for
+    good. A writer that has to wait holds ``DB.lock`` exclusively until it is
+    in; a reader passes through it (shared, for the instant of its own open)
+    only when the file exists, that is once a writer has had to wait."""
+    path = Path(f"{db}.lock")
+    if not exclusive and not path.exists():
+        yield
+        return
+    try:
+        with _private_files():
+            handle = open(path, "a")  # noqa: SIM115  (closed by the with below)
+    except OSError:  # a folder we may not write to: no turnstile, as before
+        yield
+        return
+    with handle:
+        _flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _flock(handle, mode: int) -> None:
+    """Take the lock, waiting at most the lock timeout (then go on without it:
+    the turnstile orders processes, DuckDB's own lock keeps the file safe)."""
+    deadline = time.monotonic() + _lock_timeout()
+    while True:
+        try:
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.005)
+
+
 def _open_when_free(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     """Wait for another process to let go of the file (tenacity is imported
     only then: most opens find the file free, and a command starts faster)."""
     import tenacity
 
-    timeout = float(os.environ.get("ORCHESTRATOR_LOCK_TIMEOUT", "30"))
+    timeout = _lock_timeout()
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(_is_lock_conflict),
         wait=tenacity.wait_random_exponential(multiplier=0.02, max=0.5),
@@ -106,7 +160,10 @@ def _open_when_free(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         reraise=True,
     )
     try:
-        return retrying(duckdb.connect, str(db), read_only=read_only)
+        if read_only:
+            return retrying(_connect, db, True)
+        with _turnstile(db, exclusive=True):  # new readers wait until this writer is in
+            return retrying(duckdb.connect, str(db), read_only=False)
     except duckdb.IOException as error:
         if _is_lock_conflict(error):
             raise DatabaseBusyError("db_busy", db=db, seconds=int(timeout), holder=_holder(error)) from None

@@ -225,6 +225,7 @@ def test_git_ignores_databases_and_keys_anywhere():
         "notebooks/data/orchestrator.duckdb",
         "notebooks/data/orchestrator.duckdb.key",
         "x/y.duckdb.wal",
+        "x/y.duckdb.lock",
         "notebooks/.ipynb_checkpoints/a.ipynb",
         "data/orchestrator.duckdb",
     ]

@@ -13,7 +13,7 @@ from orchestrator_lib import store
 from orchestrator_lib.errors import DatabaseBusyError, DatabaseMissingError, SchemaTooNewError
 from orchestrator_lib.load import load_export
 
-from conftest import snapshot
+from conftest import query, snapshot
 
 
 def test_a_database_is_created_at_latest_version_only_when_asked(missing_db):
@@ -118,3 +118,39 @@ def test_busy_database_names_the_holder_after_the_timeout(db, small_export, monk
     finally:
         holder.kill()
         holder.wait()
+
+
+READERS = """
+import sys, time
+from orchestrator_lib import store
+deadline = time.monotonic() + float(sys.argv[2])
+print("reading", flush=True)
+while time.monotonic() < deadline:
+    with store.reading(sys.argv[1]) as con:
+        con.execute("SELECT count(*) FROM emr_services").fetchone()
+        time.sleep(0.15)  # a reader that takes its time: with three of them the file is never free
+"""
+
+
+@pytest.mark.slow
+def test_a_writer_gets_in_while_readers_keep_coming(loaded_small, monkeypatch):
+    """Three processes reading one after another without a gap: DuckDB alone would
+    never let the writer in; the turnstile lets it pass once the readers already in leave."""
+    monkeypatch.setenv("ORCHESTRATOR_LOCK_TIMEOUT", "10")
+    readers = []
+    for offset in (0, 0.05, 0.1):
+        readers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", READERS, str(loaded_small), "14"], stdout=subprocess.PIPE, text=True
+            )
+        )
+        assert readers[-1].stdout.readline().strip() == "reading"
+        time.sleep(offset)
+    try:
+        with store.writing(loaded_small) as con:  # DatabaseBusyError after 10 s without the turnstile
+            con.execute("UPDATE emr_services SET name = 'écrit' WHERE service_id = 'SRV-1'")
+    finally:
+        for reader in readers:
+            reader.wait(timeout=60)
+    assert all(reader.returncode == 0 for reader in readers)
+    assert query(loaded_small, "SELECT name FROM emr_services WHERE service_id = 'SRV-1'") == [("écrit",)]
