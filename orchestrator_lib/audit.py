@@ -114,7 +114,7 @@ class AuditResult:
         return pd.DataFrame(rows).set_index("kind")
 
     def issues_frame(self):
-        """The findings, one row each (``code``, what it is about, how many items)."""
+        """The findings, one row each (``kind``, what it is about, how many items, ``action_code``)."""
         import pandas as pd
 
         return pd.DataFrame(self.issues)

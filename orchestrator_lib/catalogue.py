@@ -10,21 +10,15 @@ from .queries import sql
 TABS = ("active", "inactive")
 
 
-SERVICE_COLUMNS = ["service_id", "name", "status", "excluded", "types"]
-STAFF_COLUMNS = ["staff_id", "name", "status", "license", "role", "specialty", "responsible", "primary_care"]
-
-
 def list_services(db: str | os.PathLike | None = None, tab: str | None = None, search: str | None = None) -> list[dict]:
     """Imported services of a tab (``active``/``inactive``, None for all), sorted by id.
     ``search`` matches name or id, ignoring case and accents (``vaccin`` finds ``Vaccination``)."""
-    with store.reading(db) as con:
-        return _dicts(con.execute(sql("services"), {"tab": tab, "search": search or None}))
+    return _read(db, "services", {"tab": tab, "search": search or None}, _dicts)
 
 
 def list_staff(db: str | os.PathLike | None = None, tab: str | None = None) -> list[dict]:
     """Members of Personnel médical (``active``/``inactive`` tab, None for all), sorted by id."""
-    with store.reading(db) as con:
-        return _dicts(con.execute(sql("staff"), {"tab": tab}))
+    return _read(db, "staff", {"tab": tab}, _dicts)
 
 
 def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
@@ -42,10 +36,14 @@ def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
 def list_types(db: str | os.PathLike | None = None, *, con=None) -> list[dict]:
     """The service type catalogue, in display order: code, label_fr, label_en
     (on ``con`` when the caller already has a connection open)."""
-    if con is not None:
+    with store.reading_on(db, con) as con:
         return _dicts(con.execute("SELECT code, label_fr, label_en FROM service_types ORDER BY position"))
-    with store.reading(db) as opened:
-        return list_types(con=opened)
+
+
+def _read(db, query: str, params: dict, shape):
+    """The rows of a named query, shaped by ``_dicts`` or ``_frame``."""
+    with store.reading(db) as con:
+        return shape(con.execute(sql(query), params))
 
 
 def _dicts(cursor) -> list[dict]:
@@ -53,14 +51,19 @@ def _dicts(cursor) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def _frame(cursor):
+    """The rows as a pandas DataFrame with the query's columns (even when there are no rows)."""
+    import pandas as pd
+
+    return pd.DataFrame(cursor.fetchall(), columns=[d[0] for d in cursor.description])
+
+
 def services_frame(db=None, tab: str | None = None, search: str | None = None):
     """``list_services`` as a pandas DataFrame indexed by ``service_id``.
 
     Example: ``services_frame(tab="inactive", search="vaccin")``
     """
-    import pandas as pd
-
-    return pd.DataFrame(list_services(db, tab, search), columns=SERVICE_COLUMNS).set_index("service_id")
+    return _read(db, "services", {"tab": tab, "search": search or None}, _frame).set_index("service_id")
 
 
 def staff_frame(db=None, tab: str | None = None):
@@ -68,6 +71,4 @@ def staff_frame(db=None, tab: str | None = None):
 
     Example: ``staff_frame(tab="active")``
     """
-    import pandas as pd
-
-    return pd.DataFrame(list_staff(db, tab), columns=STAFF_COLUMNS).set_index("staff_id")
+    return _read(db, "staff", {"tab": tab}, _frame).set_index("staff_id")

@@ -104,8 +104,7 @@ def _write_services(con, changes: list[Change]) -> None:
     removed = [c.service_id for c in changes if c.after is None]
     if removed:
         con.execute("DELETE FROM services WHERE list_contains($ids, service_id)", {"ids": removed})
-    kept = [c for c in changes if c.after is not None]
-    states = [c.after for c in kept if c.after is not None]
+    kept = [(c, c.after) for c in changes if c.after is not None]
     if not kept:
         return
     # One statement for all rows: thousands of decisions apply in milliseconds.
@@ -117,11 +116,11 @@ def _write_services(con, changes: list[Change]) -> None:
         ON CONFLICT (service_id) DO UPDATE
         SET excluded = excluded.excluded, status = excluded.status, types = excluded.types""",
         {
-            "ids": [c.service_id for c in kept],
-            "names": [c.name for c in kept],
-            "excluded": [after.excluded for after in states],
-            "status": [after.status for after in states],
-            "types": [list(after.types) for after in states],
+            "ids": [c.service_id for c, _ in kept],
+            "names": [c.name for c, _ in kept],
+            "excluded": [after.excluded for _, after in kept],
+            "status": [after.status for _, after in kept],
+            "types": [list(after.types) for _, after in kept],
         },
     )
 

@@ -120,8 +120,8 @@ def _turnstile(db: Path, *, exclusive: bool) -> Iterator[None]:
         yield
         return
     try:
-        with _private_files():
-            handle = open(path, "a")  # noqa: SIM115  (closed by the with below)
+        with _private_files():  # a reader only reads it; the writer makes it
+            handle = open(path, "a" if exclusive else "r")  # noqa: SIM115  (closed by the with below)
     except OSError:  # a folder we may not write to: no turnstile, as before
         yield
         return

@@ -357,7 +357,7 @@ def sync(db=None, decisions=None, *, as_of=None, user: str | None = None, dry_ru
     with store.reading(db) as con:  # the command's one read: services, types, what-if
         wizard = Wizard(db, as_of=as_of, user=user, con=con)
         wizard.apply_decisions(decisions)
+        if dry_run:
+            return wizard.summary(con)
         impact = wizard.impact(con)
-    if dry_run:
-        return wizard.plan().summary("dry-run", impact)
     return wizard.apply(impact=impact, refresh=False)  # its one write transaction

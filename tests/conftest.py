@@ -262,10 +262,7 @@ def run_cli(*args: str, env: dict | None = None, check: bool = False, timeout: f
     outcome = CliRunner().invoke(main, list(args), env=env)
     if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
         raise outcome.exception
-    result = subprocess.CompletedProcess(["orchestrator", *args], outcome.exit_code, outcome.stdout, outcome.stderr)
-    if check and result.returncode != 0:
-        raise AssertionError(f"orchestrator {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
-    return result
+    return _checked(subprocess.CompletedProcess(args, outcome.exit_code, outcome.stdout, outcome.stderr), args, check)
 
 
 def run_process(
@@ -275,6 +272,10 @@ def run_process(
     result = subprocess.run(
         [ORCHESTRATOR, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
     )
+    return _checked(result, args, check)
+
+
+def _checked(result: subprocess.CompletedProcess, args: tuple[str, ...], check: bool) -> subprocess.CompletedProcess:
     if check and result.returncode != 0:
         raise AssertionError(f"orchestrator {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
     return result

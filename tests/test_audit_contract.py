@@ -22,7 +22,7 @@ from orchestrator_lib.history import list_runs
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import EXCLUDE, INACTIVE, TYPES, Wizard
 
-from conftest import DEMO, ROOT, run_cli, run_nbval, snapshot, write_export
+from conftest import DEMO, ROOT, run_cli, run_nbval, run_process, snapshot, write_export
 
 AS_OF = "2026-12-01T12:00"
 ADMIN = [f"SRV-{i:03d}" for i, service in enumerate(SERVICES, start=1) if service.admin]
@@ -30,17 +30,8 @@ REASON = {f"SRV-{i:03d}": service.reason for i, service in enumerate(SERVICES, s
 
 
 def cli(*args, env=None, real=True):
-    """The command line, as scripts run it, or in-process through Click's runner (fast)."""
-    if real:
-        return run_cli(*args, env={"ORCHESTRATOR_LANG": "fr", **(env or {})})
-    from types import SimpleNamespace
-
-    from click.testing import CliRunner
-
-    from orchestrator_lib.cli import main
-
-    outcome = CliRunner().invoke(main, list(args), env={"ORCHESTRATOR_LANG": "fr", **(env or {})})
-    return SimpleNamespace(returncode=outcome.exit_code, stdout=outcome.stdout, stderr=outcome.stderr)
+    """The command line in French: the console script in its own process (``real``), or in-process."""
+    return (run_process if real else run_cli)(*args, env={"ORCHESTRATOR_LANG": "fr", **(env or {})})
 
 
 def rewrite_csv(path: Path, change) -> None:

@@ -15,17 +15,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 
 from orchestrator_lib import manual
-from orchestrator_lib.cli import main
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import Wizard
 
-from conftest import run_cli, snapshot, states, write_export
+from conftest import run_cli, run_process, snapshot, states, write_export
 
 AS_OF = "2026-11-27T12:00"
 FUTURE = "2026-12-04T09:00"
@@ -102,10 +99,7 @@ def decisions_file(tmp_path, content, name="decisions.json") -> Path:
 def orchestrator(*args, env=None, real=False):
     """The command line: in-process through click (fast) or, with ``real``, the
     installed console script in its own process, exactly as scripts run it."""
-    if real:
-        return run_cli(*args, env=env)
-    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-    return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+    return (run_process if real else run_cli)(*args, env=env)
 
 
 def sync(db, path, *options, env=None, real=False):
