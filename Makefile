@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     ?= data/orchestrator.duckdb
 
-.PHONY: dashboard test test-fast lint format lock demo bench clean
+.PHONY: dashboard test test-fast lint format lock translations demo bench clean
 
 # The virtual environment is rebuilt whenever the dependency lists change. Exact
 # versions come from requirements.lock (refreshed by make lock); the project itself
@@ -18,6 +18,12 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+# After a change of a .po catalogue (orchestrator_lib/locale): the compiled .mo files the
+# package reads (committed; tests/test_i18n.py checks they match their .po).
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d orchestrator_lib/locale -D orchestrator
+	$(BIN)/pybabel compile -d orchestrator_lib/locale -D click -l fr_CA
 
 # After a change of the dependencies in pyproject.toml: new exact versions.
 lock: $(BIN)/.installed

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import store
-from .messages import long_date, msg
 from .periods import LOCAL, Quarter, parse_as_of
 from .queries import sql
+from .wording import action
 
 REASONS = ("service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive")
 NOT_OWED = "service_excluded"  # the clinic chose to keep those services out of the report
@@ -28,7 +28,6 @@ BREAKDOWNS = ("service", "staff", "type", "month")
 # Checks whose count is of appointments / availabilities (the others name a person or a setting).
 APPOINTMENT_CHECKS = ("excluded_with_appointments", "will_reactivate")
 AVAILABILITY_CHECKS = ("availability_attribute_missing",)
-DATE_CHECKS = ("data_ends_early", "load_before_quarter_end")  # their detail is a date
 
 
 def coverage(counted: int, owed: int) -> float | None:
@@ -98,8 +97,12 @@ class AuditResult:
             "threshold": self.threshold,
             "period": self.period,
             "data": self.extent,
-            "issues": self.issues,
+            "issues": self.issues_with_actions(),
         }
+
+    def issues_with_actions(self) -> list[dict]:
+        """The issues, each with ``action``: what to do, in the language of the moment."""
+        return [{**issue, "action": action(issue)} for issue in self.issues]
 
     # -- for analysts: the same figures as pandas DataFrames ----------------------
     def items(self):
@@ -114,10 +117,11 @@ class AuditResult:
         return pd.DataFrame(rows).set_index("kind")
 
     def issues_frame(self):
-        """The findings, one row each (``kind``, what it is about, how many items, ``action_code``)."""
+        """The findings, one row each (``kind``, what it is about, how many items, ``action_code``
+        and ``action``)."""
         import pandas as pd
 
-        return pd.DataFrame(self.issues)
+        return pd.DataFrame(self.issues_with_actions())
 
     def breakdown(self, name: str):
         """A breakdown (``service``, ``staff``, ``type``, ``month``) as a DataFrame; the
@@ -234,24 +238,8 @@ def _data_issues(extent: dict, quarter: Quarter, period: str) -> list[dict]:
     return issues
 
 
-ATTRIBUTES = ("published_at", "clientele", "reason", "mode", "location")  # of audit_checks.sql
-
-
-def _check(
-    kind: str,
-    subject_id=None,
-    subject_name=None,
-    detail=None,
-    count: int = 0,
-    attribute_names: dict[str, str] | None = None,
-) -> dict:
-    """A finding that does not change the counts, with what to do about it."""
-    shown = detail
-    if kind == "availability_attribute_missing":
-        names = attribute_names or {code: msg(f"attribute_{code}") for code in ATTRIBUTES}
-        shown = ", ".join(names[code] for code in detail.split(","))
-    elif kind in DATE_CHECKS:
-        shown = long_date(detail)
+def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: int = 0) -> dict:
+    """A finding that does not change the counts; ``wording.action`` says what to do about it."""
     return {
         "kind": kind,
         "affects_count": False,
@@ -261,7 +249,6 @@ def _check(
         "availabilities": count if kind in AVAILABILITY_CHECKS else 0,
         "detail": detail.split(",") if kind == "availability_attribute_missing" else detail,
         "action_code": kind,  # stable in every language: what to do, for scripts
-        "action": msg(f"check_{kind}", id=subject_id, name=subject_name, count=count, detail=shown),
     }
 
 
@@ -285,7 +272,6 @@ def _counting_issues(con) -> list[dict]:
                 "staff_ids": row["staff_ids"],
                 "service_ids": row["service_ids"],
                 "action_code": action,  # stable in every language: what to do, for scripts
-                "action": msg(f"action_{action}", id=row["subject_id"], name=row["subject_name"]),
             }
         )
     return issues
@@ -296,8 +282,6 @@ def _checks(con, quarter: Quarter, as_of: dt.datetime) -> list[dict]:
         sql("audit_checks"),
         {"start": quarter.start, "end": quarter.end, "as_of": as_of},
     ).fetchall()
-    names = {code: msg(f"attribute_{code}") for code in ATTRIBUTES}  # once, not per staff member
     return [
-        _check(kind, subject_id, subject_name, detail, count, names)
-        for kind, subject_id, subject_name, detail, count in rows
+        _check(kind, subject_id, subject_name, detail, count) for kind, subject_id, subject_name, detail, count in rows
     ]

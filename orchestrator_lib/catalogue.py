@@ -10,10 +10,13 @@ from .queries import sql
 TABS = ("active", "inactive")
 
 
-def list_services(db: str | os.PathLike | None = None, tab: str | None = None, search: str | None = None) -> list[dict]:
+def list_services(
+    db: str | os.PathLike | None = None, tab: str | None = None, search: str | None = None, *, con=None
+) -> list[dict]:
     """Imported services of a tab (``active``/``inactive``, None for all), sorted by id.
-    ``search`` matches name or id, ignoring case and accents (``vaccin`` finds ``Vaccination``)."""
-    return _read(db, "services", {"tab": tab, "search": search or None}, _dicts)
+    ``search`` matches name or id, ignoring case and accents (``vaccin`` finds ``Vaccination``).
+    On ``con`` when the caller already has a connection open."""
+    return _read(db, "services", {"tab": tab, "search": search or None}, _dicts, con)
 
 
 def list_staff(db: str | os.PathLike | None = None, tab: str | None = None) -> list[dict]:
@@ -40,9 +43,9 @@ def list_types(db: str | os.PathLike | None = None, *, con=None) -> list[dict]:
         return _dicts(con.execute("SELECT code, label_fr, label_en FROM service_types ORDER BY position"))
 
 
-def _read(db, query: str, params: dict, shape):
+def _read(db, query: str, params: dict, shape, con=None):
     """The rows of a named query, shaped by ``_dicts`` or ``_frame``."""
-    with store.reading(db) as con:
+    with store.reading_on(db, con) as con:
         return shape(con.execute(sql(query), params))
 
 

@@ -9,6 +9,7 @@ nothing changed), 1 anything else.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import click
 
+from . import i18n
 from .errors import OrchestratorError
-from .messages import msg
+from .i18n import N_, _, _n
 
 # Binding any SQL parameter makes DuckDB's Python client import pandas (0.3 s,
 # a third of an audit of 5 million appointments) only to check whether the
@@ -45,14 +47,84 @@ def _need_pandas() -> None:
         del sys.modules["pandas"]
 
 
+class _Words:
+    """A Click text (a command's or an option's help) kept as a message id and said in the
+    language of the moment it is shown: help is read long after the command was declared."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        msgid = obj.__dict__.get(self.name)
+        if not msgid:
+            return msgid
+        text = _(msgid)
+        return text if text != msgid else i18n.current().click_gettext(msgid)  # Click's own, or as it is
+
+    def __set__(self, obj, value) -> None:
+        obj.__dict__[self.name] = value
+
+
+class _Option(click.Option):
+    help = _Words()
+    metavar = _Words()
+
+
+class _Argument(click.Argument):
+    metavar = _Words()
+
+
+def _help_option(command: click.Command) -> None:
+    """``-h`` / ``--help`` with its help in the user's language (Click's own is made once, in the
+    language of that moment, and kept)."""
+    click.help_option("-h", "--help", cls=_Option, help="Show this message and exit.")(command)
+
+
+class _Formatter(click.HelpFormatter):
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{_('help_heading', heading=heading)}\n")  # « Commandes : »
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class _Command(click.Command):
+    help = _Words()
+    context_class = _Context
+
+    def __init__(self, *args, **kwargs):
+        kwargs["add_help_option"] = False
+        super().__init__(*args, **kwargs)
+        _help_option(self)
+
+
 class _Group(click.Group):
-    """Turns every library error into its message and exit status, never a traceback."""
+    """Speaks the user's language, and turns every library error into its message and exit
+    status, never a traceback."""
+
+    help = _Words()
+    command_class = _Command
+    context_class = _Context
+
+    def __init__(self, *args, **kwargs):
+        kwargs["add_help_option"] = False
+        super().__init__(*args, **kwargs)
+        _help_option(self)
+
+    def main(self, *args, **kwargs):
+        i18n.translate_click()
+        # $ORCHESTRATOR_LANG, read for each run: a program (or a test) may run several in one process.
+        with i18n.speaking(os.environ.get("ORCHESTRATOR_LANG") or "fr"):
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except OrchestratorError as error:
-            click.echo(f"Erreur : {error}" if _french() else f"Error: {error}", err=True)
+            click.echo(_("error", text=error), err=True)
             sys.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
@@ -61,14 +133,13 @@ class _Group(click.Group):
         except Exception as error:  # anything unforeseen: exit 1, no traceback unless asked
             if os.environ.get("ORCHESTRATOR_DEBUG"):
                 raise
-            click.echo(msg("unexpected", detail=f"{type(error).__name__}: {error}"), err=True)
+            click.echo(_("unexpected", detail=f"{type(error).__name__}: {error}"), err=True)
             sys.exit(1)
 
 
-def _french() -> bool:
-    from .messages import language
-
-    return language() == "fr"
+_Group.group_class = _Group
+option = functools.partial(click.option, cls=_Option)
+argument = functools.partial(click.argument, cls=_Argument)
 
 
 def _say(text: object) -> None:
@@ -82,62 +153,42 @@ def _emit(document) -> None:
     click.echo(json.dumps(document, ensure_ascii=False, default=str))
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Un seul document JSON sur stdout.")
-tab_option = click.option(
-    "--tab",
-    type=click.Choice(["active", "inactive"]),
-    default=None,
-    help="Onglet Actifs (active) ou Inactifs (inactive).",
-)
+json_option = option("--json", "as_json", is_flag=True, help=N_("help_json"))
+tab_option = option("--tab", type=click.Choice(["active", "inactive"]), default=None, help=N_("help_tab"))
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
+@click.group(cls=_Group, help=N_("help_main"))
+@option(
     "--db",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Base DuckDB (sinon $ORCHESTRATOR_DB, sinon data/orchestrator.duckdb).",
+    metavar=N_("metavar_file"),
+    help=N_("help_db"),
 )
-@click.version_option(package_name="orchestrator_lib")
+@click.version_option(package_name="orchestrator_lib", message="%(prog)s %(version)s", cls=_Option)
 @click.pass_context
 def main(ctx: click.Context, db: Path | None) -> None:
-    """Synchroniser les services de l'orchestrateur avec le DMÉ et auditer le
-    rapport de rémunération. / Keep the orchestrator's services in step with
-    the EMR and audit the remuneration report."""
+    """Keep the orchestrator's services in step with the EMR and audit the remuneration report."""
     ctx.obj = db
     if ctx.invoked_subcommand not in _WITH_PANDAS:
         ctx.with_resource(_without_pandas())
 
 
-@main.command()
-@click.argument("folder", type=click.Path(path_type=Path), required=False)
-@click.option(
-    "--fhir",
-    "fhir_url",
-    metavar="URL",
-    help="Lire le DMÉ sur ce serveur FHIR R4 (jeton dans $ORCHESTRATOR_FHIR_TOKEN).",
-)
-@click.option(
-    "--full", is_flag=True, help="FHIR : tout relire au lieu des seuls changements depuis le dernier chargement."
-)
+@main.command(help=N_("help_load"))
+@argument("folder", type=click.Path(path_type=Path), required=False, metavar=N_("metavar_export_folder"))
+@option("--fhir", "fhir_url", metavar="URL", help=N_("help_load_fhir"))
+@option("--full", is_flag=True, help=N_("help_load_full"))
 @json_option
 @click.pass_obj
 def load(db, folder: Path | None, fhir_url: str | None, full: bool, as_json: bool) -> None:
-    """Charger le DMÉ : un dossier d'exportation de quatre tables, ou un serveur FHIR R4.
-
-    Sans argument : la source configurée ($ORCHESTRATOR_FHIR_URL, sinon
-    $ORCHESTRATOR_EXPORT_DIR).
-
-    Examples: orchestrator load data/demo --json
-              orchestrator load --fhir https://dme.example/fhir/R4
-    """
+    """Load the EMR: an export folder of four tables, or a FHIR R4 server."""
     from . import load as loading
 
     if folder and fhir_url:
-        raise click.UsageError(msg("load_one_source"))
+        raise click.UsageError(_("load_one_source"))
     source = fhir_url or (str(folder) if folder else loading.configured_source())
     if not source:
-        raise click.UsageError(msg("load_no_source"))
+        raise click.UsageError(_("load_no_source"))
     progress = not as_json and sys.stderr.isatty()
     if fhir_url:  # an explicit --fhir is a server even when it does not look like one
         result = loading.load_fhir(fhir_url, db, full=full, progress=progress)
@@ -147,43 +198,31 @@ def load(db, folder: Path | None, fhir_url: str | None, full: bool, as_json: boo
 
 
 def _report_load(result, as_json: bool) -> None:
+    from .wording import load_summary
+
     for warning in result.warnings:  # stderr: stdout holds only the JSON document
-        click.echo(msg("warning", text=warning), err=True)
+        click.echo(_("warning", text=warning), err=True)
     if as_json:
         _emit(result.to_json())
         return
     if result.read:
         click.echo(result.read)
-    if not result.changed:
-        click.echo(msg("nothing_changed"))
-    else:
-        click.echo(
-            msg(
-                "loaded",
-                services=result.services,
-                staff=result.staff,
-                appointments=result.appointments,
-                availabilities=result.availabilities,
-                pending=len(result.pending),
-            )
-        )
+    click.echo(load_summary(result))
 
 
-@main.command()
-@click.option(
+@main.command(help=N_("help_demo"))
+@option(
     "--scale",
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Taille de la clinique (1 = l'exportation de démonstration livrée).",
+    metavar=N_("metavar_size"),
+    help=N_("help_demo_scale"),
 )
 @json_option
 @click.pass_obj
 def demo(db, scale: int, as_json: bool) -> None:
-    """Écrire l'exportation de la clinique de démonstration sous data/demo/ et la charger.
-
-    Example: orchestrator demo --scale 10
-    """
+    """Write the demo clinic's export under data/demo/ and load it."""
     from .demo import write_demo_export
     from .load import load_export
 
@@ -192,112 +231,103 @@ def demo(db, scale: int, as_json: bool) -> None:
     _report_load(load_export(folder, db, progress=not as_json and sys.stderr.isatty()), as_json)
 
 
-@main.command()
+@main.command(help=N_("help_services"))
 @tab_option
-@click.option("--search", default=None, help="Texte cherché dans le nom ou l'identifiant (sans égard aux accents).")
+@option("--search", default=None, metavar=N_("metavar_text"), help=N_("help_search"))
 @json_option
 @click.pass_obj
 def services(db, tab: str | None, search: str | None, as_json: bool) -> None:
-    """Lister les services importés (onglets Actifs / Inactifs).
+    """List the imported services (Active / Inactive tabs)."""
+    from . import store, wording
+    from .catalogue import list_services, list_types
 
-    Example: orchestrator services --tab inactive --search vaccin --json
-    """
-    from .catalogue import list_services
-
-    rows = list_services(db, tab=tab, search=search)
+    with store.reading(db) as con:
+        rows = list_services(tab=tab, search=search, con=con)
+        labels = {t["code"]: t for t in list_types(con=con)} if not as_json else {}
     if as_json:
         _emit(rows)
         return
+    for row in rows:
+        row["state"] = wording.state(row["status"], row["excluded"])
+        row["types"] = wording.types(row["types"], labels)
     _print_table(
         rows,
         [
-            ("service_id", "Service", "Service"),
-            ("name", "Nom", "Name"),
-            ("status", "État", "Status"),
-            ("excluded", "Exclu", "Excluded"),
-            ("types", "Types", "Types"),
+            ("service_id", N_("col_service")),
+            ("name", N_("col_name")),
+            ("state", N_("col_state")),
+            ("types", N_("col_types")),
         ],
     )
 
 
-@main.command()
+@main.command(help=N_("help_staff"))
 @tab_option
 @json_option
 @click.pass_obj
 def staff(db, tab: str | None, as_json: bool) -> None:
-    """Lister le Personnel médical (onglets Actifs / Inactifs).
-
-    Example: orchestrator staff --tab inactive --json
-    """
+    """List Personnel médical (Active / Inactive tabs)."""
+    from . import wording
     from .catalogue import list_staff
 
     rows = list_staff(db, tab=tab)
     if as_json:
         _emit(rows)
         return
+    for row in rows:
+        row["state"] = wording.state(row["status"])
+        row["role"] = wording.role(row["role"])
+        row["specialty"] = (row["specialty"] or "") + ("" if row["primary_care"] else f" — {_('not_handled')}")
+        row["responsible"] = _("yes") if row["responsible"] else ""
     _print_table(
         rows,
         [
-            ("staff_id", "Membre", "Member"),
-            ("name", "Nom", "Name"),
-            ("status", "État", "Status"),
-            ("license", "Permis", "Licence"),
-            ("role", "Type", "Role"),
-            ("specialty", "Spécialité", "Specialty"),
-            ("responsible", "Responsable", "Responsible"),
+            ("staff_id", N_("col_member")),
+            ("name", N_("col_name")),
+            ("state", N_("col_state")),
+            ("license", N_("col_license")),
+            ("role", N_("col_role")),
+            ("specialty", N_("col_specialty")),
+            ("responsible", N_("col_responsible")),
         ],
     )
 
 
 # --- the synchronisation wizard, history, explanations ---------------------------------
 
-as_of_option = click.option(
-    "--as-of", "as_of", default=None, help="Heure de référence ISO 8601 des rendez-vous à venir (défaut : maintenant)."
-)
-user_option = click.option(
-    "--user", default=None, help="Qui agit, pour l'historique (défaut : $ORCHESTRATOR_USER ou la session)."
-)
+as_of_option = option("--as-of", "as_of", default=None, metavar=N_("metavar_time"), help=N_("help_as_of"))
+user_option = option("--user", default=None, metavar=N_("metavar_name"), help=N_("help_user"))
 
 
-@main.command()
-@click.option(
+@main.command(help=N_("help_sync"))
+@option(
     "--decisions",
     "decisions_file",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help='Fichier JSON : {"exclude": [id, …], "inactive": [id, …], "types": {id: [type, …]}}.',
+    metavar=N_("metavar_file"),
+    help=N_("help_decisions"),
 )
 @as_of_option
-@click.option("--dry-run", is_flag=True, help="Montrer le résultat sans rien écrire.")
+@option("--dry-run", is_flag=True, help=N_("help_dry_run"))
 @user_option
 @json_option
 @click.pass_obj
 def sync(db, decisions_file: Path, as_of, dry_run: bool, user, as_json: bool) -> None:
-    """Synchroniser les services en attente selon un fichier de décisions.
-
-    Example: orchestrator sync --decisions decisions.json --dry-run --json
-    """
+    """Sync the pending services as a decisions file says."""
     from .wizard import sync as run_sync
+    from .wording import sync_summary
 
     summary = run_sync(db, decisions_file, as_of=as_of, user=user, dry_run=dry_run)
     if as_json:
         _emit(summary)
         return
-    if summary["run_id"] is None:
-        click.echo(msg("sync_nothing"))
-    else:
-        click.echo(
-            msg(
-                "sync_done" if not dry_run else "sync_dry_run",
-                run_id=summary["run_id"],
-                **{k: len(v) for k, v in summary.items() if isinstance(v, list)},
-            )
-        )
+    click.echo(sync_summary(summary, dry_run=dry_run and summary["run_id"] is not None))
     for quarter, figures in summary["what_if"].items():
         click.echo(
-            msg(
+            _(
                 "sync_what_if",
-                quarter=quarter,
+                quarter=i18n.quarter(quarter),
                 before=figures["counted_before"],
                 after=figures["counted_after"],
                 coverage_before=_pct(figures["coverage_before"]),
@@ -306,14 +336,12 @@ def sync(db, decisions_file: Path, as_of, dry_run: bool, user, as_json: bool) ->
         )
 
 
-@main.command("history")
+@main.command("history", help=N_("help_history"))
 @json_option
 @click.pass_obj
 def history_command(db, as_json: bool) -> None:
-    """Lister les exécutions (synchronisations, changements manuels, annulations).
-
-    Example: orchestrator history --json
-    """
+    """List the runs (syncs, manual changes, undos)."""
+    from . import wording
     from .history import list_runs
 
     runs = list_runs(db)
@@ -321,93 +349,85 @@ def history_command(db, as_json: bool) -> None:
         _emit(runs)
         return
     for run in runs:
-        run["decisions"] = ", ".join(f"{k}: {v}" for k, v in run["decisions"].items())
+        run["kind"] = wording.run_kind(run["kind"])
+        run["applied_at"] = wording.when(run["applied_at"])
+        run["applied_by"] = wording.person(run["applied_by"])
+        run["decisions"] = wording.decisions(run["decisions"])
         run["state"] = (
-            f"annulée par {run['undone_by']}"
+            _("undone_by", run=run["undone_by"])
             if run["undone_by"]
-            else (f"annule {run['undoes']}" if run["undoes"] else "")
+            else (_("undoes", run=run["undoes"]) if run["undoes"] else "")
         )
     _print_table(
         runs,
         [
-            ("run_id", "Exécution", "Run"),
-            ("kind", "Nature", "Kind"),
-            ("applied_at", "Quand", "When"),
-            ("applied_by", "Qui", "Who"),
-            ("decisions", "Décisions", "Decisions"),
-            ("state", "État", "State"),
+            ("run_id", N_("col_run")),
+            ("kind", N_("col_kind")),
+            ("applied_at", N_("col_when")),
+            ("applied_by", N_("col_who")),
+            ("decisions", N_("col_decisions")),
+            ("state", N_("col_run_state")),
         ],
     )
 
 
-@main.command()
-@click.argument("run_id", required=False)
+@main.command(help=N_("help_undo"))
+@argument("run_id", required=False, metavar=N_("metavar_run_id"))
 @user_option
 @json_option
 @click.pass_obj
 def undo(db, run_id: str | None, user, as_json: bool) -> None:
-    """Annuler la dernière exécution (ou RUN_ID si aucune exécution suivante n'en dépend).
-
-    Example: orchestrator undo
-    """
+    """Undo the latest run (or RUN_ID when no later run depends on it)."""
     from .history import undo as undo_run
 
     undo_id = undo_run(db, run_id, user=user)
-    _emit({"run_id": undo_id}) if as_json else click.echo(msg("undone", run_id=undo_id))
+    _emit({"run_id": undo_id}) if as_json else click.echo(_("undone", run_id=undo_id))
 
 
-@main.command()
-@click.argument("item_id", metavar="ID")
+@main.command(help=N_("help_explain"))
+@argument("item_id", metavar=N_("metavar_id"))
 @as_of_option
 @json_option
 @click.pass_obj
 def explain(db, item_id: str, as_of, as_json: bool) -> None:
-    """Expliquer où est un service (ou pourquoi il manque à une liste), ou un membre du personnel.
-
-    Example: orchestrator explain srv-036
-    """
+    """Say where a service is (or why it is missing from a list), or where a staff member stands."""
     from .explain import explain as explain_item
+    from .wording import fact
 
     found = explain_item(db, item_id, as_of=as_of)
+    subject = found.get("service_id") or found["staff_id"]
+    facts = [{**f, "text": fact(f, subject, found.get("type_labels"))} for f in found["facts"]]
     if as_json:
-        _emit(found)
+        _emit({k: v for k, v in found.items() if k != "type_labels"} | {"facts": facts})
         return
-    _say(f"{found.get('service_id') or found['staff_id']} — {found['name']}")
-    for fact in found["facts"]:
-        _say(f"  • {fact['text']}")
+    _say(f"{subject} — {found['name']}")
+    for f in facts:
+        _say(f"  • {f['text']}")
 
 
-@main.command()
-@click.option(
-    "--quarter", required=True, help="Trimestre : 2026Q3, T3 2026, previous (celui qui vient de finir) ou current."
-)
-@click.option(
+@main.command(help=N_("help_audit"))
+@option("--quarter", required=True, metavar=N_("metavar_quarter"), help=N_("help_quarter"))
+@option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Dossier du rapport : carnet exécuté, HTML sans code, classeur Excel, summary.json.",
+    metavar=N_("metavar_folder"),
+    help=N_("help_out"),
 )
-@click.option(
+@option(
     "--fail-under",
     type=click.FloatRange(0, 100),
     default=None,
-    help="Code de sortie 3 si la couverture (%) est inférieure, ou s'il n'y a rien de dû.",
+    metavar=N_("metavar_threshold"),
+    help=N_("help_fail_under"),
 )
-@click.option(
-    "--quiet",
-    "-q",
-    is_flag=True,
-    help="Rien sur la sortie quand tout va bien (pour cron : un courriel seulement en cas de problème).",
-)
+@option("--quiet", "-q", is_flag=True, help=N_("help_quiet"))
 @as_of_option
 @json_option
 @click.pass_obj
 def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quiet: bool, as_of, as_json: bool) -> None:
-    """Auditer le rapport de rémunération d'un trimestre.
-
-    Example: orchestrator audit --quarter previous --out data/reports --fail-under 95 --quiet
-    """
+    """Audit a quarter's remuneration report."""
     from . import store
     from .audit import run_audit
 
@@ -430,94 +450,85 @@ def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quie
 
 
 def _pct(value: float | None) -> str:
-    from .messages import percent
-
-    return percent(value) if value is not None else msg("audit_no_coverage")
+    return i18n.percent(value) if value is not None else _("audit_no_coverage")
 
 
 def _threshold(value: float | None) -> str:
-    """``95`` or ``92,5``: the threshold as the user gave it."""
-    from .messages import number
-
-    return "—" if value is None else number(value, 0 if value == int(value) else 1)
+    """``95 %`` or ``92,5 %``: the threshold as the user gave it."""
+    return "—" if value is None else i18n.percent(value, 0 if value == int(value) else 1)
 
 
 def _alarm(result, db: Path) -> str:
-    from .messages import number
-
     values = {
-        "quarter": result.quarter,
+        "quarter": i18n.quarter(result.quarter),
         "coverage": _pct(result.coverage_pct),
         "db": db,
         "threshold": _threshold(result.threshold),
-        "counted": number(result.counted),
-        "owed": number(result.owed),
+        "counted": result.counted,
+        "owed": result.owed,
     }
     if result.status == "no_data":
-        return msg("audit_alarm_no_data" if result.threshold is not None else "audit_no_data", **values)
-    return msg("audit_alarm_under", **values)
+        return _("audit_alarm_no_data", **values) if result.threshold is not None else _("audit_no_data", **values)
+    return _("audit_alarm_under", **values)
 
 
 def _print_audit(result, written: Path | None) -> None:
-    from .messages import describe_extent, number
+    from .wording import action, describe_extent
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
     click.echo(
-        msg(
+        _(
             "audit_summary",
-            quarter=result.quarter,
+            quarter=i18n.quarter(result.quarter),
             coverage=_pct(result.coverage_pct),
-            counted=number(result.counted),
-            owed=number(result.owed),
-            appointments=number(a["counted"]),
-            appointments_owed=number(a["owed"]),
-            availabilities=number(v["counted"]),
-            availabilities_owed=number(v["owed"]),
+            counted=result.counted,
+            owed=result.owed,
+            appointments=a["counted"],
+            appointments_owed=a["owed"],
+            availabilities=v["counted"],
+            availabilities_owed=v["owed"],
         )
     )
     if result.period == "in_progress":
-        click.echo(msg("audit_in_progress"))
+        click.echo(_("audit_in_progress"))
     if result.excluded:
-        click.echo(msg("audit_excluded", count=number(result.excluded)))
+        click.echo(_n("audit_excluded", result.excluded))
     click.echo(describe_extent(result.extent))
     if result.status == "ok" and result.threshold is not None:
         click.echo(
-            msg(
+            _(
                 "audit_status_ok",
-                quarter=result.quarter,
+                quarter=i18n.quarter(result.quarter),
                 coverage=_pct(result.coverage_pct),
                 threshold=_threshold(result.threshold),
             )
         )
     for issue in result.issues[:20]:
-        _say(f"  • {issue['action']}")
+        _say(f"  • {action(issue)}")
     if len(result.issues) > 20:
-        click.echo(msg("audit_more", count=len(result.issues) - 20))
+        click.echo(_n("audit_more", len(result.issues) - 20))
     if written is not None:
-        click.echo(msg("audit_written", out=written))
+        click.echo(_("audit_written", out=written))
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Adresse d'écoute.")
-@click.option("--port", type=int, default=8866, show_default=True)
-@click.option("--token", default=None, help="Jeton d'accès (sinon $ORCHESTRATOR_TOKEN) ; obligatoire hors 127.0.0.1.")
+@main.command(help=N_("help_dashboard"))
+@option("--host", default="127.0.0.1", show_default=True, metavar=N_("metavar_address"), help=N_("help_host"))
+@option("--port", type=int, default=8866, show_default=True, metavar=N_("metavar_port"), help=N_("help_port"))
+@option("--token", default=None, metavar=N_("metavar_token"), help=N_("help_token"))
 @click.pass_obj
 def dashboard(db, host: str, port: int, token: str | None) -> None:
-    """Servir le tableau de bord des gestionnaires (Voilà).
-
-    Example: orchestrator dashboard --port 8866
-    """
+    """Serve the managers' dashboard (Voilà)."""
     from .server import serve
 
     serve(db, host=host, port=port, token=token)
 
 
-@main.group()
+@main.group(help=N_("help_service"))
 def service() -> None:
-    """Changer un service importé à la main (chaque changement va à l'historique)."""
+    """Change an imported service by hand (every change goes to the history)."""
 
 
-type_option = click.option("--type", "types", multiple=True, help="Type de service (répétable).")
+type_option = option("--type", "types", multiple=True, metavar=N_("metavar_type"), help=N_("help_type"))
 
 
 def _manual(action: str, service_id: str, user, as_json: bool, *args) -> None:
@@ -530,20 +541,17 @@ def _manual(action: str, service_id: str, user, as_json: bool, *args) -> None:
         _emit({"run_id": run_id})
     else:
         click.echo(
-            msg("changed", run_id=run_id, service_id=service_id) if run_id else msg("no_change", service_id=service_id)
+            _("changed", run_id=run_id, service_id=service_id) if run_id else _("no_change", service_id=service_id)
         )
 
 
-@service.command("activate")
-@click.argument("service_id")
+@service.command("activate", help=N_("help_activate"))
+@argument("service_id", metavar=N_("metavar_service_id"))
 @type_option
 @user_option
 @json_option
 def service_activate(service_id, types, user, as_json):
-    """Activer avec au moins un type (réinclut un service exclu).
-
-    Example: orchestrator service activate SRV-001 --type urgent --type semi_urgent
-    """
+    """Activate with at least one type (includes an excluded service again)."""
     _manual("activate", service_id, user, as_json, list(types))
 
 
@@ -551,55 +559,40 @@ def _simple_change(name: str, action: str, doc: str) -> None:
     """Register ``orchestrator service NAME SERVICE_ID``: one manual change without options."""
 
     @service.command(name, help=doc)
-    @click.argument("service_id")
+    @argument("service_id", metavar=N_("metavar_service_id"))
     @user_option
     @json_option
     def command(service_id, user, as_json):
         _manual(action, service_id, user, as_json)
 
 
-_simple_change(
-    "deactivate",
-    "deactivate",
-    "Désactiver (les types sont gardés).\n\nExample: orchestrator service deactivate SRV-001",
-)
-_simple_change(
-    "exclude",
-    "exclude",
-    "Exclure de la synchronisation automatique (devient inactif).\n\nExample: orchestrator service exclude SRV-036",
-)
-_simple_change(
-    "include",
-    "include",
-    "Réinclure dans la synchronisation automatique (reste inactif).\n\nExample: orchestrator service include SRV-036",
-)
+_simple_change("deactivate", "deactivate", N_("help_deactivate"))
+_simple_change("exclude", "exclude", N_("help_exclude"))
+_simple_change("include", "include", N_("help_include"))
 
 
-@service.command("set-types")
-@click.argument("service_id")
+@service.command("set-types", help=N_("help_set_types"))
+@argument("service_id", metavar=N_("metavar_service_id"))
 @type_option
 @user_option
 @json_option
 def service_set_types(service_id, types, user, as_json):
-    """Remplacer les types d'un service.
-
-    Example: orchestrator service set-types SRV-001 --type urgent
-    """
+    """Replace a service's types."""
     _manual("set_types", service_id, user, as_json, list(types))
 
 
-def _print_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> None:
-    """A plain aligned table, headers in the user's language."""
+def _print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
+    """A plain aligned table: (key, header's message id) per column, values already in words."""
 
     def text(value) -> str:
         if isinstance(value, bool):
-            return ("oui" if value else "non") if _french() else ("yes" if value else "no")
+            return _("yes") if value else _("no")
         if isinstance(value, list):
             return ", ".join(value)
         return "" if value is None else str(value)
 
-    headers = [fr if _french() else en for _, fr, en in columns]
-    cells = [[text(row[key]) for key, _, _ in columns] for row in rows]
+    headers = [_(header) for _key, header in columns]
+    cells = [[text(row[key]) for key, _header in columns] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
     for line in [headers, ["-" * w for w in widths], *cells]:
         _say("  ".join(v.ljust(w) for v, w in zip(line, widths)).rstrip())

@@ -5,8 +5,8 @@ them, without regard to case."""
 from __future__ import annotations
 
 from . import store
+from .catalogue import list_types
 from .errors import InputError
-from .messages import msg
 from .periods import Quarter, parse_as_of
 
 # Every id a clinic can ask about: services of the export or the orchestrator,
@@ -33,8 +33,9 @@ def find_id(con, text: str) -> tuple[str, str] | None:
 
 def explain(db, item_id: str, *, as_of=None, wizard=None) -> dict:
     """Facts about the service or staff member ``item_id`` (any case), most
-    important first, each as a code and a sentence in the user's language.
-    With ``wizard``, its current choices too. An unknown id is refused."""
+    important first, each as a code and its values (``wording.fact`` says it; ``type_labels``
+    names the types they mention). With ``wizard``, its current choices too. An unknown id is
+    refused."""
     as_of = wizard.as_of if wizard is not None else parse_as_of(as_of)
     with store.reading(db) as con:
         found = find_id(con, item_id)
@@ -44,6 +45,7 @@ def explain(db, item_id: str, *, as_of=None, wizard=None) -> dict:
         if kind == "staff":
             return _explain_staff(con, canonical, as_of)
         facts, name, future = _service_facts(con, canonical, as_of)
+        type_labels = {t["code"]: t for t in list_types(con=con)}
     if wizard is not None and facts and facts[0][0] == "pending":
         facts.extend(_wizard_facts(wizard, canonical, future))
     return {
@@ -51,15 +53,13 @@ def explain(db, item_id: str, *, as_of=None, wizard=None) -> dict:
         "service_id": canonical,
         "name": name,
         "future_appointments": future,
-        "facts": _sentences(facts, canonical),
+        "facts": _facts(facts),
+        "type_labels": type_labels,
     }
 
 
-def _sentences(facts: list[tuple[str, dict]], item_id: str) -> list[dict]:
-    return [
-        {"code": code, "text": msg(f"explain_{code}", service_id=item_id, staff_id=item_id, **values)}
-        for code, values in facts
-    ]
+def _facts(facts: list[tuple[str, dict]]) -> list[dict]:
+    return [{"code": code, "values": values} for code, values in facts]
 
 
 def _service_facts(con, service_id: str, as_of) -> tuple[list[tuple[str, dict]], str, int]:
@@ -83,9 +83,9 @@ def _service_facts(con, service_id: str, as_of) -> tuple[list[tuple[str, dict]],
     if imported:
         name, excluded, status, types = imported
         state = "excluded" if excluded else status
-        facts.append((f"imported_{state}", {"types": ", ".join(types) or "-"}))
+        facts.append((f"imported_{state}", {"types": list(types)}))
         if last_run:
-            facts.append(("since_run", {"run_id": last_run[0], "date": last_run[1], "decision": last_run[2]}))
+            facts.append(("since_run", {"run_id": last_run[0], "date": str(last_run[1]), "decision": last_run[2]}))
         if emr is None:
             facts.append(("absent_from_export", {}))
         if reactivates:
@@ -113,14 +113,14 @@ def _explain_staff(con, staff_id: str, as_of) -> dict:
         "FROM remuneration_items WHERE staff_id = ? AND start >= ? AND start < ?",
         [staff_id, quarter.start, quarter.end],
     ).fetchone()
-    values = {"quarter": quarter, "appointments": appointments, "availabilities": availabilities}
+    values = {"quarter": str(quarter), "appointments": appointments, "availabilities": availabilities}
     if member is None:
         facts = [("staff_missing", values)]
         name = staff_id
     else:
         name, status, responsible = member
         facts = [(f"staff_{status}", values)] + ([("staff_responsible", {})] if responsible else [])
-    return {"kind": "staff", "staff_id": staff_id, "name": name, "facts": _sentences(facts, staff_id)}
+    return {"kind": "staff", "staff_id": staff_id, "name": name, "facts": _facts(facts)}
 
 
 def _wizard_facts(wizard, service_id: str, future: int) -> list[tuple[str, dict]]:
@@ -129,4 +129,4 @@ def _wizard_facts(wizard, service_id: str, future: int) -> list[tuple[str, dict]
     if service_id in wizard.kept_inactive:
         return [("chosen_kept_inactive_future" if future else "chosen_kept_inactive", {"future": future})]
     chosen = wizard.types_of(service_id)
-    return [("chosen_types" if chosen else "chosen_no_type", {"types": ", ".join(chosen)})]
+    return [("chosen_types", {"types": list(chosen)})] if chosen else [("chosen_no_type", {})]

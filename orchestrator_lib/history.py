@@ -87,7 +87,7 @@ def _check_unchanged(con, changes: list[Change]) -> None:
     now = current_states(con, [c.service_id for c in changes])
     moved = [c.service_id for c in changes if now.get(c.service_id) != c.before]
     if moved:
-        raise RefusedError("stale_state", services=", ".join(sorted(moved)[:10]), count=len(moved))
+        raise RefusedError("stale_state", n=len(moved), services=", ".join(sorted(moved)[:10]))
 
 
 def _new_run(con, kind: str, user: str, as_of, undoes) -> str:

@@ -22,6 +22,7 @@ import duckdb
 from . import scratch, store
 from .errors import InputError
 from .export_format import Column, Table
+from .i18n import Message, _
 from .sources.files import NotUtf8, TableFile, open_export
 
 BOOLEAN_TRUE = ("true", "1", "yes", "oui", "vrai", "t", "y", "o")
@@ -37,8 +38,8 @@ class LoadResult:
     pending: list[str]
     changed: bool = True
     source: str = ""
-    warnings: list[str] = field(default_factory=list)  # kept but worth a look (FHIR codes not mapped)
-    read: str = ""  # FHIR: what was read from the server, for the user
+    warnings: list[Message] = field(default_factory=list)  # kept but worth a look (FHIR codes not mapped)
+    read: Message | None = None  # FHIR: what was read from the server, for the user
 
     def to_json(self) -> dict:
         """The ``orchestrator load --json`` document (the command line in the README)."""
@@ -434,7 +435,14 @@ def _progress(files: Sequence[TableFile], progress):
     from tqdm import tqdm
 
     total = sum(f.path.stat().st_size for f in files)
-    bar = tqdm(total=total, unit="o", unit_scale=True, desc="Chargement", disable=progress is not True, leave=False)
+    bar = tqdm(
+        total=total,
+        unit=_("progress_bytes"),
+        unit_scale=True,
+        desc=_("progress_loading"),
+        disable=progress is not True,
+        leave=False,
+    )
     if callable(progress):
         done, update = 0, bar.update
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from .errors import InputError
-from .messages import msg
+from .i18n import Message
 from .store import LOCAL_TIMEZONE
 
 LOCAL = ZoneInfo(LOCAL_TIMEZONE)
@@ -30,7 +30,7 @@ def parse_as_of(text: str | dt.datetime | None, option: str = "--as-of") -> dt.d
         try:
             moment = dt.datetime.fromisoformat(text.strip())
         except ValueError:
-            raise InputError("bad_option", option=option, value=text, hint=msg("as_of_forms")) from None
+            raise InputError("bad_option", option=option, value=text, hint=Message("as_of_forms")) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(LOCAL).replace(tzinfo=None)
     return moment
@@ -54,7 +54,7 @@ class Quarter:
             r"[qt](?P<number>[1-4])\s*-?\s*(?P<year>\d{4})", relative
         )
         if not found:
-            raise InputError("bad_option", option="--quarter", value=text, hint=msg("quarter_forms"))
+            raise InputError("bad_option", option="--quarter", value=text, hint=Message("quarter_forms"))
         return cls(int(found.group("year")), int(found.group("number")))
 
     @classmethod

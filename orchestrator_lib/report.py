@@ -40,8 +40,9 @@ from matplotlib.figure import Figure
 from . import store
 from .audit import NOT_OWED, REASONS, AuditResult, run_audit
 from .errors import OrchestratorError
-from .messages import MONTHS, describe_extent, in_language, language, long_date, msg, number, percent
+from .i18n import N_, _, _n, current, date, language, moment, month, number, percent, quarter
 from .periods import LOCAL, parse_as_of
+from .wording import action, attributes, describe_extent, reason, yes_no
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
 KERNEL = "python3"
@@ -49,133 +50,6 @@ SHOWN_ROWS = 300  # longer tables are cut in the notebook and HTML (the workbook
 CHART_ROWS = 25  # bars per chart at most (the lowest coverage first)
 OWED_REASONS = tuple(r for r in REASONS if r != NOT_OWED)
 
-# Every word of the report, French first, English second.
-LABELS: dict[str, tuple[str, str]] = {
-    # reasons not counted (docs/rules.md, counting)
-    "service_not_imported": ("Service non importé", "Service not imported"),
-    "service_excluded": ("Service exclu", "Service excluded"),
-    "service_inactive": ("Service inactif", "Service inactive"),
-    "staff_missing": ("Personnel absent", "Staff missing"),
-    "staff_inactive": ("Personnel inactif", "Staff inactive"),
-    # side checks
-    "responsible_missing": ("Aucun médecin responsable", "No responsible physician"),
-    "responsible_inactive": ("Médecin responsable inactif", "Responsible physician inactive"),
-    "responsible_several": ("Plusieurs médecins responsables", "Several responsible physicians"),
-    "specialty_not_primary_care": ("Spécialité hors première ligne", "Specialty outside primary care"),
-    "availability_attribute_missing": ("Disponibilité incomplète", "Incomplete availability"),
-    "excluded_with_appointments": ("Service exclu avec rendez-vous", "Excluded service with appointments"),
-    "will_reactivate": ("Réactivation à la prochaine synchronisation", "Reactivated at the next sync"),
-    # regulatory attributes of an availability
-    "published_at": ("date d'ouverture", "publication date"),
-    "clientele": ("clientèle", "clientele"),
-    "reason": ("raison de consultation", "reason for consultation"),
-    "mode": ("mode de consultation", "consultation mode"),
-    "location": ("lieu", "location"),
-    # columns
-    "col_kind": ("Problème", "Problem"),
-    "col_excluded": ("Exclus (non dus)", "Excluded (not owed)"),
-    "col_owed": ("Dus", "Owed"),
-    "col_in_progress": ("En cours", "In progress"),
-    "col_affects": ("Touche le compte", "Affects the count"),
-    "col_subject": ("Identifiant", "Id"),
-    "col_name": ("Nom", "Name"),
-    "col_appointments": ("Rendez-vous", "Appointments"),
-    "col_availabilities": ("Disponibilités", "Availabilities"),
-    "col_action": ("Action à faire", "What to do"),
-    "col_detail": ("Détail", "Detail"),
-    "col_staff_ids": ("Membres concernés", "Staff involved"),
-    "col_service_ids": ("Services concernés", "Services involved"),
-    "col_measure": ("Mesure", "Measure"),
-    "col_both": ("Ensemble", "Both"),
-    "col_service": ("Service", "Service"),
-    "col_staff": ("Membre du personnel", "Staff member"),
-    "col_type": ("Type de service", "Service type"),
-    "col_month": ("Mois", "Month"),
-    "col_appointments_counted": ("Rendez-vous comptés", "Appointments counted"),
-    "col_availabilities_counted": ("Disponibilités comptées", "Availabilities counted"),
-    "col_coverage": ("Couverture (%)", "Coverage (%)"),
-    "col_quarter": ("Trimestre", "Quarter"),
-    "col_items": ("Éléments", "Items"),
-    "col_counted": ("Comptés", "Counted"),
-    "col_not_counted": ("Non comptés", "Not counted"),
-    # summary rows
-    "row_total": ("Total", "Total"),
-    "row_excluded": ("Exclus volontairement, non dus", "Excluded on purpose, not owed"),
-    "row_owed": ("Dus", "Owed"),
-    "row_counted": ("Comptés", "Counted"),
-    "row_not_counted": ("Non comptés : {reason}", "Not counted: {reason}"),
-    "row_coverage": ("Couverture (%)", "Coverage (%)"),
-    # sheets (at most 31 characters)
-    "sheet_issues": ("Problèmes", "Problems"),
-    "sheet_summary": ("Résumé", "Summary"),
-    "sheet_service": ("Par service", "By service"),
-    "sheet_staff": ("Par personnel", "By staff"),
-    "sheet_type": ("Par type", "By type"),
-    "sheet_month": ("Par mois", "By month"),
-    "sheet_trend": ("Tendance", "Trend"),
-    # words
-    "yes": ("Oui", "Yes"),
-    "no": ("Non", "No"),
-    "no_type": ("Sans type", "No type"),
-    "nothing_to_fix": (
-        "Rien à corriger : tout est compté et aucune vérification ne signale de problème.",
-        "Nothing to fix: everything is counted and no check reports a problem.",
-    ),
-    "nothing_to_show": ("Aucun élément ce trimestre.", "No item this quarter."),
-    "rows_cut": (
-        "{shown} lignes sur {total} : la liste complète est dans le classeur {workbook}.",
-        "{shown} rows of {total}: the full list is in the workbook {workbook}.",
-    ),
-    "not_owed": ("non dû", "not owed"),
-    "in_progress": ("en cours", "in progress"),
-    "period": (
-        "Trimestre {quarter} : du {first} au {last} (dates locales de Montréal).",
-        "Quarter {quarter}: {first} to {last} (Montreal local dates).",
-    ),
-    "period_in_progress": (
-        "Trimestre en cours : les chiffres changeront d'ici le {last}.",
-        "Quarter in progress: the figures will change until {last}.",
-    ),
-    "headline_coverage": ("Couverture", "Coverage"),
-    "headline_none": ("aucune", "none"),
-    "headline_counts": (
-        "{counted} éléments comptés sur {owed} dus — rendez-vous {appointments_counted} sur "
-        "{appointments}, disponibilités {availabilities_counted} sur {availabilities}.",
-        "{counted} items counted of {owed} owed — appointments {appointments_counted} of "
-        "{appointments}, availabilities {availabilities_counted} of {availabilities}.",
-    ),
-    "headline_no_data": (
-        "Rien de dû ce trimestre : aucun rendez-vous ni aucune disponibilité hors services exclus. "
-        "Vérifiez que le DMÉ a été chargé dans la bonne base.",
-        "Nothing owed this quarter: no appointment or availability outside excluded services. "
-        "Check that the EMR was loaded into the right database.",
-    ),
-    "threshold_ok": ("Seuil de {threshold} : atteint.", "{threshold} threshold: met."),
-    "threshold_under": ("Seuil de {threshold} : NON ATTEINT.", "{threshold} threshold: NOT MET."),
-    "threshold_no_data": (
-        "Seuil de {threshold} : non atteint (rien de dû).",
-        "{threshold} threshold: not met (nothing owed).",
-    ),
-    "generated": ("Produit le {date} à {time} (heure de Montréal).", "Generated on {date} at {time} (Montreal time)."),
-    "report_title": ("Audit du rapport de rémunération {quarter}", "Remuneration report audit {quarter}"),
-    "workbook_title": (
-        "Audit du rapport de rémunération {quarter} — {sheet}",
-        "Remuneration report audit {quarter} — {sheet}",
-    ),
-    # charts
-    "chart_coverage": ("Couverture {quarter} : {coverage}", "Coverage {quarter}: {coverage}"),
-    "chart_items": ("Nombre d'éléments", "Number of items"),
-    "chart_counted": ("Comptés", "Counted"),
-    "chart_excluded": ("Exclus (non dus)", "Excluded (not owed)"),
-    "chart_by_type": ("Couverture par type de service, {quarter}", "Coverage by service type, {quarter}"),
-    "chart_by_staff": ("Couverture par membre du personnel, {quarter}", "Coverage by staff member, {quarter}"),
-    "chart_by_staff_cut": (
-        "Couverture : les {shown} membres les moins couverts sur {total}, {quarter}",
-        "Coverage: the {shown} least covered staff members of {total}, {quarter}",
-    ),
-    "chart_trend": ("Couverture par trimestre", "Coverage by quarter"),
-    "chart_pct": ("Couverture (%)", "Coverage (%)"),
-}
 # Counted first, then one colour per reason, in the order of docs/rules.md; excluded items (not owed) in grey.
 COLOURS = {
     "counted": "#2e7d32",
@@ -185,13 +59,18 @@ COLOURS = {
     "staff_missing": "#6a1b9a",
     "staff_inactive": "#1565c0",
 }
-BREAKDOWN_COLUMN = {"service": "col_service", "staff": "col_staff", "type": "col_type", "month": "col_month"}
-BREAKDOWN_SHEET = {"service": "sheet_service", "staff": "sheet_staff", "type": "sheet_type", "month": "sheet_month"}
-
-
-def label(key: str, **values: object) -> str:
-    """The report's word for ``key`` in the user's language (the key itself if unknown)."""
-    return in_language(LABELS.get(key, (key, key)), **values)
+BREAKDOWN_COLUMN = {
+    "service": N_("col_service"),
+    "staff": N_("col_staff"),
+    "type": N_("col_type"),
+    "month": N_("col_month"),
+}
+BREAKDOWN_SHEET = {
+    "service": N_("sheet_service"),
+    "staff": N_("sheet_staff"),
+    "type": N_("sheet_type"),
+    "month": N_("sheet_month"),
+}
 
 
 def file_names(quarter) -> dict[str, str]:
@@ -207,14 +86,14 @@ def file_names(quarter) -> dict[str, str]:
 def _month(key: str) -> str:
     """``2026-07`` → ``juillet 2026``."""
     try:
-        year, month = (int(part) for part in key.split("-"))
-        return f"{MONTHS[language()][month - 1]} {year}"
+        year, number_of_month = (int(part) for part in key.split("-"))
+        return month(year, number_of_month)
     except (ValueError, IndexError, AttributeError):
         return str(key)
 
 
 def _coverage_text(value: float | None) -> str:
-    return percent(value) if value is not None else label("headline_none")
+    return percent(value) if value is not None else _("headline_none")
 
 
 # --- tables ---------------------------------------------------------------------------------------
@@ -228,23 +107,25 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
     for issue in result.issues:
         detail = issue.get("detail")
         if isinstance(detail, list):  # regulatory attributes: their names, not their column codes
-            detail = ", ".join(label(code) for code in detail)
+            detail = attributes(detail)
+        elif issue["kind"] in ("data_ends_early", "load_before_quarter_end") and detail:
+            detail = date(detail)
         row = {
-            label("col_kind"): label(issue["kind"]),
-            label("col_affects"): label("yes" if issue.get("affects_count") else "no"),
-            label("col_subject"): issue.get("subject_id") or "",
-            label("col_name"): issue.get("subject_name") or "",
-            label("col_appointments"): int(issue.get("appointments") or 0),
-            label("col_availabilities"): int(issue.get("availabilities") or 0),
-            label("col_action"): issue.get("action") or "",
+            _("col_problem"): reason(issue["kind"]),
+            _("col_affects"): yes_no(bool(issue.get("affects_count"))),
+            _("col_subject"): issue.get("subject_id") or "",
+            _("col_name"): issue.get("subject_name") or "",
+            _("col_appointments"): int(issue.get("appointments") or 0),
+            _("col_availabilities"): int(issue.get("availabilities") or 0),
+            _("col_action"): action(issue),
         }
         if ids:
-            row[label("col_detail")] = "" if detail is None else detail
-            row[label("col_staff_ids")] = ", ".join(issue.get("staff_ids") or [])
-            row[label("col_service_ids")] = ", ".join(issue.get("service_ids") or [])
+            row[_("col_detail")] = "" if detail is None else detail
+            row[_("col_staff_ids")] = ", ".join(issue.get("staff_ids") or [])
+            row[_("col_service_ids")] = ", ".join(issue.get("service_ids") or [])
         rows.append(row)
     columns = [
-        "col_kind",
+        "col_problem",
         "col_affects",
         "col_subject",
         "col_name",
@@ -252,7 +133,7 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
         "col_availabilities",
         "col_action",
     ] + (["col_detail", "col_staff_ids", "col_service_ids"] if ids else [])
-    return pd.DataFrame(rows, columns=[label(c) for c in columns])
+    return pd.DataFrame(rows, columns=[_(c) for c in columns])
 
 
 def summary_table(result: AuditResult) -> pd.DataFrame:
@@ -262,30 +143,30 @@ def summary_table(result: AuditResult) -> pd.DataFrame:
 
     def row(name: str, values: list) -> dict:
         return {
-            label("col_measure"): name,
-            label("col_appointments"): values[0],
-            label("col_availabilities"): values[1],
-            label("col_both"): values[2],
+            _("col_measure"): name,
+            _("col_appointments"): values[0],
+            _("col_availabilities"): values[1],
+            _("col_both"): values[2],
         }
 
     def both(values: list) -> list:
         return [*values, sum(values)]
 
     rows = [
-        row(label("row_total"), both([s["total"] for s in sides])),
-        row(label("row_excluded"), both([s["not_counted"][NOT_OWED] for s in sides])),
-        row(label("row_owed"), both([s["owed"] for s in sides])),
-        row(label("row_counted"), both([s["counted"] for s in sides])),
+        row(_("row_total"), both([s["total"] for s in sides])),
+        row(_("row_excluded"), both([s["not_counted"][NOT_OWED] for s in sides])),
+        row(_("row_owed"), both([s["owed"] for s in sides])),
+        row(_("row_counted"), both([s["counted"] for s in sides])),
     ]
-    for reason in OWED_REASONS:
+    for code in OWED_REASONS:
         rows.append(
             row(
-                label("row_not_counted", reason=label(reason).lower()),
-                both([s["not_counted"].get(reason, 0) for s in sides]),
+                _("row_not_counted", reason=reason(code)),
+                both([s["not_counted"].get(code, 0) for s in sides]),
             )
         )
     coverages = [round(100.0 * s["counted"] / s["owed"], 1) if s["owed"] else None for s in sides]
-    rows.append(row(label("row_coverage"), coverages + [result.coverage_pct]))
+    rows.append(row(_("row_coverage"), coverages + [result.coverage_pct]))
     return pd.DataFrame(rows, dtype=object)  # counts stay integers next to the coverage row
 
 
@@ -299,29 +180,29 @@ def breakdown_table(result: AuditResult, name: str, db=None) -> pd.DataFrame:
     rows = []
     for entry in result.breakdowns.get(name, []):
         key = entry["key"]
-        row = {label(BREAKDOWN_COLUMN[name]): key}
+        row = {_(BREAKDOWN_COLUMN[name]): key}
         if name in ("service", "staff"):
-            row[label("col_name")] = entry.get("label") or key
+            row[_("col_name")] = entry.get("label") or key
         elif name == "type":
-            row[label(BREAKDOWN_COLUMN[name])] = label("no_type") if key == "-" else types.get(key, key)
+            row[_(BREAKDOWN_COLUMN[name])] = _("no_type") if key == "-" else types.get(key, key)
         else:
-            row[label(BREAKDOWN_COLUMN[name])] = _month(key)
+            row[_(BREAKDOWN_COLUMN[name])] = _month(key)
         row.update(
             {
-                label("col_appointments"): entry["appointments"],
-                label("col_appointments_counted"): entry["appointments_counted"],
-                label("col_availabilities"): entry["availabilities"],
-                label("col_availabilities_counted"): entry["availabilities_counted"],
-                label("col_excluded"): entry["excluded"],
-                label("col_coverage"): None if entry["coverage_pct"] is None else float(entry["coverage_pct"]),
+                _("col_appointments"): entry["appointments"],
+                _("col_appointments_counted"): entry["appointments_counted"],
+                _("col_availabilities"): entry["availabilities"],
+                _("col_availabilities_counted"): entry["availabilities_counted"],
+                _("col_excluded"): entry["excluded"],
+                _("col_coverage"): None if entry["coverage_pct"] is None else float(entry["coverage_pct"]),
             }
         )
         rows.append(row)
     columns = (
-        [label(BREAKDOWN_COLUMN[name])]
-        + ([label("col_name")] if name in ("service", "staff") else [])
+        [_(BREAKDOWN_COLUMN[name])]
+        + ([_("col_name")] if name in ("service", "staff") else [])
         + [
-            label(c)
+            _(c)
             for c in (
                 "col_appointments",
                 "col_appointments_counted",
@@ -340,20 +221,21 @@ def trend_table(result: AuditResult) -> pd.DataFrame:
     (never a future quarter), judged with today's catalogue."""
     rows = [
         {
-            label("col_quarter"): t["quarter"] + (f" ({label('in_progress')})" if t["in_progress"] else ""),
-            label("col_owed"): t["owed"],
-            label("col_counted"): t["counted"],
-            label("col_not_counted"): t["owed"] - t["counted"],
-            label("col_excluded"): t["total"] - t["owed"],
-            label("col_coverage"): t["coverage_pct"],
+            _("col_quarter"): _("quarter_in_progress", quarter=quarter(t["quarter"]))
+            if t["in_progress"]
+            else quarter(t["quarter"]),
+            _("col_owed"): t["owed"],
+            _("col_counted"): t["counted"],
+            _("col_not_counted"): t["owed"] - t["counted"],
+            _("col_excluded"): t["total"] - t["owed"],
+            _("col_coverage"): t["coverage_pct"],
         }
         for t in result.trend
     ]
     return pd.DataFrame(
         rows,
         columns=[
-            label(c)
-            for c in ("col_quarter", "col_owed", "col_counted", "col_not_counted", "col_excluded", "col_coverage")
+            _(c) for c in ("col_quarter", "col_owed", "col_counted", "col_not_counted", "col_excluded", "col_coverage")
         ],
     )
 
@@ -364,9 +246,10 @@ def type_labels(db=None) -> dict[str, str]:
     db = store.resolve_db(db)
     if not db.exists():  # never create a database just to read labels
         return {}
-    column = "label_en" if language() == "en" else "label_fr"
-    with store.reading(db) as con:
-        return dict(con.execute(f"SELECT code, {column} FROM service_types").fetchall())
+    from .catalogue import list_types
+    from .wording import type_label
+
+    return {t["code"]: type_label(t) for t in list_types(db)}
 
 
 def clinic_name(db=None) -> str:
@@ -391,37 +274,38 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
     last = result.quarter.end.date() - dt.timedelta(days=1)
-    moment = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now(LOCAL)
+    made = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now(LOCAL)
     lines = [
         f'<p class="audit-clinic">{_e(clinic_name(db))}</p>',
-        f'<p class="audit-period">{_e(label("period", quarter=result.quarter, first=long_date(result.quarter.start), last=long_date(last)))}</p>',
+        f'<p class="audit-period">{_e(_("period", quarter=quarter(result.quarter), first=date(result.quarter.start.date()), last=date(last)))}</p>',
     ]
     if result.period == "in_progress":
-        lines.append(f'<p class="audit-in-progress">{_e(label("period_in_progress", last=long_date(last)))}</p>')
+        lines.append(f'<p class="audit-in-progress">{_e(_("period_in_progress", last=date(last)))}</p>')
     status = result.status
     # Green or red only against a threshold (or for no data): 83 % is no success by itself.
     judged = status if result.threshold is not None or status == "no_data" else "unjudged"
     lines.append(
-        f'<p class="audit-coverage audit-{judged}">{_e(label("headline_coverage"))} '
+        f'<p class="audit-coverage audit-{judged}">{_e(_("headline_coverage"))} '
         f"<b>{_e(_coverage_text(result.coverage_pct))}</b></p>"
     )
     if status == "no_data":
-        lines.append(f'<p class="audit-counts">{_e(label("headline_no_data"))}</p>')
+        lines.append(f'<p class="audit-counts">{_e(_("headline_no_data"))}</p>')
     else:
         lines.append(
-            f'<p class="audit-counts">{_e(label("headline_counts", counted=number(result.counted), owed=number(result.owed), appointments_counted=number(a["counted"]), appointments=number(a["owed"]), availabilities_counted=number(v["counted"]), availabilities=number(v["owed"])))}</p>'
+            f'<p class="audit-counts">{_e(_("headline_counts", counted=number(result.counted), owed=number(result.owed), appointments_counted=number(a["counted"]), appointments=number(a["owed"]), availabilities_counted=number(v["counted"]), availabilities=number(v["owed"])))}</p>'
         )
     if result.threshold is not None:
-        verdict = {"ok": "threshold_ok", "under_threshold": "threshold_under", "no_data": "threshold_no_data"}[status]
+        verdict = {
+            "ok": N_("threshold_ok"),
+            "under_threshold": N_("threshold_under"),
+            "no_data": N_("threshold_no_data"),
+        }[status]
         lines.append(
-            f'<p class="audit-verdict audit-{status}">{_e(label(verdict, threshold=percent(result.threshold, 0)))}</p>'
+            f'<p class="audit-verdict audit-{status}">{_e(_(verdict, threshold=percent(result.threshold, 0)))}</p>'
         )
     if result.excluded:
-        lines.append(f'<p class="audit-excluded">{_e(msg("audit_excluded", count=number(result.excluded)))}</p>')
-    lines.append(
-        f'<p class="audit-generated">{_e(label("generated", date=long_date(moment.date()), time=moment.strftime("%H:%M")))} '
-        f"{_e(data_seen(result))}</p>"
-    )
+        lines.append(f'<p class="audit-excluded">{_e(_n("audit_excluded", result.excluded))}</p>')
+    lines.append(f'<p class="audit-generated">{_e(_("generated", when=moment(made)))} {_e(data_seen(result))}</p>')
     return HTML(f'<div class="audit-first-screen">{"".join(lines)}</div>')
 
 
@@ -440,9 +324,9 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
     from IPython.display import Markdown
 
     if table.empty:
-        return Markdown(label("nothing_to_fix") if label("col_action") in table.columns else label("nothing_to_show"))
+        return Markdown(_("nothing_to_fix") if _("col_action") in table.columns else _("nothing_to_show"))
     shown = table.head(limit)
-    decimal, thousands = (".", ",") if language() == "en" else (",", "\u202f")
+    decimal, thousands = current().symbols()
     text = [c for c in shown.columns if shown[c].map(lambda v: isinstance(v, str)).all()]
     styler = (
         shown.style.hide(axis="index")
@@ -455,13 +339,13 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
     )
     if len(table) > limit:
         styler = styler.set_caption(
-            label("rows_cut", shown=number(limit), total=number(len(table)), workbook=file_names("…")["workbook"])
+            _("rows_cut", shown=number(limit), total=number(len(table)), workbook=file_names("…")["workbook"])
         )
     return styler
 
 
 def _id_columns() -> set[str]:
-    return {label(key) for key in ("col_subject", "col_service", "col_staff")}
+    return {_(key) for key in ("col_subject", "col_service", "col_staff")}
 
 
 # --- charts ---------------------------------------------------------------------------------------
@@ -487,11 +371,9 @@ def _coverage_bars(axes, names: list[str], values: list[float | None]) -> None:
     axes.set_yticks(list(positions), [chart_text(n) for n in names])
     axes.invert_yaxis()
     axes.set_xlim(0, 112)
-    axes.set_xlabel(label("chart_pct"))
+    axes.set_xlabel(_("chart_pct"))
     for y, value in zip(positions, values):
-        axes.text(
-            (value or 0) + 1, y, percent(value) if value is not None else label("not_owed"), va="center", fontsize=8
-        )
+        axes.text((value or 0) + 1, y, percent(value) if value is not None else _("not_owed"), va="center", fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
 
 
@@ -499,16 +381,16 @@ def coverage_chart(result: AuditResult) -> Figure:
     """Appointments and availabilities: counted, then not counted by reason (stacked),
     then the items of excluded services, which are not owed."""
     figure, axes = _figure(2, per_row=0.7, base=1.4)
-    sides = [("appointments", label("col_appointments")), ("availabilities", label("col_availabilities"))]
+    sides = [("appointments", _("col_appointments")), ("availabilities", _("col_availabilities"))]
     left = [0, 0]
     for key in ("counted", *OWED_REASONS, NOT_OWED):
         values = [
             result.counts[side]["counted"] if key == "counted" else result.counts[side]["not_counted"].get(key, 0)
-            for side, _ in sides
+            for side, _name in sides
         ]
-        name = {"counted": label("chart_counted"), NOT_OWED: label("chart_excluded")}.get(key, label(key))
+        name = {"counted": _("chart_counted"), NOT_OWED: _("chart_excluded")}.get(key) or reason(key)
         axes.barh(
-            [n for _, n in sides],
+            [n for _side, n in sides],
             values,
             left=left,
             color=COLOURS[key],
@@ -517,8 +399,8 @@ def coverage_chart(result: AuditResult) -> Figure:
         )
         left = [a + b for a, b in zip(left, values)]
     axes.invert_yaxis()
-    axes.set_title(label("chart_coverage", quarter=result.quarter, coverage=_coverage_text(result.coverage_pct)))
-    axes.set_xlabel(label("chart_items"))
+    axes.set_title(_("chart_coverage", quarter=quarter(result.quarter), coverage=_coverage_text(result.coverage_pct)))
+    axes.set_xlabel(_("chart_items"))
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     axes.spines[["top", "right"]].set_visible(False)
     return figure
@@ -528,8 +410,8 @@ def by_type_chart(result: AuditResult, db=None) -> Figure:
     """Coverage by service type."""
     table = breakdown_table(result, "type", db)
     figure, axes = _figure(len(table))
-    _coverage_bars(axes, list(table.iloc[:, 0]), list(table[label("col_coverage")]))
-    axes.set_title(label("chart_by_type", quarter=result.quarter))
+    _coverage_bars(axes, list(table.iloc[:, 0]), list(table[_("col_coverage")]))
+    axes.set_title(_("chart_by_type", quarter=quarter(result.quarter)))
     return figure
 
 
@@ -538,11 +420,11 @@ def by_staff_chart(result: AuditResult, limit: int = CHART_ROWS) -> Figure:
     table = breakdown_table(result, "staff")
     shown = table.head(limit)
     figure, axes = _figure(len(shown))
-    _coverage_bars(axes, list(shown[label("col_name")]), list(shown[label("col_coverage")]))
+    _coverage_bars(axes, list(shown[_("col_name")]), list(shown[_("col_coverage")]))
     title = (
-        label("chart_by_staff", quarter=result.quarter)
+        _("chart_by_staff", quarter=quarter(result.quarter))
         if len(table) <= limit
-        else label("chart_by_staff_cut", shown=limit, total=number(len(table)), quarter=result.quarter)
+        else _("chart_by_staff_cut", shown=limit, total=number(len(table)), quarter=quarter(result.quarter))
     )
     axes.set_title(title)
     return figure
@@ -554,22 +436,22 @@ def trend_chart(result: AuditResult) -> Figure:
     quarters = [t["quarter"] for t in result.trend]
     values = [t["coverage_pct"] for t in result.trend]
     colours = [COLOURS["counted"] if q == str(result.quarter) else "#9e9e9e" for q in quarters]
-    bars = axes.bar(quarters, [v or 0 for v in values], color=colours)
+    bars = axes.bar([quarter(q) for q in quarters], [v or 0 for v in values], color=colours)
     for bar, t in zip(bars, result.trend):
         if t["in_progress"]:
             bar.set_hatch("//")
     for x, (value, t) in enumerate(zip(values, result.trend)):
-        text = percent(value) if value is not None else label("not_owed")
+        text = percent(value) if value is not None else _("not_owed")
         axes.text(
             x,
             (value or 0) + 1.5,
-            text + (f"\n({label('in_progress')})" if t["in_progress"] else ""),
+            text + (f"\n({_('in_progress')})" if t["in_progress"] else ""),
             ha="center",
             fontsize=8,
         )
     axes.set_ylim(0, 118)
-    axes.set_ylabel(label("chart_pct"))
-    axes.set_title(label("chart_trend"))
+    axes.set_ylabel(_("chart_pct"))
+    axes.set_title(_("chart_trend"))
     axes.spines[["top", "right"]].set_visible(False)
     return figure
 
@@ -654,7 +536,7 @@ def _write_files(result: AuditResult, db, out_dir: Path, as_of) -> dict[str, Pat
         fail_under=result.threshold,
         generated_at=generated_at,
     )
-    write_html(paths["notebook"], paths["html"], title=label("report_title", quarter=result.quarter))
+    write_html(paths["notebook"], paths["html"], title=_("report_title", quarter=quarter(result.quarter)))
     return paths
 
 
@@ -670,10 +552,10 @@ def write_summary(result: AuditResult, path: Path, generated_at: str | None = No
 
 def workbook_tables(result: AuditResult, db=None) -> dict[str, pd.DataFrame]:
     """Sheet name → table, in the workbook's order (the problems first)."""
-    tables = {label("sheet_issues"): issues_table(result, ids=True), label("sheet_summary"): summary_table(result)}
+    tables = {_("sheet_issues"): issues_table(result, ids=True), _("sheet_summary"): summary_table(result)}
     for name in ("service", "staff", "type", "month"):
-        tables[label(BREAKDOWN_SHEET[name])] = breakdown_table(result, name, db)
-    tables[label("sheet_trend")] = trend_table(result)
+        tables[_(BREAKDOWN_SHEET[name])] = breakdown_table(result, name, db)
+    tables[_("sheet_trend")] = trend_table(result)
     return tables
 
 
@@ -688,14 +570,14 @@ def write_workbook(result: AuditResult, path: Path, db=None) -> None:
     workbook = Workbook()
     for blank in list(workbook.worksheets):  # the sheet every new workbook has
         workbook.remove(blank)
-    workbook.properties.title = label("report_title", quarter=result.quarter)
+    workbook.properties.title = _("report_title", quarter=quarter(result.quarter))
     for sheet, table in workbook_tables(result, db).items():
         worksheet = workbook.create_sheet(sheet)
         write_table(
             worksheet,
             table,
-            title=label("workbook_title", quarter=result.quarter, sheet=sheet),
-            percent_columns={label("col_coverage")},
+            title=_("workbook_title", quarter=quarter(result.quarter), sheet=sheet),
+            percent_columns={_("col_coverage")},
         )
     workbook.save(path)
 
@@ -726,6 +608,7 @@ def execute_notebook(
         "as_of": as_of,
         "fail_under": fail_under,
         "generated_at": generated_at,
+        "language": language(),  # the kernel is another process: it speaks the caller's language
     }
     # The kernel talks over private Unix sockets, not unencrypted localhost TCP.
     with tempfile.TemporaryDirectory(prefix="orchestrator-kernel-") as sockets:
@@ -793,7 +676,7 @@ def write_html(notebook: Path, output: Path, *, title: str) -> None:
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}), enabled=True
     )
-    body, _ = exporter.from_notebook_node(
+    body, _resources = exporter.from_notebook_node(
         nbformat.read(notebook, as_version=4), resources={"metadata": {"name": title}}
     )
     output.write_text(body, encoding="utf-8")

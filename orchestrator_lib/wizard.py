@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 from . import history, store
 from .catalogue import list_types
-from .errors import InputError, RefusedError
+from .errors import InputError, RefusedError, json_reason, os_reason
 from .history import Change, State
+from .i18n import Message
 from .periods import parse_as_of
 from .queries import sql
 
@@ -309,7 +310,7 @@ def read_decisions(path) -> dict:
         with open(path, encoding="utf-8-sig") as handle:
             text = handle.read()
     except OSError as error:
-        raise InputError("decisions_shape", file=path, detail=error.strerror) from None
+        raise InputError("decisions_unreadable", file=path, detail=os_reason(error)) from None
     except UnicodeDecodeError as error:
         raise InputError(
             "decisions_encoding", file=path, byte=f"0x{error.object[error.start]:02X}", position=error.start + 1
@@ -325,20 +326,22 @@ def read_decisions(path) -> dict:
     try:
         decisions = json.loads(text, object_pairs_hook=no_duplicate_keys)
     except json.JSONDecodeError as error:
-        raise InputError("decisions_json", file=path, line=error.lineno, column=error.colno, detail=error.msg) from None
+        raise InputError(
+            "decisions_json", file=path, line=error.lineno, column=error.colno, detail=json_reason(error)
+        ) from None
     except RecursionError:
-        raise InputError("decisions_shape", file=path, detail="imbrication trop profonde") from None
+        raise InputError("decisions_shape", file=path, detail=Message("decisions_too_deep")) from None
 
     def ids(value) -> bool:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
     if not isinstance(decisions, dict) or set(decisions) - {"exclude", "inactive", "types"}:
-        raise InputError("decisions_shape", file=path, detail="clés permises : exclude, inactive, types")
+        raise InputError("decisions_shape", file=path, detail=Message("decisions_keys"))
     if not ids(decisions.get("exclude", [])) or not ids(decisions.get("inactive", [])):
-        raise InputError("decisions_shape", file=path, detail="exclude et inactive sont des listes d'identifiants")
+        raise InputError("decisions_shape", file=path, detail=Message("decisions_lists"))
     types = decisions.get("types", {})
     if not isinstance(types, dict) or not all(ids(v) for v in types.values()):
-        raise InputError("decisions_shape", file=path, detail="types associe chaque identifiant à une liste de types")
+        raise InputError("decisions_shape", file=path, detail=Message("decisions_types"))
     return decisions
 
 

@@ -125,6 +125,10 @@ def _isolated_env(monkeypatch, tmp_path):
     for name in OUR_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ORCHESTRATOR_LOCK_TIMEOUT", "20")
+    from orchestrator_lib import i18n
+
+    with i18n.speaking("fr"):  # each test starts in French, and a language it sets ends with it
+        yield
 
 
 @pytest.fixture(scope="session")

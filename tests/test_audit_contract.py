@@ -133,7 +133,8 @@ def test_nothing_owed_is_no_data_never_100_and_fails_the_threshold(tmp_path, qua
     document = json.loads(result.stdout)
     assert result.returncode == 3
     assert document["coverage_pct"] is None and document["status"] == "no_data"
-    assert result.stderr.splitlines()[0].startswith(f"ALERTE {quarter} : aucune donnée due")
+    shown = f"T{quarter[-1]} {quarter[:4]}"  # 2026Q3 is T3 2026 to a reader
+    assert result.stderr.splitlines()[0].startswith(f"ALERTE {shown} : aucune donnée due")
     text = cli("--db", str(db), "audit", "--quarter", quarter)
     assert text.returncode == 0 and "100" not in text.stdout and "rien de dû" in text.stderr
 
@@ -247,7 +248,7 @@ def test_data_that_stops_before_the_quarter_ends_is_the_first_issue(tmp_path):
     assert result.issues[0]["kind"] == "data_ends_early" and result.issues[0]["detail"] == "2026-09-12"
     assert (
         "les données s'arrêtent le 12 septembre 2026 : le trimestre n'est pas complet"
-        in result.issues[0]["action"].lower()
+        in result.issues_with_actions()[0]["action"].lower()
     )
     # The same data seen from within the quarter: in progress, nothing to say about its end yet.
     assert run_audit(db, "2026Q3", as_of="2026-09-13T00:00").period == "in_progress"
@@ -280,7 +281,7 @@ def test_quiet_prints_nothing_when_all_is_well_and_alarms_first_when_not(tmp_pat
     assert under.returncode == 3
     assert (
         under.stderr.splitlines()[0]
-        == "ALERTE 2026Q3 : couverture 0,0\u00a0%, sous le seuil de 95 % (0 comptés sur "
+        == "ALERTE T3 2026 : couverture 0,0\u00a0%, sous le seuil de 95\u00a0% (0 comptés sur "
         + under.stderr.splitlines()[0].split("comptés sur ")[1]
     )
     assert under.stdout  # the mail says what to fix
@@ -378,7 +379,7 @@ def test_reapplying_the_same_decisions_succeeds_records_nothing_and_never_blocks
     assert json.loads(again.stdout)["run_id"] is None
     assert snapshot(db) == before  # history and services unchanged
     said = cli("--db", str(db), "sync", "--decisions", str(decisions), "--as-of", AS_OF)
-    assert "aucune exécution n'est enregistrée" in said.stdout
+    assert "aucune opération n'est enregistrée" in said.stdout
     undone = cli("--db", str(db), "undo", "--json")
     assert undone.returncode == 0 and [r["undone_by"] for r in list_runs(db) if r["run_id"] == "run-0001"] != [None]
 

@@ -256,9 +256,10 @@ def test_notebook_runs_under_nbval(report):
 
 def test_tables_speak_english_on_request(report, monkeypatch):
     from orchestrator_lib import report as presentation
+    from orchestrator_lib.i18n import set_language
 
-    monkeypatch.setenv("ORCHESTRATOR_LANG", "en")
+    set_language("en")
     result = run_audit(report["db"], QUARTER, details=True)
-    assert list(presentation.issues_table(result).columns)[:2] == ["Problem", "Affects the count"]
+    assert list(presentation.issues_table(result).columns)[:2] == ["Problem", "Lowers the count"]
     assert next(iter(presentation.workbook_tables(result, report["db"]))) == "Problems"
     assert presentation.breakdown_table(result, "month").iloc[0, 0] in ("July 2026", "August 2026", "September 2026")

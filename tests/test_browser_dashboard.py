@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 from orchestrator_lib.audit import run_audit
 from orchestrator_lib.catalogue import catalogue_counts, list_services, list_staff
 from orchestrator_lib.history import list_runs
-from orchestrator_lib.messages import number, percent
+from orchestrator_lib.i18n import number, percent
 from orchestrator_lib.periods import Quarter, now_local
 from orchestrator_lib.report import issues_table
 

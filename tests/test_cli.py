@@ -126,8 +126,8 @@ def test_services_tabs_and_search(imported, args, expected):
 
 def test_services_table_for_people(imported):
     out = run_cli("--db", str(imported), "services", check=True).stdout
-    assert out.splitlines()[0].split() == ["Service", "Nom", "État", "Exclu", "Types"]
-    assert "suivi_regulier, urgent" in out
+    assert out.splitlines()[0].split() == ["Service", "Nom", "État", "Types"]
+    assert "Suivi régulier, Urgent" in out and "suivi_regulier" not in out  # labels, not codes
 
 
 def test_staff_json_and_tabs(db, small_export):

@@ -178,7 +178,7 @@ def test_unknown_codes_are_kept_and_reported(fake_fhir, db):
     assert query(db, "SELECT status FROM emr_appointments") == [("booked",)]
     assert query(db, "SELECT reason, mode FROM emr_availabilities") == [(None, None)]
     assert query(db, "SELECT role FROM emr_staff WHERE staff_id = 'STF-2'") == [("autre",)]
-    text = "\n".join(result.warnings)
+    text = "\n".join(str(w) for w in result.warnings)
     for element, code in [
         ("Appointment.status", "arrived-late"),
         ("Slot.appointmentType", "ROUTINE"),
@@ -202,8 +202,9 @@ def test_blocked_slots_and_undated_proposals_are_skipped_and_counted(fake_fhir, 
     )
     result = load_fhir(fake_fhir.base, db)
     assert (result.appointments, result.availabilities) == (1, 2)
-    assert any("2 rendez-vous" in w for w in result.warnings)
-    assert any("busy-unavailable" in w for w in result.warnings)
+    warnings = [str(w) for w in result.warnings]
+    assert "2 rendez-vous proposés, en liste d'attente ou annulés sans date, ignorés." in warnings
+    assert "1 plage bloquée (Slot busy-unavailable) ignorée : ce n'est pas une disponibilité." in warnings
 
 
 def test_a_booked_appointment_without_start_names_the_resource(fake_fhir, db, tmp_path):

@@ -6,8 +6,6 @@ import re
 import tomllib
 from pathlib import Path
 
-import pytest
-
 from conftest import ROOT, project_files
 
 HERE = Path(__file__).resolve()
@@ -104,17 +102,3 @@ def test_the_public_api_is_at_top_level_with_docstrings(loaded_demo):
     assert len(result.breakdown("service")) == len(result.breakdowns["service"])
     dry = sync(loaded_demo, {"exclude": [], "inactive": [], "types": {}}, as_of="2026-11-27T12:00", dry_run=True)
     assert "what_if" in dry and orchestrator_lib.list_runs(loaded_demo) == []  # a dry run records nothing
-
-
-@pytest.mark.parametrize(
-    "module", ["orchestrator_lib.messages", "orchestrator_lib.report", "orchestrator_lib.ui.common"]
-)
-def test_every_sentence_has_french_and_english_with_the_same_placeholders(module):
-    import importlib
-    import string
-
-    texts = getattr(importlib.import_module(module), "MESSAGES" if module.endswith("messages") else "LABELS")
-    for key, (french, english) in texts.items():
-        assert french.strip() and english.strip(), key
-        fields = [{name for _, name, _, _ in string.Formatter().parse(text) if name} for text in (french, english)]
-        assert fields[0] == fields[1], (key, fields)

@@ -383,7 +383,7 @@ def test_explain_json_shape(clinic, service_id, expected):
     assert set(found) == {"kind", "service_id", "name", "future_appointments", "facts"}
     assert found["kind"] == "service" and found["service_id"] == service_id.upper()
     assert [fact["code"] for fact in found["facts"]] == expected
-    assert all(set(fact) == {"code", "text"} and fact["text"] for fact in found["facts"])
+    assert all(set(fact) == {"code", "values", "text"} and fact["text"] for fact in found["facts"])
 
 
 def test_explain_future_appointments_depend_on_as_of(clinic):

@@ -20,6 +20,7 @@ from orchestrator_lib.errors import InputError, RefusedError
 from orchestrator_lib.explain import explain
 from orchestrator_lib.load import load_export
 from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
+from orchestrator_lib.wording import fact
 
 from conftest import snapshot, states, write_export
 
@@ -810,7 +811,7 @@ def test_explain_codes(mixed, tmp_path):
     assert "will_reactivate" not in codes(explain(mixed, "I-INACT-F", as_of="2026-12-31T00:00"))
     found = explain(mixed, "P-TYPED", as_of=AS_OF)
     assert found["service_id"] == "P-TYPED" and found["name"] == "Pending to type"
-    assert all(fact["text"] for fact in found["facts"])
+    assert all(fact(f, found["service_id"], found["type_labels"]) for f in found["facts"])
 
 
 def test_explain_emr_inactive_and_absent_from_export(tmp_path, db):

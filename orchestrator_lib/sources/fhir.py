@@ -48,7 +48,7 @@ from ..export_format import (
     TABLES,
     Table,
 )
-from ..messages import msg
+from ..i18n import N_, Message, _, number
 from .fhir_client import FhirClient, display_url
 from .files import TableFile, open_table
 
@@ -99,6 +99,23 @@ RESOURCE_OF = {
     "staff": "Practitioner",
     "appointments": "Appointment",
     "availabilities": "Slot",
+}
+
+# What a load skips, and what it tells the user about it (a plural entry each).
+SKIPPED = {
+    "undated": N_("fhir_skipped_undated"),
+    "busy_unavailable": N_("fhir_skipped_busy_unavailable"),
+    "entered_in_error": N_("fhir_skipped_entered_in_error"),
+}
+
+# A bad value, said of a FHIR resource rather than of a file's line.
+FHIR_ERRORS = {
+    "value_missing": N_("fhir_value_missing"),
+    "value_datetime": N_("fhir_value_datetime"),
+    "value_nonexistent": N_("fhir_value_nonexistent"),
+    "value_code": N_("fhir_value_code"),
+    "value_boolean": N_("fhir_value_boolean"),
+    "end_before_start": N_("fhir_end_before_start"),
 }
 
 # Where each column comes from: named in messages and in docs/fhir.md.
@@ -195,25 +212,20 @@ class FhirExport:
             )
         return files
 
-    def summary(self) -> str:
+    def summary(self) -> Message:
         """What was read from where: one line for the user."""
-        counts = ", ".join(f"{resource_type} {n}" for resource_type, n in self.fetched.items()) or "0"
+        counts = ", ".join(f"{resource_type} {number(n)}" for resource_type, n in self.fetched.items()) or "0"
         if self.incremental and self.since is not None:
-            return msg(
-                "fhir_read_incremental",
-                server=self.server,
-                counts=counts,
-                since=self.since.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            )
-        return msg("fhir_read_full", server=self.server, counts=counts)
+            return Message("fhir_read_incremental", server=self.server, counts=counts, since=self.since)
+        return Message("fhir_read_full", server=self.server, counts=counts)
 
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[Message]:
         """What the load kept but could not map, for the user to check in the EMR."""
         notes = [
-            msg("fhir_unknown_code", element=element, code=code, count=count)
+            Message("fhir_unknown_code", n=count, element=element, code=code)
             for (element, code), count in sorted(self.unknown.items())
         ]
-        notes += [msg(f"fhir_skipped_{why}", count=count) for why, count in sorted(self.skipped.items())]
+        notes += [Message(SKIPPED[why], n=count) for why, count in sorted(self.skipped.items())]
         return notes
 
 
@@ -228,7 +240,7 @@ class FhirTable(TableFile):
         column = str(values.get("column") or "")
         element = ELEMENTS[self.table.name].get(column, column)
         return InputError(
-            f"fhir_{key}",
+            FHIR_ERRORS[key],
             resource=resource,
             server=self.server,
             element=element,
@@ -316,7 +328,9 @@ class _Reader:
             params["_lastUpdated"] = "ge" + (self.since - INCREMENTAL_MARGIN).astimezone(dt.UTC).strftime(
                 "%Y-%m-%dT%H:%M:%SZ"
             )
-        with tqdm(desc=resource_type, unit=" ress.", disable=self.progress is not True, leave=False) as bar:
+        with tqdm(
+            desc=resource_type, unit=_("progress_resources"), disable=self.progress is not True, leave=False
+        ) as bar:
 
             def on_page(count: int, total: int | None) -> None:
                 if total is not None:
@@ -578,7 +592,7 @@ def export_resources(folder: str | os.PathLike) -> Iterator[dict]:
 
 
 def _staff_resources(row: dict) -> Iterator[dict]:
-    family, _, given = (row["name"] or "").partition(", ")
+    family, _comma, given = (row["name"] or "").partition(", ")
     yield {
         "resourceType": "Practitioner",
         "id": row["staff_id"],

@@ -30,12 +30,14 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import tenacity
 
 from ..errors import InputError, OrchestratorError
+from ..i18n import N_
 
 TOKEN_ENV = "ORCHESTRATOR_FHIR_TOKEN"
 TIMEOUT_ENV = "ORCHESTRATOR_FHIR_TIMEOUT"
@@ -62,7 +64,7 @@ class FhirRefused(FhirError):
 class _Transient(FhirError):
     """A failure worth another try; the last one reaches the user as is."""
 
-    def __init__(self, key: str, retry_after: float | None = None, **values: object):
+    def __init__(self, key: str, retry_after: float | None = None, **values: Any):
         self.retry_after = retry_after
         super().__init__(key, **values)
 
@@ -239,7 +241,9 @@ class FhirClient:
             )
         if status in (401, 403):
             key = (
-                "fhir_forbidden" if status == 403 else ("fhir_unauthorized" if self.has_token else "fhir_token_missing")
+                N_("fhir_forbidden")
+                if status == 403
+                else (N_("fhir_unauthorized") if self.has_token else N_("fhir_token_missing"))
             )
             raise FhirRefused(key, url=shown, status=status, env=TOKEN_ENV)
         document = self._json(response, body, shown)

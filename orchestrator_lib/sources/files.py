@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import scratch
-from ..errors import InputError
+from ..errors import InputError, os_reason
 from ..export_format import TABLES, Table
 
 FORMATS = ("csv", "xlsx", "parquet")
@@ -122,9 +122,9 @@ class TableFile:
         if kind in ("MISSING COLUMNS", "TOO MANY COLUMNS") and found:
             raise InputError(
                 "field_count",
+                n=int(found.group(1)),
                 file=self.path,
                 line=line,
-                found=found.group(1),
                 expected=len(self.header),
                 delimiter=_show(self.delimiter),
             )
@@ -150,7 +150,7 @@ class TableFile:
             if stored != expected:
                 expected = sum(1 for _line, row in self._rows() if row)
         if stored != expected:
-            raise InputError("rows_lost", file=self.path, expected=expected, stored=stored)
+            raise InputError("rows_lost", n=expected, file=self.path, stored=stored)
 
     def convert_to_utf8(self) -> None:
         """After ``NotUtf8``: refuse a mix of encodings, else read the file as Windows-1252."""
@@ -285,7 +285,7 @@ def open_table(table: Table, path: Path, work: Path) -> TableFile:
         with open(path, "rb"):
             pass
     except OSError as error:
-        raise InputError("file_unreadable", file=path, detail=error.strerror) from None
+        raise InputError("file_unreadable", file=path, detail=os_reason(error)) from None
     if kind == "csv":
         opened = _open_csv(table, path)
     elif kind == "xlsx":

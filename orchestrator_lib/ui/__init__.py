@@ -3,7 +3,6 @@ Actifs / Inactifs catalogue. The views hold no business rule: every list,
 choice and result comes from ``orchestrator_lib.wizard``, ``explain``,
 ``catalogue`` and ``history``."""
 
-from .common import LABELS
 from .wizard_view import CatalogueView, WizardView
 
-__all__ = ["LABELS", "CatalogueView", "WizardView"]
+__all__ = ["CatalogueView", "WizardView"]

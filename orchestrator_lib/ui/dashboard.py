@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import tempfile
 import threading
 from dataclasses import replace
@@ -23,9 +22,10 @@ from .. import history, manual, store
 from ..audit import coverage_trend, run_audit
 from ..catalogue import catalogue_counts, list_services, list_staff, list_types
 from ..explain import explain
+from ..i18n import N_, _, _n, language, moment, number, quarter, set_language
 from ..load import configured_source
-from ..messages import msg, number
 from ..periods import Quarter, parse_as_of
+from ..wording import action, fact, load_summary, person, role, run_kind, type_label, when
 from .common import (
     CELL_STYLE,
     NUMBER_STYLE,
@@ -35,9 +35,7 @@ from .common import (
     _error_html,
     _pct,
     _show,
-    _type_label,
     guarded,
-    label,
 )
 from .wizard_view import CatalogueView, WizardView
 
@@ -47,13 +45,18 @@ AUDIT_TABLE_CSS = (
     ".audit-result th,.audit-result td{border:1px solid #ccc;padding:0.2em 0.6em;text-align:left;"
     "vertical-align:top}.audit-result td:has(> .num),.audit-result td.num{text-align:right}</style>"
 )
-TAB_KEYS = ("tab_overview", "tab_services", "tab_sync", "tab_staff", "tab_audit")
-ROLE_KEYS = {
-    "medecin": "role_medecin",
-    "ips": "role_ips",
-    "infirmiere": "role_infirmiere",
-    "gestionnaire": "role_gestionnaire",
-    "autre": "role_autre",
+TAB_KEYS = (N_("tab_overview"), N_("tab_services"), N_("tab_sync"), N_("tab_staff"), N_("tab_audit"))
+BREAKDOWN_HEADINGS = {
+    "type": N_("by_type"),
+    "staff": N_("by_staff"),
+    "service": N_("by_service"),
+    "month": N_("by_month"),
+}
+MANUAL_ACTIONS = {
+    "activate": N_("manual_activate"),
+    "deactivate": N_("manual_deactivate"),
+    "exclude": N_("manual_exclude"),
+    "include": N_("manual_include"),
 }
 
 
@@ -78,7 +81,7 @@ def _table(
 
 
 def _read_at() -> str:
-    return label("read_at", time=dt.datetime.now().strftime("%H:%M:%S"))
+    return _("read_at", time=moment(dt.datetime.now(dt.UTC)))
 
 
 def _figure_image(figure) -> widgets.Image:
@@ -121,7 +124,7 @@ class OverviewPanel(_Panel):
         self.staff = widgets.HTML().add_class("overview-staff")
         self.trend = widgets.Box()
         refresh = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=label("refresh"), icon="refresh"
+            layout=widgets.Layout(width="auto"), description=_("refresh"), icon="refresh"
         ).add_class("overview-refresh")
         refresh.on_click(lambda _b: self._refresh())
         self.children = [
@@ -130,7 +133,7 @@ class OverviewPanel(_Panel):
             self.coverage,
             self.services,
             self.staff,
-            widgets.HTML(f"<h4>{_e(label('trend_heading'))}</h4>"),
+            widgets.HTML(f"<h4>{_e(_('trend_heading'))}</h4>"),
             self.trend,
         ]
 
@@ -144,10 +147,13 @@ class OverviewPanel(_Panel):
         self.coverage.value = "".join(
             f'<div class="coverage-{kind} audit-{audits[q].status}" data-quarter="{q}" '
             f'data-coverage="{"" if audits[q].coverage_pct is None else audits[q].coverage_pct}">'
-            f"<b>{_e(label('coverage_' + kind, quarter=q))}</b> {_e(_pct(audits[q].coverage_pct))} "
-            f"<small>{_e(label('counted_of_owed', counted=number(audits[q].counted), owed=number(audits[q].owed)))}"
+            f"<b>{_e(_(heading, quarter=quarter(q)))}</b> {_e(_pct(audits[q].coverage_pct))} "
+            f"<small>{_e(_('counted_of_owed', counted=audits[q].counted, owed=audits[q].owed))}"
             f"</small></div>"
-            for kind, q in (("current", current), ("previous", current.previous()))
+            for kind, heading, q in (
+                ("current", N_("coverage_current"), current),
+                ("previous", N_("coverage_previous"), current.previous()),
+            )
         )
         from ..report import data_seen
 
@@ -155,18 +161,18 @@ class OverviewPanel(_Panel):
         counts = catalogue_counts(self.db)
         self.services.value = _table(
             [
-                label("services_active"),
-                label("services_inactive"),
-                label("services_excluded"),
-                label("services_pending"),
+                _("services_active"),
+                _("services_inactive"),
+                _("services_excluded"),
+                _("services_pending"),
             ],
             [[counts["active"], counts["inactive"], counts["excluded"], counts["pending"]]],
             numeric={0, 1, 2, 3},
             css="overview-services-table",
         )
         problems = [i for i in audits[current].issues if i["kind"].startswith(("staff_", "responsible_", "specialty_"))]
-        self.staff.value = f"<h4>{_e(label('staff_problems', n=len(problems)))}</h4>" + "".join(
-            f"<div>• {_e(i['action'])}</div>" for i in problems
+        self.staff.value = f"<h4>{_e(_n('staff_problems', len(problems)))}</h4>" + "".join(
+            f"<div>• {_e(action(i))}</div>" for i in problems
         )
         from ..report import trend_chart
 
@@ -180,30 +186,28 @@ class ServicesPanel(_Panel):
         super().__init__(db, "services")
         self.as_of = as_of
         self.catalogue = CatalogueView(db)
-        self.service_id = widgets.Combobox(placeholder=label("detail_placeholder"), ensure_option=False)
+        self.service_id = widgets.Combobox(placeholder=_("detail_placeholder"), ensure_option=False)
         self.service_id.add_class("services-detail-id")
-        show = widgets.Button(layout=widgets.Layout(width="auto"), description=label("detail_show")).add_class(
+        show = widgets.Button(layout=widgets.Layout(width="auto"), description=_("detail_show")).add_class(
             "services-detail-show"
         )
         show.on_click(lambda _b: self._detail())
         self.detail = widgets.HTML().add_class("services-detail")
         self.type_buttons = {
-            t["code"]: widgets.ToggleButton(description=_type_label(t)).add_class(f"services-type-{t['code']}")
+            t["code"]: widgets.ToggleButton(description=type_label(t)).add_class(f"services-type-{t['code']}")
             for t in list_types(db)
         }
         self.actions = {
-            name: widgets.Button(layout=widgets.Layout(width="auto"), description=label(f"action_{name}")).add_class(
-                f"services-{name}"
-            )
-            for name in ("activate", "deactivate", "exclude", "include")
+            name: widgets.Button(layout=widgets.Layout(width="auto"), description=_(key)).add_class(f"services-{name}")
+            for name, key in MANUAL_ACTIONS.items()
         }
         for name, button in self.actions.items():
             button.on_click(lambda _b, name=name: self._ask(name))
         self.confirm_text = widgets.HTML()
         self.confirm = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=label("confirm"), button_style="warning"
+            layout=widgets.Layout(width="auto"), description=_("confirm"), button_style="warning"
         ).add_class("services-confirm")
-        self.cancel = widgets.Button(layout=widgets.Layout(width="auto"), description=label("cancel")).add_class(
+        self.cancel = widgets.Button(layout=widgets.Layout(width="auto"), description=_("cancel")).add_class(
             "services-cancel"
         )
         self.confirm.on_click(lambda _b: self._do())
@@ -215,7 +219,7 @@ class ServicesPanel(_Panel):
             self.error,
             self.stamp,
             self.catalogue,
-            widgets.HTML(f"<h4>{_e(label('detail_heading'))}</h4>"),
+            widgets.HTML(f"<h4>{_e(_('detail_heading'))}</h4>"),
             widgets.HBox([self.service_id, show]),
             self.detail,
             widgets.HBox(list(self.type_buttons.values())),
@@ -233,7 +237,10 @@ class ServicesPanel(_Panel):
     def _detail(self) -> None:
         self.error.value = ""
         found = explain(self.db, self.service_id.value, as_of=self.as_of)  # any case, a service or a member
-        facts = "".join(f"<div>• {_e(f['text'])}</div>" for f in found["facts"])
+        facts = "".join(
+            f"<div>• {_e(fact(f, found.get('service_id') or found['staff_id'], found.get('type_labels')))}</div>"
+            for f in found["facts"]
+        )
         if found["kind"] == "staff":
             self.detail.value = f"<b>{_e(found['staff_id'])} — {_e(found['name'])}</b>{facts}"
             return
@@ -244,14 +251,14 @@ class ServicesPanel(_Panel):
             button.value = code in types
         self.detail.value = (
             f"<b>{_e(found['service_id'])} — {_e(found['name'])}</b> · "
-            f"{_e(label('future', n=found['future_appointments']))}{facts}"
+            f"{_e(_n('future', found['future_appointments']))}{facts}"
         )
 
     def _ask(self, action: str | None) -> None:
         self.pending_action = action
         if action:
             self.confirm_text.value = _e(
-                label("confirm_question", action=label(f"action_{action}"), service=self.service_id.value)
+                _("confirm_question", action=_(MANUAL_ACTIONS[action]), service=self.service_id.value)
             )
         _show(self.confirm_box, action is not None)
 
@@ -265,9 +272,7 @@ class ServicesPanel(_Panel):
         else:
             run_id = getattr(manual, str(action))(self.db, service_id)
         self.refresh()
-        done = (
-            msg("changed", run_id=run_id, service_id=service_id) if run_id else msg("no_change", service_id=service_id)
-        )
+        done = _("changed", run_id=run_id, service_id=service_id) if run_id else _("no_change", service_id=service_id)
         self.detail.value = f'<div style="{RESULT_STYLE}">{_e(done)}</div>' + self.detail.value
 
 
@@ -277,20 +282,18 @@ class SyncPanel(_Panel):
         self.as_of = as_of
         self.source = configured_source()
         load = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=label("load_export"), icon="download"
+            layout=widgets.Layout(width="auto"), description=_("load_export"), icon="download"
         ).add_class("sync-load")
         load.disabled = not self.source
         load.tooltip = self.source or ""
         load.on_click(lambda _b: self._load())
         self.load_button = load
-        self.progress = widgets.IntProgress(min=0, max=100, description=label("loading"))
+        self.progress = widgets.IntProgress(min=0, max=100, description=_("loading"))
         _show(self.progress, False)
         self.loaded = widgets.HTML().add_class("sync-loaded")
         self.wizard_box = widgets.Box()
         self.history = widgets.HTML().add_class("sync-history")
-        undo = widgets.Button(layout=widgets.Layout(width="auto"), description=label("undo_last")).add_class(
-            "sync-undo"
-        )
+        undo = widgets.Button(layout=widgets.Layout(width="auto"), description=_("undo_last")).add_class("sync-undo")
         undo.on_click(lambda _b: self._undo())
         self.children = [
             self.error,
@@ -298,7 +301,7 @@ class SyncPanel(_Panel):
             widgets.HBox([load, self.progress]),
             self.loaded,
             self.wizard_box,
-            widgets.HTML(f"<h4>{_e(label('history_heading'))}</h4>"),
+            widgets.HTML(f"<h4>{_e(_('history_heading'))}</h4>"),
             self.history,
             undo,
         ]
@@ -316,23 +319,23 @@ class SyncPanel(_Panel):
         self.history.value = (
             _table(
                 [
-                    label("col_run"),
-                    label("col_kind"),
-                    label("col_when"),
-                    label("col_who"),
-                    label("col_changes"),
-                    label("col_run_state"),
+                    _("col_run"),
+                    _("col_kind"),
+                    _("col_when"),
+                    _("col_who"),
+                    _("col_changes"),
+                    _("col_run_state"),
                 ],
                 [
                     [
                         r["run_id"],
-                        r["kind"],
-                        (r["applied_at"] or "")[:19].replace("T", " "),
-                        r["applied_by"],
+                        run_kind(r["kind"]),
+                        when(r["applied_at"]),
+                        person(r["applied_by"]),
                         r["changes"],
-                        label("undone_by", run=r["undone_by"])
+                        _("undone_by", run=r["undone_by"])
                         if r["undone_by"]
-                        else (label("undoes", run=r["undoes"]) if r["undoes"] else ""),
+                        else (_("undoes", run=r["undoes"]) if r["undoes"] else ""),
                     ]
                     for r in runs
                 ],
@@ -340,7 +343,7 @@ class SyncPanel(_Panel):
                 css="history-table",
             )
             if runs
-            else _e(label("no_runs"))
+            else _e(_("no_runs"))
         )
 
     @guarded
@@ -348,7 +351,7 @@ class SyncPanel(_Panel):
         run_id = history.undo(self.db)
         self.wizard_box.children = []  # the undone run's services are pending again: a fresh wizard
         self.refresh()
-        self.loaded.value = f'<div style="{RESULT_STYLE}">{_e(msg("undone", run_id=run_id))}</div>'
+        self.loaded.value = f'<div style="{RESULT_STYLE}">{_e(_("undone", run_id=run_id))}</div>'
 
     @guarded
     def _load(self) -> None:
@@ -365,10 +368,8 @@ class SyncPanel(_Panel):
         finally:
             _show(self.progress, False)
         self.refresh()
-        lines = ([result.read] if result.read else []) + [
-            msg("loaded", **result.to_json() | {"pending": len(result.pending)})
-        ]
-        lines += [msg("warning", text=w) for w in result.warnings]
+        lines = ([str(result.read)] if result.read else []) + [load_summary(result)]
+        lines += [_("warning", text=w) for w in result.warnings]
         self.loaded.value = f'<div style="{RESULT_STYLE}">{"<br>".join(_e(line) for line in lines)}</div>'
 
 
@@ -381,8 +382,9 @@ class StaffPanel(_Panel):
         self.children = [self.error, self.stamp, self.tabs, self.missing]
 
     def draw(self) -> None:
-        quarter = Quarter.of(parse_as_of(self.as_of))
-        issues = run_audit(self.db, quarter).issues
+        this_quarter = Quarter.of(parse_as_of(self.as_of))
+        shown_quarter = quarter(this_quarter)
+        issues = run_audit(self.db, this_quarter).issues
         at_stake = {i["subject_id"]: i for i in issues if i["kind"] in ("staff_inactive", "staff_missing")}
         pages = []
         for tab in ("active", "inactive"):
@@ -391,9 +393,9 @@ class StaffPanel(_Panel):
                     s["staff_id"],
                     s["name"],
                     s["license"] or "",
-                    label(ROLE_KEYS.get(s["role"], "role_autre")),
-                    (s["specialty"] or "") + ("" if s["primary_care"] else f" — {label('not_handled')}"),
-                    label("yes") if s["responsible"] else "",
+                    role(s["role"]),
+                    (s["specialty"] or "") + ("" if s["primary_care"] else f" — {_('not_handled')}"),
+                    _("yes") if s["responsible"] else "",
                     at_stake.get(s["staff_id"], {}).get("appointments", ""),
                     at_stake.get(s["staff_id"], {}).get("availabilities", ""),
                 ]
@@ -403,14 +405,14 @@ class StaffPanel(_Panel):
                 widgets.HTML(
                     _table(
                         [
-                            label("col_id"),
-                            label("col_name"),
-                            label("col_license"),
-                            label("col_role"),
-                            label("col_specialty"),
-                            label("col_responsible"),
-                            label("col_appointments_at_stake", quarter=quarter),
-                            label("col_availabilities_at_stake", quarter=quarter),
+                            _("col_id"),
+                            _("col_name"),
+                            _("col_license"),
+                            _("col_role"),
+                            _("col_specialty"),
+                            _("col_responsible"),
+                            _("col_appointments_at_stake", quarter=shown_quarter),
+                            _("col_availabilities_at_stake", quarter=shown_quarter),
                         ],
                         rows,
                         numeric={6, 7},
@@ -420,14 +422,17 @@ class StaffPanel(_Panel):
                 )
             )
         self.tabs.children = pages
-        self.tabs.titles = (label("catalogue_active"), label("catalogue_inactive"))
+        self.tabs.titles = (_("catalogue_active"), _("catalogue_inactive"))
         missing = [i for i in issues if i["kind"] == "staff_missing"]
         self.missing.value = (
             (
-                f"<h4>{_e(label('staff_missing_heading'))}</h4>"
+                f"<h4>{_e(_('staff_missing_heading'))}</h4>"
                 + _table(
-                    [label("col_id"), label("col_appointments"), label("col_availabilities"), label("col_action")],
-                    [[i["subject_id"], i["appointments"], i["availabilities"], i["action"]] for i in missing],
+                    [_("col_id"), _("col_appointments"), _("col_availabilities"), _("col_action")],
+                    [
+                        [i["subject_id"], number(i["appointments"]), number(i["availabilities"]), action(i)]
+                        for i in missing
+                    ],
                     numeric={1, 2},
                 )
             )
@@ -440,13 +445,13 @@ class AuditPanel(_Panel):
     def __init__(self, db, as_of=None):
         super().__init__(db, "audit")
         self.as_of = as_of
-        self.quarter = widgets.Dropdown(description=label("quarter")).add_class("audit-quarter")
+        self.quarter = widgets.Dropdown(description=_("quarter")).add_class("audit-quarter")
         run = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=label("run_audit"), button_style="primary"
+            layout=widgets.Layout(width="auto"), description=_("run_audit"), button_style="primary"
         ).add_class("audit-run")
         run.on_click(lambda _b: self._run())
         self.report_button = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=label("make_report"), icon="file"
+            layout=widgets.Layout(width="auto"), description=_("make_report"), icon="file"
         ).add_class("audit-report")
         self.report_button.on_click(lambda _b: self._report())
         self.busy = widgets.HTML()
@@ -466,7 +471,7 @@ class AuditPanel(_Panel):
         trend = coverage_trend(self.db, self.as_of)  # the quarters present in the data, none in the future
         quarters = sorted({t["quarter"] for t in trend} | {str(current), str(current.previous())}, reverse=True)
         chosen = self.quarter.value or str(current.previous())
-        self.quarter.options = quarters
+        self.quarter.options = [(quarter(q), q) for q in quarters]
         self.quarter.value = chosen if chosen in quarters else quarters[0]
 
     @guarded
@@ -478,14 +483,14 @@ class AuditPanel(_Panel):
             AUDIT_TABLE_CSS,
             f"<style>{FIRST_SCREEN_CSS}</style>",
             first_screen(result, self.db).data,
-            f"<h4>{_e(label('issues_heading', n=len(result.issues)))}</h4>",
+            f"<h4>{_e(_n('issues_heading', len(result.issues)))}</h4>",
             issues_table(result).to_html(index=False, classes="audit-issues", border=0),
-            f"<h4>{_e(label('summary_heading'))}</h4>",
+            f"<h4>{_e(_('summary_heading'))}</h4>",
             summary_table(result).to_html(index=False, border=0),
         ]
-        for name in ("type", "staff", "service", "month"):
+        for name, heading in BREAKDOWN_HEADINGS.items():
             parts += [
-                f"<h4>{_e(label('by_' + name))}</h4>",
+                f"<h4>{_e(_(heading))}</h4>",
                 breakdown_table(result, name, db=self.db).to_html(index=False, border=0),
             ]
         self.result.value = "".join(parts)
@@ -495,7 +500,7 @@ class AuditPanel(_Panel):
     def _report(self) -> None:
         from ..report import write_report
 
-        self.busy.value = f"<i>{_e(label('report_busy'))}</i>"
+        self.busy.value = f"<i>{_e(_('report_busy'))}</i>"
         try:
             result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
             with tempfile.TemporaryDirectory(prefix="orchestrator-report-") as folder:
@@ -504,10 +509,10 @@ class AuditPanel(_Panel):
                     _download(
                         paths["workbook"],
                         paths["workbook"].name,
-                        label("download_xlsx"),
+                        _("download_xlsx"),
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     ),
-                    _download(paths["html"], paths["html"].name, label("download_html"), "text/html"),
+                    _download(paths["html"], paths["html"].name, _("download_html"), "text/html"),
                 ]
         finally:
             self.busy.value = ""
@@ -530,23 +535,22 @@ class DashboardView(widgets.VBox):
         super().__init__()
         self.db = store.resolve_db(db)
         self.as_of = as_of
-        self.language = widgets.ToggleButtons(
-            options=[("FR", "fr"), ("EN", "en")], value=os.environ.get("ORCHESTRATOR_LANG", "fr")[:2] or "fr"
-        )
+        self.language = widgets.ToggleButtons(options=[("FR", "fr"), ("EN", "en")], value=language())
         self.language.add_class("dashboard-language")
         self.language.observe(self._switch_language, names="value")
         self._build()
 
-    def _build(self) -> None:
+    def _build(self, shown: int = 0) -> None:
         # Only the first tab is built now; the others on their first visit. The
         # page then has few widgets to draw, and the overview appears sooner.
         self.panels: list[_Panel | None] = [None] * len(PANELS)
-        self.tabs = widgets.Tab(children=[widgets.VBox() for _ in PANELS], titles=[label(k) for k in TAB_KEYS])
+        self.tabs = widgets.Tab(children=[widgets.VBox() for _panel in PANELS], titles=[_(k) for k in TAB_KEYS])
         self.tabs.add_class("dashboard-tabs")
         self.tabs.observe(self._on_tab, names="selected_index")
-        title = widgets.HTML(f"<h2>{_e(label('dashboard_title'))}</h2>")
+        title = widgets.HTML(f"<h2>{_e(_('dashboard_title'))}</h2>")
         self.children = [widgets.HBox([title, self.language]), self.tabs]
-        self._show_panel(0)
+        self.tabs.selected_index = shown
+        self._show_panel(shown)
 
     def panel(self, index: int) -> _Panel:
         """The tab's panel, built on first use."""
@@ -576,8 +580,9 @@ class DashboardView(widgets.VBox):
         return thread
 
     def _switch_language(self, change) -> None:
-        os.environ["ORCHESTRATOR_LANG"] = change["new"]
-        self._build()
+        shown = self.tabs.selected_index or 0
+        set_language(change["new"])
+        self._build(shown)
 
     def _on_tab(self, change) -> None:
         if change["new"] is not None:

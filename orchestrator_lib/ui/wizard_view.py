@@ -24,8 +24,10 @@ from .. import history
 from ..catalogue import list_services, list_types
 from ..errors import OrchestratorError
 from ..explain import explain
-from ..messages import msg, number
+from ..i18n import N_, _, _n, number, quarter, signed
 from ..wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
+from ..wording import fact, sync_summary, type_label
+from ..wording import state as state_word
 from .common import (
     CELL_STYLE,
     NUMBER_STYLE,
@@ -35,11 +37,8 @@ from .common import (
     _e,
     _error_html,
     _pct,
-    _services,
     _show,
-    _type_label,
     guarded,
-    label,
 )
 
 log = logging.getLogger(__name__)
@@ -48,8 +47,9 @@ PAGE_SIZE = 25  # rows of the wizard's fixed pool
 CATALOGUE_MAX_ROWS = 200  # rows of a catalogue table before asking to refine the search
 SUMMARY_MAX_IDS = 50  # services named in each list of the Apply summary
 
-STEP_TITLES = {EXCLUDE: "title_1", INACTIVE: "title_2", TYPES: "title_3", APPLY: "title_4"}
-STEP_HELP = {EXCLUDE: "help_1", INACTIVE: "help_2", TYPES: "help_3", APPLY: "help_4"}
+STEP_TITLES = {EXCLUDE: N_("title_1"), INACTIVE: N_("title_2"), TYPES: N_("title_3"), APPLY: N_("title_4")}
+CATALOGUE_TABS = {"active": N_("catalogue_active"), "inactive": N_("catalogue_inactive")}
+STEP_HELP = {EXCLUDE: N_("help_1"), INACTIVE: N_("help_2"), TYPES: N_("help_3"), APPLY: N_("help_4")}
 
 # --- the wizard ---------------------------------------------------------------------
 
@@ -72,9 +72,7 @@ class WizardRow(widgets.HBox):
         self.type_buttons: dict[str, widgets.ToggleButton] = {}
         self.note = widgets.HTML()
         self.note.add_class("wizard-row-note")
-        self.why = widgets.Button(
-            description=label("why"), tooltip=label("why_tooltip"), layout=widgets.Layout(width="2.5em")
-        )
+        self.why = widgets.Button(description=_("why"), tooltip=_("why_tooltip"), layout=widgets.Layout(width="2.5em"))
         self.why.add_class("wizard-why")
         self.why.on_click(self._on_why)
         super().__init__(
@@ -96,7 +94,7 @@ class WizardRow(widgets.HBox):
         buttons = {}
         for entry in catalogue:
             button = widgets.ToggleButton(
-                value=False, description=_type_label(entry), tooltip=entry["code"], layout=widgets.Layout(width="auto")
+                value=False, description=type_label(entry), tooltip=entry["code"], layout=widgets.Layout(width="auto")
             )
             button.add_class("wizard-type")
             button.add_class(f"wizard-type-{entry['code']}")
@@ -150,7 +148,7 @@ class WizardView(widgets.VBox):
 
         self.search_box = widgets.Text(
             value="",
-            placeholder=label("search_placeholder"),
+            placeholder=_("search_placeholder"),
             continuous_update=True,
             layout=widgets.Layout(width="30em"),
         )
@@ -162,14 +160,14 @@ class WizardView(widgets.VBox):
         self.rows_box.add_class("wizard-rows")
 
         self.page_previous = widgets.Button(
-            description=label("page_previous"),
-            tooltip=label("page_previous_tooltip"),
+            description=_("page_previous"),
+            tooltip=_("page_previous_tooltip"),
             layout=widgets.Layout(width="3em"),
         )
         self.page_previous.add_class("wizard-page-previous")
         self.page_previous.on_click(self._on_page_previous)
         self.page_next = widgets.Button(
-            description=label("page_next"), tooltip=label("page_next_tooltip"), layout=widgets.Layout(width="3em")
+            description=_("page_next"), tooltip=_("page_next_tooltip"), layout=widgets.Layout(width="3em")
         )
         self.page_next.add_class("wizard-page-next")
         self.page_next.on_click(self._on_page_next)
@@ -179,9 +177,9 @@ class WizardView(widgets.VBox):
             [self.page_previous, self.page_label, self.page_next], layout=widgets.Layout(align_items="center")
         )
 
-        self.why_box = widgets.Text(placeholder=label("why_any_placeholder"), layout=widgets.Layout(width="22em"))
+        self.why_box = widgets.Text(placeholder=_("why_any_placeholder"), layout=widgets.Layout(width="22em"))
         self.why_box.add_class("wizard-why-id")
-        self.why_button = widgets.Button(description=label("why_any"))
+        self.why_button = widgets.Button(description=_("why_any"))
         self.why_button.add_class("wizard-why-any")
         self.why_button.on_click(self._on_why_any)
         self.explanation = widgets.HTML()
@@ -192,20 +190,20 @@ class WizardView(widgets.VBox):
         self.summary = widgets.HTML()
         self.summary.add_class("wizard-summary")
 
-        self.previous_button = widgets.Button(description=label("previous"), icon="arrow-left")
+        self.previous_button = widgets.Button(description=_("previous"), icon="arrow-left")
         self.previous_button.add_class("wizard-previous")
         self.previous_button.on_click(self._on_previous)
-        self.next_button = widgets.Button(description=label("next"), button_style="primary")
+        self.next_button = widgets.Button(description=_("next"), button_style="primary")
         self.next_button.add_class("wizard-next")
         self.next_button.on_click(self._on_next)
-        self.apply_button = widgets.Button(description=label("apply"), button_style="success", icon="check")
+        self.apply_button = widgets.Button(description=_("apply"), button_style="success", icon="check")
         self.apply_button.add_class("wizard-apply")
         self.apply_button.on_click(self._on_apply)
         self.nav = widgets.HBox([self.previous_button, self.next_button, self.apply_button])
 
         self.result = widgets.HTML()
         self.result.add_class("wizard-result")
-        self.undo_button = widgets.Button(description=label("undo"), button_style="warning", icon="undo")
+        self.undo_button = widgets.Button(description=_("undo"), button_style="warning", icon="undo")
         self.undo_button.add_class("wizard-undo")
         self.undo_button.on_click(self._on_undo)
         self.result_panel = widgets.VBox([self.result, self.undo_button])
@@ -263,8 +261,8 @@ class WizardView(widgets.VBox):
         step = wizard.step
         self._ensure_type_buttons()
         with self._syncing():
-            self.title.value = f"<h3>{_e(label(STEP_TITLES[step]))}</h3>"
-            self.instruction.value = f"<p>{_e(label(STEP_HELP[step]))}</p>"
+            self.title.value = f"<h3>{_e(_(STEP_TITLES[step]))}</h3>"
+            self.instruction.value = f"<p>{_e(_(STEP_HELP[step]))}</p>"
             self._render_counts()
             _show(self.list_panel, step != APPLY)
             _show(self.summary, step == APPLY)
@@ -283,7 +281,7 @@ class WizardView(widgets.VBox):
         counts = self._engine.counts()
         parts = []
         for step in (EXCLUDE, INACTIVE, TYPES):
-            text = _e(label("step_count", step=step, count=_services(counts[step])))
+            text = _e(_("step_count", step=step, count=_n("n_services", counts[step])))
             parts.append(f"<b>{text}</b>" if step == self._engine.step else text)
         self.counts_label.value = " · ".join(parts)
 
@@ -306,11 +304,11 @@ class WizardView(widgets.VBox):
                     row.service_id = None
                     _show(row, False)
             if total:
-                page_text = label("page", first=first + 1, last=first + len(visible), total=total)
+                page_text = _("page", first=first + 1, last=first + len(visible), total=total)
             elif text.strip():
-                page_text = label("page_empty_search", text=text.strip())
+                page_text = _("page_empty_search", text=text.strip())
             else:
-                page_text = label("page_empty")
+                page_text = _("page_empty")
             # Set after the rows, and marked with the step: once the page shows it, the rows are current.
             self.page_label.value = f'<span data-step="{step}">{_e(page_text)}</span>'
             self.page_previous.disabled = self.page == 0
@@ -322,10 +320,9 @@ class WizardView(widgets.VBox):
         row.service_id = sid
         notes = []
         if service.imported:
-            state = "excluded" if service.excluded else (service.status or "inactive")
-            notes.append(label("imported", state=label(f"state_{state}")))
+            notes.append(_("imported", state=state_word(service.status or "inactive", service.excluded)))
         if service.future_appointments:
-            notes.append(label("future", n=service.future_appointments))
+            notes.append(_n("future", service.future_appointments))
         row.note.value = f'<span style="color:#666">{_e(" · ".join(notes))}</span>' if notes else ""
         if step == TYPES:
             _show(row.check, False)
@@ -359,31 +356,31 @@ class WizardView(widgets.VBox):
 
     def _names(self, ids: list[str]) -> str:
         if not ids:
-            return f"<i>{_e(label('none'))}</i>"
+            return f"<i>{_e(_('none'))}</i>"
         services = self._engine.services
         shown = [
             f"{_e(sid)} {_e(services[sid].name) if sid in services else ''}".strip() for sid in ids[:SUMMARY_MAX_IDS]
         ]
         more = len(ids) - len(shown)
-        return ", ".join(shown) + (f" {_e(label('and_more', n=more))}" if more > 0 else "")
+        return ", ".join(shown) + (f" {_e(_n('and_more', more))}" if more > 0 else "")
 
     def _summary_html(self, summary: dict) -> str:
         counts = "".join(
-            f'<tr><th style="{CELL_STYLE}">{_e(label(key))}</th><td style="{NUMBER_STYLE}">{len(summary[field])}</td></tr>'
+            f'<tr><th style="{CELL_STYLE}">{_e(_(key))}</th><td style="{NUMBER_STYLE}">{len(summary[field])}</td></tr>'
             for key, field in (
-                ("final_active", "active"),
-                ("final_inactive", "inactive"),
-                ("final_excluded", "excluded"),
-                ("auto_reactivated", "auto_reactivated"),
-                ("auto_deactivated", "auto_deactivated"),
+                (N_("final_active"), "active"),
+                (N_("final_inactive"), "inactive"),
+                (N_("final_excluded"), "excluded"),
+                (N_("auto_reactivated"), "auto_reactivated"),
+                (N_("auto_deactivated"), "auto_deactivated"),
             )
         )
         return (
-            f"<h4>{_e(label('summary_final'))}</h4>"
+            f"<h4>{_e(_('summary_final'))}</h4>"
             f'<table class="wizard-summary-counts" style="{TABLE_STYLE}">{counts}</table>'
-            f'<p class="wizard-auto-reactivated"><b>{_e(label("auto_reactivated"))} :</b> '
+            f'<p class="wizard-auto-reactivated"><b>{_e(_("auto_reactivated"))} :</b> '
             f"{self._names(summary['auto_reactivated'])}</p>"
-            f'<p class="wizard-auto-deactivated"><b>{_e(label("auto_deactivated"))} :</b> '
+            f'<p class="wizard-auto-deactivated"><b>{_e(_("auto_deactivated"))} :</b> '
             f"{self._names(summary['auto_deactivated'])}</p>"
         )
 
@@ -393,30 +390,35 @@ class WizardView(widgets.VBox):
         items counted and coverage before → after, and the items of the listed
         services that will still not be counted (kept inactive, left without a type)."""
         header = "".join(
-            f'<th style="{CELL_STYLE}">{_e(label(key))}</th>'
-            for key in ("what_if_quarter", "what_if_counted", "what_if_coverage", "what_if_still_not_counted")
+            f'<th style="{CELL_STYLE}">{_e(_(key))}</th>'
+            for key in (
+                N_("what_if_quarter"),
+                N_("what_if_counted"),
+                N_("what_if_coverage"),
+                N_("what_if_still_not_counted"),
+            )
         )
         body = []
-        for which in ("current", "previous"):
-            quarter = impact["quarters"][which]
-            figures = impact["figures"][quarter]
+        for which, heading in (("current", N_("what_if_current")), ("previous", N_("what_if_previous"))):
+            code = impact["quarters"][which]
+            figures = impact["figures"][code]
             change = figures["counted_after"] - figures["counted_before"]
             counted = f"{number(figures['counted_before'])} → {number(figures['counted_after'])}" + (
-                f" ({'+' if change > 0 else '−'}{number(abs(change))})" if change else ""
+                f" ({signed(change)})" if change else ""
             )
             coverage = f"{_pct(figures['coverage_before'])} → {_pct(figures['coverage_after'])}"
             cells = [counted, coverage, number(figures["planned_not_counted_after"])]
             body.append(
-                f'<tr data-quarter="{_e(quarter)}"><th style="{CELL_STYLE}">'
-                f"{_e(label(f'what_if_{which}', quarter=quarter))}</th>"
+                f'<tr data-quarter="{_e(code)}"><th style="{CELL_STYLE}">'
+                f"{_e(_(heading, quarter=quarter(code)))}</th>"
                 + "".join(f'<td style="{NUMBER_STYLE}">{_e(c)}</td>' for c in cells)
                 + "</tr>"
             )
         return (
-            f"<h4>{_e(label('what_if_heading'))}</h4>"
+            f"<h4>{_e(_('what_if_heading'))}</h4>"
             f'<table class="wizard-what-if" style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>"
-            f"<p><small>{_e(label('what_if_note'))}</small></p>"
+            f"<p><small>{_e(_('what_if_note'))}</small></p>"
         )
 
     # -- messages --------------------------------------------------------------------------
@@ -481,7 +483,10 @@ class WizardView(widgets.VBox):
         if not service_id:
             return
         found = explain(self._engine.db, service_id, wizard=self.wizard)
-        facts = "".join(f'<li data-code="{_a(f["code"])}">{_e(f["text"])}</li>' for f in found["facts"])
+        facts = "".join(
+            f'<li data-code="{_a(f["code"])}">{_e(fact(f, found["service_id"], found["type_labels"]))}</li>'
+            for f in found["facts"]
+        )
         self.explanation.value = (
             f'<div style="border-left:3px solid #69c;padding-left:0.6em">'
             f"<b>{_e(found['service_id'])}</b> {_e(found['name'])}<ul>{facts}</ul></div>"
@@ -519,8 +524,7 @@ class WizardView(widgets.VBox):
         finally:
             self.apply_button.disabled = False
         self.last_run_id = summary["run_id"]
-        counts = {k: len(v) for k, v in summary.items() if isinstance(v, list)}
-        text = msg("sync_done", run_id=summary["run_id"], **counts) if summary["run_id"] else msg("sync_nothing")
+        text = sync_summary(summary)
         self.result.value = f'<div style="{RESULT_STYLE}" data-run-id="{_a(summary["run_id"] or "")}">{_e(text)}</div>'
         _show(self.undo_button, summary["run_id"] is not None)
         _show(self.result_panel, True)
@@ -535,7 +539,7 @@ class WizardView(widgets.VBox):
         undo_id = history.undo(self._engine.db, self.last_run_id, user=self.user)
         self.last_run_id = None
         self.result.value = (
-            f'<div style="{RESULT_STYLE}" data-run-id="{_a(undo_id)}">{_e(msg("undone", run_id=undo_id))}</div>'
+            f'<div style="{RESULT_STYLE}" data-run-id="{_a(undo_id)}">{_e(_("undone", run_id=undo_id))}</div>'
         )
         _show(self.undo_button, False)
         # A fresh wizard: the services the undone run imported are pending again, with no choice made.
@@ -575,7 +579,7 @@ class CatalogueView(widgets.Tab):
         for tab in self.TABS:
             search = widgets.Text(
                 value="",
-                placeholder=label("search_placeholder"),
+                placeholder=_("search_placeholder"),
                 continuous_update=True,
                 layout=widgets.Layout(width="30em"),
             )
@@ -596,7 +600,7 @@ class CatalogueView(widgets.Tab):
     def refresh(self) -> None:
         """Read both tabs again (after an apply, an undo or a manual change)."""
         try:
-            self._types = {t["code"]: _type_label(t) for t in list_types(self.db)}
+            self._types = {t["code"]: type_label(t) for t in list_types(self.db)}
             for tab in self.TABS:
                 self._draw(tab)
         except OrchestratorError as error:
@@ -614,20 +618,19 @@ class CatalogueView(widgets.Tab):
         services = list_services(self.db, tab, text or None)
         if not text:
             self._counts[tab] = len(services)
-            self.titles = tuple(
-                label("catalogue_title", tab=label(f"catalogue_{t}"), n=self._counts[t]) for t in self.TABS
-            )
+            self.titles = tuple(_("catalogue_title", tab=_(CATALOGUE_TABS[t]), n=self._counts[t]) for t in self.TABS)
         self.tables[tab].value = self._table(services)
 
     def _table(self, services: list[dict]) -> str:
         if not services:
-            return f"<p><i>{_e(label('catalogue_empty'))}</i></p>"
+            return f"<p><i>{_e(_('catalogue_empty'))}</i></p>"
         header = "".join(
-            f'<th style="{CELL_STYLE}">{_e(label(k))}</th>' for k in ("col_id", "col_name", "col_state", "col_types")
+            f'<th style="{CELL_STYLE}">{_e(_(k))}</th>'
+            for k in (N_("col_id"), N_("col_name"), N_("col_state"), N_("col_types"))
         )
         rows = []
         for s in services[:CATALOGUE_MAX_ROWS]:
-            state = label("state_excluded") if s["excluded"] else label(f"state_{s['status']}")
+            state = state_word(s["status"], s["excluded"])
             types = ", ".join(self._types.get(code, code) for code in s["types"] or [])
             rows.append(
                 f'<tr data-service-id="{_a(s["service_id"])}">'
@@ -636,7 +639,7 @@ class CatalogueView(widgets.Tab):
             )
         more = ""
         if len(services) > CATALOGUE_MAX_ROWS:
-            more = f"<p>{_e(label('catalogue_truncated', shown=CATALOGUE_MAX_ROWS, total=len(services)))}</p>"
+            more = f"<p>{_e(_('catalogue_truncated', shown=CATALOGUE_MAX_ROWS, total=len(services)))}</p>"
         return (
             f'<table style="{TABLE_STYLE}"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>{more}'
         )

@@ -140,7 +140,10 @@ def test_a_killed_load_leaves_its_scratch_folder_and_the_next_load_removes_it(tm
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "cp1252"])
-def test_excel_and_windows_1252_loads_leave_no_copy_behind(tmp_path, db, kind):
+def test_excel_and_windows_1252_loads_leave_no_copy_behind(tmp_path, db, kind, monkeypatch):
+    # A temporary folder of this test's own: the other test processes write in the shared one.
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     folder = write_export(tmp_path / "export", encoding="cp1252" if kind == "cp1252" else "utf-8")
     if kind == "xlsx":
         import csv

@@ -83,7 +83,7 @@ def test_a_reader_that_drops_a_row_silently_is_caught(tmp_path, db, monkeypatch)
         return (f"SELECT * FROM ({sql}) LIMIT 3", params) if self.table.name == "services" else (sql, params)
 
     monkeypatch.setattr(files.TableFile, "relation", losing_one)
-    with pytest.raises(InputError, match=r"services\.csv.* 4 ligne\(s\) de données, mais 3") as refused:
+    with pytest.raises(InputError, match=r"services\.csv.* 4 lignes de données, mais 3") as refused:
         load_export(write_export(tmp_path / "export"), db)
     assert refused.value.key == "rows_lost"
     assert snapshot(db) == before

@@ -1,0 +1,279 @@
+"""Words on the engine's codes: the one place where an audit issue, an explanation fact, a
+state, a role, a kind of run or a user becomes what a person reads. The engine returns codes
+and values; the CLI, the views and the report call these, in the language of the moment.
+
+Each table maps a code to its message id, written out (``N_``) so that the catalogue check
+(tests/test_i18n.py) sees every id the code can ask for.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .i18n import N_, _, _n, date, language, moment, quarter
+
+# What to do about an issue that loses items from the count (audit.py's action codes).
+ACTIONS = {
+    "service_not_imported": N_("action_service_not_imported"),
+    "service_not_imported_absent": N_("action_service_not_imported_absent"),
+    "service_not_imported_emr_inactive": N_("action_service_not_imported_emr_inactive"),
+    "service_excluded": N_("action_service_excluded"),
+    "service_inactive": N_("action_service_inactive"),
+    "staff_missing": N_("action_staff_missing"),
+    "staff_inactive": N_("action_staff_inactive"),
+}
+# Checks that do not change the counts; those with a count are plural entries.
+CHECKS = {
+    "responsible_missing": N_("check_responsible_missing"),
+    "responsible_inactive": N_("check_responsible_inactive"),
+    "responsible_several": N_("check_responsible_several"),
+    "specialty_not_primary_care": N_("check_specialty_not_primary_care"),
+    "data_ends_early": N_("check_data_ends_early"),
+    "load_before_quarter_end": N_("check_load_before_quarter_end"),
+}
+COUNTED_CHECKS = {
+    "availability_attribute_missing": N_("check_availability_attribute_missing"),
+    "excluded_with_appointments": N_("check_excluded_with_appointments"),
+    "will_reactivate": N_("check_will_reactivate"),
+}
+DATE_CHECKS = ("data_ends_early", "load_before_quarter_end")  # their detail is a date
+# The name of a reason not counted, or of a check.
+REASONS = {
+    "service_not_imported": N_("service_not_imported"),
+    "service_excluded": N_("service_excluded"),
+    "service_inactive": N_("service_inactive"),
+    "staff_missing": N_("staff_missing"),
+    "staff_inactive": N_("staff_inactive"),
+    "responsible_missing": N_("responsible_missing"),
+    "responsible_inactive": N_("responsible_inactive"),
+    "responsible_several": N_("responsible_several"),
+    "specialty_not_primary_care": N_("specialty_not_primary_care"),
+    "availability_attribute_missing": N_("availability_attribute_missing"),
+    "excluded_with_appointments": N_("excluded_with_appointments"),
+    "will_reactivate": N_("will_reactivate"),
+    "data_ends_early": N_("data_ends_early"),
+    "load_before_quarter_end": N_("load_before_quarter_end"),
+}
+# An availability's regulatory attributes (audit_checks.sql).
+ATTRIBUTES = {
+    "published_at": N_("attribute_published_at"),
+    "clientele": N_("attribute_clientele"),
+    "reason": N_("attribute_reason"),
+    "mode": N_("attribute_mode"),
+    "location": N_("attribute_location"),
+}
+# explain.py's facts; those about future appointments are plural entries.
+FACTS = {
+    "imported_active": N_("explain_imported_active"),
+    "imported_inactive": N_("explain_imported_inactive"),
+    "imported_excluded": N_("explain_imported_excluded"),
+    "since_run": N_("explain_since_run"),
+    "absent_from_export": N_("explain_absent_from_export"),
+    "unknown": N_("explain_unknown"),
+    "emr_inactive": N_("explain_emr_inactive"),
+    "staff_active": N_("explain_staff_active"),
+    "staff_inactive": N_("explain_staff_inactive"),
+    "staff_missing": N_("explain_staff_missing"),
+    "staff_responsible": N_("explain_staff_responsible"),
+    "chosen_excluded": N_("explain_chosen_excluded"),
+    "chosen_kept_inactive": N_("explain_chosen_kept_inactive"),
+    "chosen_types": N_("explain_chosen_types"),
+    "chosen_no_type": N_("explain_chosen_no_type"),
+}
+FUTURE_FACTS = {
+    "will_reactivate": N_("explain_will_reactivate"),
+    "excluded_with_future": N_("explain_excluded_with_future"),
+    "pending": N_("explain_pending"),
+    "chosen_kept_inactive_future": N_("explain_chosen_kept_inactive_future"),
+}
+STATES = {"active": N_("state_active"), "inactive": N_("state_inactive"), "excluded": N_("state_excluded")}
+ROLES = {
+    "medecin": N_("role_medecin"),
+    "ips": N_("role_ips"),
+    "infirmiere": N_("role_infirmiere"),
+    "gestionnaire": N_("role_gestionnaire"),
+    "autre": N_("role_autre"),
+}
+RUN_KINDS = {"sync": N_("run_sync"), "manual": N_("run_manual"), "undo": N_("run_undo")}
+# A run's decisions (0003_history.sql): the word for one, and the plural entry for a count.
+DECISIONS = {
+    "excluded": (N_("decision_excluded"), N_("n_decision_excluded")),
+    "kept_inactive": (N_("decision_kept_inactive"), N_("n_decision_kept_inactive")),
+    "typed": (N_("decision_typed"), N_("n_decision_typed")),
+    "auto_reactivated": (N_("decision_auto_reactivated"), N_("n_decision_auto_reactivated")),
+    "auto_deactivated": (N_("decision_auto_deactivated"), N_("n_decision_auto_deactivated")),
+    "activate": (N_("decision_activate"), N_("n_decision_activate")),
+    "deactivate": (N_("decision_deactivate"), N_("n_decision_deactivate")),
+    "exclude": (N_("decision_exclude"), N_("n_decision_exclude")),
+    "include": (N_("decision_include"), N_("n_decision_include")),
+    "set_types": (N_("decision_set_types"), N_("n_decision_set_types")),
+    "undo": (N_("decision_undo"), N_("n_decision_undo")),
+}
+# What a sync summary counts (wizard.Plan.summary), each a plural entry.
+SYNC_COUNTS = {
+    "active": N_("n_active"),
+    "inactive": N_("n_inactive"),
+    "excluded": N_("n_excluded"),
+    "auto_reactivated": N_("n_auto_reactivated"),
+    "auto_deactivated": N_("n_auto_deactivated"),
+}
+
+
+def action(issue: dict) -> str:
+    """What to do about an audit issue (``action_code`` and its values), as one sentence."""
+    code = issue["action_code"]
+    values = {"id": issue.get("subject_id"), "name": issue.get("subject_name")}
+    if code in ACTIONS:
+        return _(ACTIONS[code], **values)
+    detail = issue.get("detail")
+    if code == "availability_attribute_missing":
+        detail = attributes(detail or [])
+    elif code in DATE_CHECKS and detail:
+        detail = date(detail)
+    elif isinstance(detail, list):
+        detail = ", ".join(detail)
+    if code in COUNTED_CHECKS:
+        count = issue.get("appointments") or issue.get("availabilities") or 0
+        return _n(COUNTED_CHECKS[code], count, detail=detail, **values)
+    return _(CHECKS[code], detail=detail, **values)
+
+
+def attributes(codes: list[str]) -> str:
+    """``date d'ouverture à la réservation, lieu``: an availability's missing attributes."""
+    return ", ".join(_(ATTRIBUTES[c]) if c in ATTRIBUTES else c for c in codes)
+
+
+def reason(code: str) -> str:
+    """A reason not counted, or the kind of a check: ``Absent du Personnel médical``."""
+    return _(REASONS[code]) if code in REASONS else code
+
+
+def describe_extent(extent: dict) -> str:
+    """What the data covers (an audit's ``extent``), as one sentence."""
+    if not extent.get("last_load"):
+        return _("audit_data_none")
+
+    def day(iso: str | None) -> str:
+        return date(iso) if iso else "—"
+
+    return _(
+        "audit_data",
+        loaded_at=day(extent["last_load"]["at"]),
+        source=extent["last_load"]["source"],
+        last_appointment=day(extent["last_appointment"]),
+        last_availability=day(extent["last_availability"]),
+    )
+
+
+def fact(fact: dict, subject_id: str, type_labels: dict[str, dict] | None = None) -> str:
+    """An explanation fact (``explain``'s code and values) as one sentence."""
+    values = dict(fact.get("values", {}))
+    if "types" in values:
+        values["types"] = types(values["types"], type_labels or {})
+    if "decision" in values:
+        values["decision"] = decision(values["decision"])
+    if "date" in values:
+        values["date"] = date(values["date"])
+    if "quarter" in values:
+        values["quarter"] = quarter(values["quarter"])
+    if fact["code"] in FUTURE_FACTS:
+        return _n(FUTURE_FACTS[fact["code"]], values.pop("future", 0), service_id=subject_id, **values)
+    return _(FACTS[fact["code"]], service_id=subject_id, staff_id=subject_id, **values)
+
+
+def type_label(entry: dict) -> str:
+    """A service type of ``list_types`` in the current language."""
+    return entry["label_en"] if language() == "en" else entry["label_fr"]
+
+
+def types(codes: list[str], labels: dict[str, dict]) -> str:
+    """``Urgent, Semi-urgent``; ``aucun`` for none. ``labels``: ``list_types`` by code."""
+    if not codes:
+        return _("none")
+    return ", ".join(type_label(labels[c]) if c in labels else c for c in codes)
+
+
+def state(status: str, excluded: bool = False) -> str:
+    """A service's state: ``actif``, ``inactif``, ``exclu``."""
+    return _(STATES["excluded" if excluded else status])
+
+
+def decision(code: str) -> str:
+    """A decision of a run (``activate``, ``kept_inactive``…), as words."""
+    return _(DECISIONS[code][0]) if code in DECISIONS else code
+
+
+def role(code: str | None) -> str:
+    return _(ROLES.get(code or "autre", ROLES["autre"]))
+
+
+def run_kind(code: str) -> str:
+    """``Synchronisation``, ``Changement manuel``, ``Annulation``."""
+    return _(RUN_KINDS[code]) if code in RUN_KINDS else code
+
+
+def yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def when(iso: str | None) -> str:
+    """A recorded time, in Montréal, written the one way (``2 décembre 2026, 09 h 14``)."""
+    return moment(iso) if iso else ""
+
+
+def person(login: str | None) -> str:
+    """Who did something: the full name the system knows for a login, else the login;
+    an administrator account says so rather than showing ``root``."""
+    if not login:
+        return ""
+    if login == "root":
+        return _("person_administrator", login=login)
+    return _full_name(login) or login
+
+
+@functools.cache
+def _full_name(login: str) -> str | None:
+    try:
+        import pwd
+
+        gecos = pwd.getpwnam(login).pw_gecos.split(",")[0].strip()
+    except (ImportError, KeyError):
+        return None
+    return gecos if gecos and gecos != login else None
+
+
+def decisions(counts: dict[str, int]) -> str:
+    """A run's changes by decision: ``7 exclus, 1 désactivé automatiquement``."""
+    return ", ".join(_n(DECISIONS[code][1], n) if code in DECISIONS else f"{code}: {n}" for code, n in counts.items())
+
+
+def sync_summary(summary: dict, *, dry_run: bool = False) -> str:
+    """What a sync applied (or would apply): one sentence, every count in its plural form."""
+    if summary["run_id"] is None and not dry_run:
+        return _("sync_nothing")
+    counts = {field: _n(msgid, len(summary[field])) for field, msgid in SYNC_COUNTS.items()}
+    if dry_run:
+        return _("sync_dry_run", **counts)
+    return _("sync_done", run_id=summary["run_id"], **counts)
+
+
+def load_summary(result) -> str:
+    """What a load stored (a ``load.LoadResult``), or that nothing changed."""
+    if not result.changed:
+        return _("nothing_changed")
+    return _(
+        "loaded",
+        services=_n("n_services", result.services),
+        staff=_n("n_staff", result.staff),
+        appointments=_n("n_appointments", result.appointments),
+        availabilities=_n("n_availabilities", result.availabilities),
+        pending=_n("n_pending", len(result.pending)),
+    )
+
+
+def prose(msgid: str, **values: object):
+    """A paragraph of a notebook (Markdown), in the current language: notebooks' prose lives in
+    the catalogue too, so the report reads in the reader's language."""
+    from IPython.display import Markdown
+
+    return Markdown(_(msgid, **values))
