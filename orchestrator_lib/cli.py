@@ -84,7 +84,7 @@ def _help_option(command: click.Command) -> None:
 
 class _Formatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
-        self.write(f"{'':>{self.current_indent}}{_('help_heading', heading=heading)}\n")  # « Commandes : »
+        self.write(f"{'':>{self.current_indent}}{_('label_colon', heading=heading)}\n")  # « Commandes : »
 
 
 class _Context(click.Context):
@@ -477,11 +477,11 @@ def _print_audit(result, written: Path | None) -> None:
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
     click.echo(
-        _(
+        _n(
             "audit_summary",
+            result.counted,
             quarter=i18n.quarter(result.quarter),
             coverage=_pct(result.coverage_pct),
-            counted=result.counted,
             owed=result.owed,
             appointments=a["counted"],
             appointments_owed=a["owed"],

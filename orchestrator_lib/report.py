@@ -292,7 +292,7 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
         lines.append(f'<p class="audit-counts">{_e(_("headline_no_data"))}</p>')
     else:
         lines.append(
-            f'<p class="audit-counts">{_e(_("headline_counts", counted=number(result.counted), owed=number(result.owed), appointments_counted=number(a["counted"]), appointments=number(a["owed"]), availabilities_counted=number(v["counted"]), availabilities=number(v["owed"])))}</p>'
+            f'<p class="audit-counts">{_e(_n("headline_counts", result.counted, owed=result.owed, appointments_counted=a["counted"], appointments=a["owed"], availabilities_counted=v["counted"], availabilities=v["owed"]))}</p>'
         )
     if result.threshold is not None:
         verdict = {

@@ -28,12 +28,12 @@ NOTEBOOK = ROOT / "notebooks" / "02_audit_remuneration.ipynb"
 SHEETS = ["Problèmes", "Résumé", "Par service", "Par personnel", "Par type", "Par mois", "Tendance"]
 ISSUE_HEADERS = [
     "Problème",
-    "Touche le compte",
+    "Réduit le compte",
     "Identifiant",
     "Nom",
     "Rendez-vous",
     "Disponibilités",
-    "Action à faire",
+    "À faire",
     "Détail",
     "Membres concernés",
     "Services concernés",
@@ -165,9 +165,11 @@ def test_html_report_has_static_charts_and_no_code(report):
         'class="input_prompt',
     ):
         assert code not in page, code
-    # The lab template puts markdown in an input area too: each one must hold rendered markdown only.
+    # The prose is code cells' output (the catalogue's, in the reader's language): no markdown cell is left
+    # whose source could show. Were there one, the lab template's input area must hold rendered markdown only.
     areas = re.findall(r'<div class="jp-InputArea jp-Cell-inputArea">\s*(<div[^>]*>)', page)
-    assert areas and all("jp-RenderedMarkdown" in first for first in areas)
+    assert all("jp-RenderedMarkdown" in first for first in areas)
+    assert "Ce qu'il faut corriger" in page and "Annexe : méthode" in page
     code_cells = re.findall(r'<div[^>]*class="[^"]*jp-CodeCell[^"]*"', page)
     assert code_cells and all("jp-mod-noInput" in cell for cell in code_cells)
 
@@ -220,7 +222,7 @@ def test_workbook_summary_matches_the_counts(report):
     assert rows["Exclus volontairement, non dus"] == (*excluded, sum(excluded))
     assert rows["Dus"] == (a["owed"], v["owed"], a["owed"] + v["owed"])
     assert rows["Comptés"] == (a["counted"], v["counted"], a["counted"] + v["counted"])
-    assert rows["Non comptés : personnel inactif"][0] == a["not_counted"]["staff_inactive"]
+    assert rows["Non comptés : Inactif dans Personnel médical"][0] == a["not_counted"]["staff_inactive"]
     assert rows["Couverture (%)"][2] == report["document"]["coverage_pct"]
     assert len(rows) == 4 + 4 + 1  # total, excluded, owed, counted, the four reasons of owed items, coverage
 
@@ -235,19 +237,22 @@ def test_notebook_is_stored_thin_and_without_outputs():
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     code = [c for c in notebook.cells if c.cell_type == "code"]
     (parameters,) = (c for c in code if "parameters" in c.metadata.get("tags", []))
-    assert re.findall(r"^(\w+) = ", parameters.source, re.M) == ["db", "quarter", "as_of", "fail_under", "generated_at"]
+    assert re.findall(r"^(\w+) = ", parameters.source, re.M) == [
+        "db",
+        "quarter",
+        "as_of",
+        "fail_under",
+        "generated_at",
+        "language",
+    ]
     for cell in code:
         assert cell.outputs == [] and cell.execution_count is None
-        assert len(cell.source.splitlines()) <= 5, cell.source
-    assert notebook.cells[0].cell_type == "markdown" and notebook.cells[0].source.startswith("# ")
-    headings = [c.source.splitlines()[0] for c in notebook.cells if c.cell_type == "markdown"]
-    assert (
-        headings.index("## Ce qu'il faut corriger")
-        < headings.index("## Résumé")
-        < headings.index("## Tendance")
-        < headings.index("## Annexe : méthode")
-        == len(headings) - 1
-    )  # the method last, for analysts
+        assert len(cell.source.splitlines()) <= (6 if cell is parameters else 5), cell.source
+    # The prose is the catalogue's (in the reader's language), shown by code cells in this order.
+    assert [c.cell_type for c in notebook.cells] == ["code"] * len(notebook.cells)
+    prose = [m for c in code for m in re.findall(r'prose\("(\w+)"', c.source)]
+    assert prose[0] == "nb_audit_intro" and prose[-1] == "nb_audit_method"  # the method last, for analysts
+    assert prose.index("nb_audit_issues") < prose.index("nb_audit_summary") < prose.index("nb_audit_trend")
 
 
 def test_notebook_runs_under_nbval(report):

@@ -226,7 +226,7 @@ def test_wizard_in_the_page(page, dashboard, demo_db, kit, screenshots):
     expect(summary.locator("tr")).to_have_text(
         [
             re.compile(rf"Actifs\s*{n_active}$"),
-            re.compile(rf"Inactifs \(inclus\)\s*{n_inactive}$"),
+            re.compile(rf"Inactifs, non exclus\s*{n_inactive}$"),
             re.compile(rf"Exclus\s*{n_excluded}$"),
             re.compile(r"Réactivés automatiquement\s*0$"),
             re.compile(rf"Désactivés automatiquement \(sans type\)\s*{n_inactive - 1}$"),
@@ -307,7 +307,7 @@ def test_audit_and_workbook_download(page, dashboard, demo_db, kit, screenshots,
     import_if_needed(demo_db, kit, tmp_path)
     kit.open_dashboard(page, dashboard.url)
     top_tab(page, "Audit").click()
-    page.locator(".audit-quarter select").select_option("2026Q3")
+    page.locator(".audit-quarter select").select_option(label="T3 2026")
     page.locator(".audit-run").click()
     expected = run_audit(demo_db, "2026Q3", details=True)
     first_screen = page.locator(".audit-result .audit-first-screen")

@@ -32,7 +32,7 @@ def test_synchroniser_reads_the_fhir_server(page, dashboard_factory, fhir_server
         page.locator(".sync-load").click()
         result = page.locator(".sync-loaded")
         expect(result).to_contain_text(fhir_server, timeout=WIDGET_TIMEOUT)
-        expect(result).to_contain_text("17500 rendez-vous")
+        expect(result).to_contain_text("17\u00a0500 rendez-vous")
         pending = query(db, "SELECT count(*) FROM pending_services")[0][0]
         assert pending > 0
         expect(page.locator(".wizard-counts")).to_contain_text(f"Étape 1 : {pending} services", timeout=WIDGET_TIMEOUT)

@@ -36,7 +36,7 @@ def test_every_command_as_a_real_process(tmp_path, demo_export, missing_db):
     ok("undo")
     audit = json.loads(ok("audit", "--quarter", "2026Q3", "--json"))
     assert audit["quarter"] == "2026Q3" and audit["status"] in ("ok", "under_threshold")
-    assert "Usage" in ok("demo", "--help") and "Usage" in ok("dashboard", "--help")
+    assert "Utilisation :" in ok("demo", "--help") and "Utilisation :" in ok("dashboard", "--help")
 
 
 def test_a_refusal_is_exit_2_and_a_message_from_the_real_script(missing_db):

@@ -73,7 +73,7 @@ def test_the_demo_clinic_through_fhir_gives_the_same_answers(demo_server, same_k
 def test_the_terminal_shows_what_was_read(demo_server, db):
     shown = run_cli("--db", str(db), "load", "--fhir", demo_server)
     assert shown.returncode == 0, shown.stderr
-    assert "lecture complète" in shown.stdout and "Appointment 17500" in shown.stdout
+    assert "lecture complète" in shown.stdout and "Appointment 17\u00a0500" in shown.stdout
 
 
 # --- incremental refresh ------------------------------------------------------------
@@ -101,7 +101,7 @@ def get(base: str, reference: str) -> dict:
 
 def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server, db):
     first = load_fhir(small_server, db)
-    assert "lecture complète" in first.read and first.appointments == 4
+    assert "lecture complète" in str(first.read) and first.appointments == 4
     time.sleep(1.1)
     put(small_server, {**get(small_server, "Appointment/APT-1"), "status": "cancelled"})
     put(
@@ -123,8 +123,8 @@ def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server,
 
     time.sleep(1.1)  # the changes are then strictly older than the second load's start
     second = load_fhir(small_server + "/", db)  # the same server, written another way
-    assert "changements depuis" in second.read
-    assert "Appointment 1" in second.read and "Slot 3" in second.read, second.read
+    assert "changements depuis" in str(second.read)
+    assert "Appointment 1" in str(second.read) and "Slot 3" in str(second.read), second.read
     assert (second.appointments, second.availabilities) == (4, 2)
     assert query(db, "SELECT status FROM emr_appointments WHERE appointment_id = 'APT-1'") == [("cancelled",)]
     assert query(db, "SELECT availability_id, staff_id FROM emr_availabilities ORDER BY 1") == [
@@ -135,7 +135,7 @@ def test_an_incremental_refresh_reads_and_merges_only_what_changed(small_server,
 
     # Nothing changed since the second load began: nothing read, nothing recorded.
     third = load_fhir(small_server, db)
-    assert not third.changed and "Appointment" not in third.read and "Slot" not in third.read, third.read
+    assert not third.changed and "Appointment" not in str(third.read) and "Slot" not in str(third.read), third.read
 
 
 def test_deletions_are_seen_by_a_full_read(small_server, db):
@@ -150,7 +150,7 @@ def test_a_load_from_another_source_makes_the_next_read_full(small_server, db, t
     load_fhir(small_server, db)
     other = dict(SMALL_EXPORT, services=SMALL_EXPORT["services"] + "SRV-5,Prélèvements,active,\n")
     load_export(write_export(tmp_path / "other", other), db)
-    assert "lecture complète" in load_fhir(small_server, db).read
+    assert "lecture complète" in str(load_fhir(small_server, db).read)
 
 
 def test_the_token_is_sent_and_a_wrong_one_refused(fhir_server_with_token, db, tmp_path, monkeypatch):

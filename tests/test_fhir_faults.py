@@ -109,7 +109,7 @@ def test_a_server_that_never_answers_in_time_fails_cleanly(server, loaded_db, mo
     monkeypatch.setenv("ORCHESTRATOR_FHIR_TIMEOUT", "0.2")
     server.fail("Schedule", *[_slow(0.6)] * 5)
     error = fails_cleanly(server, loaded_db, "fhir_timeout")
-    assert "0.2 s" in str(error)
+    assert "0,2 s" in str(error)
 
 
 def _truncated(request):

@@ -148,7 +148,7 @@ class OverviewPanel(_Panel):
             f'<div class="coverage-{kind} audit-{audits[q].status}" data-quarter="{q}" '
             f'data-coverage="{"" if audits[q].coverage_pct is None else audits[q].coverage_pct}">'
             f"<b>{_e(_(heading, quarter=quarter(q)))}</b> {_e(_pct(audits[q].coverage_pct))} "
-            f"<small>{_e(_('counted_of_owed', counted=audits[q].counted, owed=audits[q].owed))}"
+            f"<small>{_e(_n('counted_of_owed', audits[q].counted, owed=audits[q].owed))}"
             f"</small></div>"
             for kind, heading, q in (
                 ("current", N_("coverage_current"), current),

@@ -378,9 +378,9 @@ class WizardView(widgets.VBox):
         return (
             f"<h4>{_e(_('summary_final'))}</h4>"
             f'<table class="wizard-summary-counts" style="{TABLE_STYLE}">{counts}</table>'
-            f'<p class="wizard-auto-reactivated"><b>{_e(_("auto_reactivated"))} :</b> '
+            f'<p class="wizard-auto-reactivated"><b>{_e(_("label_colon", heading=_("auto_reactivated")))}</b> '
             f"{self._names(summary['auto_reactivated'])}</p>"
-            f'<p class="wizard-auto-deactivated"><b>{_e(_("auto_deactivated"))} :</b> '
+            f'<p class="wizard-auto-deactivated"><b>{_e(_("label_colon", heading=_("auto_deactivated")))}</b> '
             f"{self._names(summary['auto_deactivated'])}</p>"
         )
 
