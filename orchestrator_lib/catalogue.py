@@ -75,3 +75,22 @@ def staff_frame(db=None, tab: str | None = None):
     Example: ``staff_frame(tab="active")``
     """
     return _read(db, "staff", {"tab": tab}, _frame).set_index("staff_id")
+
+
+def missing_staff(db=None, quarter=None, *, con=None) -> list[dict]:
+    """Staff ids the quarter's appointments and availabilities name but Personnel médical does not
+    hold (missing from the EMR's staff table), with their items: what creating them would bring into
+    the count, whatever else keeps those items out for now."""
+    from .periods import Quarter
+
+    quarter = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
+    with store.reading_on(db, con) as con:
+        return _dicts(
+            con.execute(
+                "SELECT i.staff_id, count(*) FILTER (kind = 'appointment') AS appointments, "
+                "count(*) FILTER (kind = 'availability') AS availabilities FROM remuneration_items i "
+                "ANTI JOIN emr_staff s ON s.staff_id = i.staff_id WHERE i.start >= ? AND i.start < ? "
+                "GROUP BY i.staff_id ORDER BY count(*) DESC, i.staff_id",
+                [quarter.start, quarter.end],
+            )
+        )

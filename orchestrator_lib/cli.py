@@ -186,7 +186,7 @@ def load(db, folder: Path | None, fhir_url: str | None, full: bool, as_json: boo
 
     if folder and fhir_url:
         raise click.UsageError(_("load_one_source"))
-    source = fhir_url or (str(folder) if folder else loading.configured_source())
+    source = fhir_url or (str(folder) if folder else loading.configured_source(db))
     if not source:
         raise click.UsageError(_("load_no_source"))
     progress = not as_json and sys.stderr.isatty()

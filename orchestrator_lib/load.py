@@ -94,10 +94,20 @@ def load_fhir(
     return result
 
 
-def configured_source() -> str | None:
-    """The EMR the dashboard's *Synchroniser* reads: ``$ORCHESTRATOR_FHIR_URL``,
-    else the export folder ``$ORCHESTRATOR_EXPORT_DIR``, else none."""
-    return os.environ.get("ORCHESTRATOR_FHIR_URL") or os.environ.get("ORCHESTRATOR_EXPORT_DIR") or None
+def configured_source(db: str | os.PathLike | None = None) -> str | None:
+    """The EMR the dashboard's *Synchroniser* (and ``load`` without argument) reads:
+    ``$ORCHESTRATOR_FHIR_URL``, else the export folder ``$ORCHESTRATOR_EXPORT_DIR``, else, with
+    ``db``, the source of its last load when it can still be read (a FHIR server, or a folder
+    that exists); else none."""
+    chosen = os.environ.get("ORCHESTRATOR_FHIR_URL") or os.environ.get("ORCHESTRATOR_EXPORT_DIR")
+    if chosen or db is None or not store.resolve_db(db).exists():
+        return chosen or None
+    with store.reading(db) as con:
+        row = con.execute("SELECT source FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()
+    last = row[0] if row else None
+    if last and (last.startswith(("http://", "https://")) or Path(last).is_dir()):
+        return last
+    return None
 
 
 def load_source(

@@ -95,6 +95,8 @@ class Plan:
 class Wizard:
     """One run of the synchronisation wizard over a database, at time ``as_of``."""
 
+    NO_CHOICES: dict = {"exclude": [], "inactive": [], "types": {}}  # noqa: RUF012  # never changed
+
     def __init__(self, db=None, as_of: str | dt.datetime | None = None, user: str | None = None, *, con=None):
         self.db = store.resolve_db(db)
         self.as_of = parse_as_of(as_of)
@@ -269,6 +271,36 @@ class Wizard:
             self.refresh()
         return plan.summary(run_id, impact)
 
+    # -- choices not applied yet: what a draft keeps --------------------------------------
+    def choices(self) -> dict:
+        """The choices made so far on pending services, as a decisions file writes them
+        (the types preselected for an automatic reactivation are not a choice)."""
+        chosen = {sid: self.types_of(sid) for sid in sorted(self.types) if sid not in self._preselected}
+        return {
+            "exclude": sorted(self.excluded),
+            "inactive": sorted(self.kept_inactive),
+            "types": {sid: codes for sid, codes in chosen.items() if codes},
+        }
+
+    def has_choices(self) -> bool:
+        """Whether leaving now would lose something the user decided."""
+        choices = self.choices()
+        return bool(choices["exclude"] or choices["inactive"] or choices["types"])
+
+    def restore(self, choices: dict, step: int = EXCLUDE) -> None:
+        """Make again the choices of a draft that still apply: a service no longer pending (imported
+        meanwhile, or gone from the export) is left out, never refused."""
+        for sid in choices.get("exclude", []):
+            if (s := self.services.get(sid)) is not None and self.is_listed(s, EXCLUDE):
+                self.excluded.add(sid)
+        for sid in choices.get("inactive", []):
+            if (s := self.services.get(sid)) is not None and self.is_listed(s, INACTIVE):
+                self.kept_inactive.add(sid)
+        for sid, codes in choices.get("types", {}).items():
+            if (s := self.services.get(sid)) is not None and self.is_listed(s, TYPES):
+                self.types[sid] = {c for c in codes if c in self.type_codes}
+        self.step = step if step in STEPS else EXCLUDE
+
     # -- decisions files (orchestrator sync) ---------------------------------------------
     def apply_decisions(self, decisions: dict) -> None:
         """Make the choices of a decisions file, step by step, refusing any id a
@@ -364,3 +396,31 @@ def sync(db=None, decisions=None, *, as_of=None, user: str | None = None, dry_ru
             return wizard.summary(con)
         impact = wizard.impact(con)
     return wizard.apply(impact=impact, refresh=False)  # its one write transaction
+
+
+# --- the dashboard's draft (migrations/0009) ---------------------------------------------------------
+
+
+def save_draft(wizard: Wizard) -> None:
+    """Keep the wizard's choices (or forget them when there are none left)."""
+    with store.writing(wizard.db) as con:
+        con.execute("DELETE FROM wizard_draft")
+        if wizard.has_choices():
+            con.execute(
+                "INSERT INTO wizard_draft (draft, saved_by, step, choices) VALUES (1, ?, ?, ?)",
+                [wizard.user or store.current_user(), wizard.step, json.dumps(wizard.choices())],
+            )
+
+
+def read_draft(db) -> dict | None:
+    """The draft left by a wizard not applied: ``saved_at`` (ISO), ``saved_by``, ``step``, ``choices``."""
+    with store.reading(db) as con:
+        row = con.execute("SELECT saved_at, saved_by, step, choices FROM wizard_draft").fetchone()
+    if row is None:
+        return None
+    return {"saved_at": row[0].isoformat(), "saved_by": row[1], "step": row[2], "choices": json.loads(row[3])}
+
+
+def drop_draft(db) -> None:
+    with store.writing(db) as con:
+        con.execute("DELETE FROM wizard_draft")

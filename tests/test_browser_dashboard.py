@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 from orchestrator_lib.audit import run_audit
 from orchestrator_lib.catalogue import catalogue_counts, list_services, list_staff
 from orchestrator_lib.history import list_runs
-from orchestrator_lib.i18n import number, percent
+from orchestrator_lib.i18n import _n, number, percent
 from orchestrator_lib.periods import Quarter, now_local
 from orchestrator_lib.report import issues_table
 
@@ -80,7 +80,7 @@ def check_overview(page, db) -> None:
         expect(box).to_have_attribute("data-quarter", str(quarter))
         expect(box).to_have_attribute("data-coverage", str(audited.coverage_pct))
         expect(box).to_contain_text(percent(audited.coverage_pct))
-        expect(box).to_contain_text(f"{number(audited.counted)} comptés sur {number(audited.owed)} dus")
+        expect(box).to_contain_text(_n("counted_of_owed", audited.counted, owed=audited.owed))
     counts = catalogue_counts(db)
     cells = page.locator(".overview-services-table tr").nth(1).locator("td")
     expect(cells).to_have_text([str(counts[k]) for k in ("active", "inactive", "excluded", "pending")])
@@ -239,7 +239,7 @@ def test_wizard_in_the_page(page, dashboard, demo_db, kit, screenshots):
     result = wizard.locator(".wizard-result [data-run-id]")
     expect(result).to_be_visible(timeout=WIDGET_TIMEOUT)
     run_id = result.get_attribute("data-run-id")
-    expect(result).to_contain_text(f"{run_id} appliquée : {n_active} actif(s)")
+    expect(result).to_contain_text(f"{run_id} appliquée : {n_active} actifs")
     expect(page.locator("[role=alert]")).to_have_count(0)
     shot(page, kit, screenshots, "04-synchronisation-appliquee")
 
@@ -310,7 +310,7 @@ def test_audit_and_workbook_download(page, dashboard, demo_db, kit, screenshots,
     page.locator(".audit-quarter select").select_option(label="T3 2026")
     page.locator(".audit-run").click()
     expected = run_audit(demo_db, "2026Q3", details=True)
-    first_screen = page.locator(".audit-result .audit-first-screen")
+    first_screen = page.locator(".audit-headline .audit-first-screen")
     expect(first_screen).to_contain_text(f"Couverture {percent(expected.coverage_pct)}", timeout=WIDGET_TIMEOUT)
     expect(first_screen).to_contain_text(f"{number(expected.counted)} éléments comptés sur {number(expected.owed)} dus")
     expect(page.locator(".audit-result")).to_contain_text(f"Ce qu'il faut corriger ({len(expected.issues)})")

@@ -85,11 +85,13 @@ def test_overview_and_audit_tab_speak_of_owed_items_and_never_offer_a_future_qua
     dashboard.tabs.selected_index = 4
     audit = dashboard.audit
     codes = [code for _label, code in audit.quarter.options]
-    assert audit.quarter.options[0] == ("T4 2026", "2026Q4") and "2027Q1" not in codes  # demo data runs to 2027
+    assert (
+        audit.quarter.options[0] == ("T4 2026 (en cours)", "2026Q4") and "2027Q1" not in codes
+    )  # demo data runs to 2027
     audit.quarter.value = "2026Q3"
     audit._run()
     assert audit.error.value == ""
-    first_screen = audit.result.value.split('class="audit-first-screen"')[1].split("</div>")[0]
+    first_screen = audit.first_screen.value.split('class="audit-first-screen"')[1].split("</div>")[0]
     assert "Couverture" in first_screen and "dus" in first_screen
 
 

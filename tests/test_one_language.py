@@ -290,7 +290,7 @@ def test_the_dashboard_speaks_one_language(page, dashboard_factory, kit, screens
             expect(shown).to_be_visible(timeout=60_000)
             if panel == "audit":
                 page.locator(".audit-run").click()
-                expect(page.locator(".audit-result .audit-first-screen")).to_be_visible(timeout=60_000)
+                expect(page.locator(".audit-headline .audit-first-screen")).to_be_visible(timeout=60_000)
             page.wait_for_timeout(500)  # the panel's figures are drawn after it shows
             expect(page.locator("[role=alert]")).to_have_count(0)
             kit.full_screenshot(page, screenshots / f"language-{language}-{number}-{panel}.png")

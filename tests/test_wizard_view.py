@@ -285,8 +285,12 @@ def test_apply_after_someone_else_changed_a_service_is_refused_then_works_on_the
     view.apply_button.click()
     assert "rien n'a été appliqué" in view.error.value and "SRV-006" in view.error.value
     assert len(list_runs(demo_db)) == 2
+    # Next to the refusal, the way out: reload, keeping the choices that still apply.
+    assert view.reload_button.layout.display != "none" and view.error.layout.display != "none"
+    view.reload_button.click()
+    assert view.reload_button.layout.display == "none" and no_error(view)
     assert view.wizard.step == APPLY  # the summary, redrawn on the fresh state, is still there
-    assert "SRV-006 Vaccination" not in view.summary.value
+    assert "SRV-006 Vaccination" not in view.summary.value and "SRV-001" in view.summary.value
     view.apply_button.click()
     assert no_error(view)
     assert ids(list_services(demo_db, "active")) == ["SRV-001", "SRV-006"]

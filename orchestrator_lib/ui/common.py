@@ -3,6 +3,7 @@ never a traceback. Words come from ``i18n`` and ``wording``."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 from functools import wraps
@@ -64,3 +65,28 @@ def guarded(method):
             self._show_error(_("unexpected", detail=f"{type(error).__name__}: {error}"))
 
     return wrapper
+
+
+@contextlib.contextmanager
+def working(button: widgets.Button, text: str):
+    """A button busy while its action runs (apply, undo, audit, report, sync): it says so and
+    cannot be clicked again; the widget's new state reaches the page at once."""
+    before = (button.description, button.icon, button.disabled)
+    button.description, button.icon, button.disabled = text, "hourglass-half", True
+    button.add_class("is-busy")
+    try:
+        yield
+    finally:
+        button.description, button.icon, button.disabled = before
+        button.remove_class("is-busy")
+
+
+def button(description: str, css: str, **options) -> widgets.Button:
+    """A button as wide as its words (never cut), with a class for tests and styles."""
+    made = widgets.Button(description=description, layout=widgets.Layout(width="auto"), **options)
+    made.add_class(css)
+    return made
+
+
+def _result_html(text: str) -> str:
+    return f'<div role="status" style="{RESULT_STYLE}">{_e(text)}</div>'

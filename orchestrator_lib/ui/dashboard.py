@@ -5,6 +5,12 @@ Five tabs over the library: *Vue d'ensemble*, *Services*, *Synchronisation*,
 ``audit``, ``catalogue``, ``wizard``, ``history``, ``manual`` and ``report``.
 Each tab reads the database when it is shown (short read-only connections, so
 other programs can write in between) and says when its figures were read.
+
+A manager acts where they read: an audit issue leads to the control that fixes it
+(``Dashboard.go``), a change says what it will do before it is made, every action
+shows it is busy and answers next to its button, and nothing decided is lost: the
+language switch keeps the wizard as it was, an unapplied wizard is kept in the
+database (``wizard.save_draft``) and the browser asks before leaving it.
 """
 
 from __future__ import annotations
@@ -13,39 +19,49 @@ import base64
 import datetime as dt
 import tempfile
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as widgets
 
 from .. import history, manual, store
 from ..audit import coverage_trend, run_audit
-from ..catalogue import catalogue_counts, list_services, list_staff, list_types
+from ..catalogue import catalogue_counts, list_services, list_staff, list_types, missing_staff
 from ..explain import explain
-from ..i18n import N_, _, _n, language, moment, number, quarter, set_language
+from ..i18n import N_, _, _n, language, moment, number, quarter, set_language, signed
 from ..load import configured_source
 from ..periods import Quarter, parse_as_of
 from ..wording import action, fact, load_summary, person, role, run_kind, type_label, when
 from .common import (
     CELL_STYLE,
     NUMBER_STYLE,
-    RESULT_STYLE,
     TABLE_STYLE,
     _e,
     _error_html,
     _pct,
+    _result_html,
     _show,
+    button,
     guarded,
+    working,
 )
 from .wizard_view import CatalogueView, WizardView
 
-# pandas tables of the Audit tab, readable: borders, padding, numbers on the right.
+# pandas tables of the Audit tab, readable: borders, padding; the Styler right-aligns numbers.
 AUDIT_TABLE_CSS = (
     "<style>.audit-result table{border-collapse:collapse;margin:0.25em 0 1em}"
-    ".audit-result th,.audit-result td{border:1px solid #ccc;padding:0.2em 0.6em;text-align:left;"
-    "vertical-align:top}.audit-result td:has(> .num),.audit-result td.num{text-align:right}</style>"
+    ".audit-result th,.audit-result td{border:1px solid #ccc;padding:0.2em 0.6em;vertical-align:top}</style>"
+)
+# One title with the language switch on its right; the page reads from 1024 px wide.
+PAGE_CSS = (
+    "<style>.dashboard-header{align-items:center;justify-content:space-between;flex-wrap:wrap}"
+    ".dashboard-header h2{margin:0.3em 0}.dashboard-view{min-width:0;max-width:1400px}"
+    ".widget-toggle-button,.widget-button{min-width:fit-content}"
+    ".jupyter-widgets.widget-tab>.lm-TabBar .lm-TabBar-tab{flex:0 0 auto;min-width:9em}</style>"
 )
 TAB_KEYS = (N_("tab_overview"), N_("tab_services"), N_("tab_sync"), N_("tab_staff"), N_("tab_audit"))
+OVERVIEW, SERVICES, SYNC, STAFF, AUDIT = range(5)
 BREAKDOWN_HEADINGS = {
     "type": N_("by_type"),
     "staff": N_("by_staff"),
@@ -58,6 +74,33 @@ MANUAL_ACTIONS = {
     "exclude": N_("manual_exclude"),
     "include": N_("manual_include"),
 }
+# Issues about a service lead to that service; the others are fixed in the EMR, then synced.
+SERVICE_ISSUES = ("service_excluded", "service_inactive", "excluded_with_appointments", "will_reactivate")
+ISSUE_ACTIONS_SHOWN = 15
+# The browser asks before a page with an unapplied wizard is left or reloaded.
+LEAVE_GUARD_JS = """
+window.addEventListener('beforeunload', function (event) {
+  if (document.querySelector('.wizard-unsaved')) { event.preventDefault(); event.returnValue = ''; }
+});
+"""
+
+
+def leave_guard():
+    """The notebook displays this once: the browser's own « leave this page? » while choices wait."""
+    from IPython.display import Javascript
+
+    return Javascript(LEAVE_GUARD_JS)
+
+
+@dataclass
+class Context:
+    """What every tab shares: the database, the reference time, what must outlive a language
+    switch (``kept``), and ``go(tab, **what)`` to lead the manager to a control."""
+
+    db: Path
+    as_of: Any = None
+    kept: dict = field(default_factory=dict)
+    go: Any = None
 
 
 def _table(
@@ -91,17 +134,19 @@ def _figure_image(figure) -> widgets.Image:
 
 
 class _Panel(widgets.VBox):
-    """A tab: an error box, then its content; ``refresh()`` reads the database again."""
+    """A tab: its content, an error box next to its controls; ``refresh()`` reads the database again."""
 
-    def __init__(self, db, css: str):
+    def __init__(self, ctx: Context, css: str):
         super().__init__()
-        self.db = db
+        self.ctx = ctx
+        self.db = ctx.db
+        self.as_of = ctx.as_of
         self.add_class(css)
-        self.error = widgets.HTML()
+        self.error = widgets.HTML().add_class(f"{css}-error")
         self.stamp = widgets.HTML()
 
     def _show_error(self, text: str) -> None:
-        self.error.value = _error_html(text)
+        self.error.value = _error_html(text) if text else ""
 
     def _after_error(self, error) -> None:
         pass
@@ -114,22 +159,27 @@ class _Panel(widgets.VBox):
     def draw(self) -> None:
         raise NotImplementedError
 
+    def focus(self, **what) -> None:
+        """Show what ``Dashboard.go`` asks for (a service, a load…)."""
+
 
 class OverviewPanel(_Panel):
-    def __init__(self, db, as_of=None):
-        super().__init__(db, "overview")
-        self.as_of = as_of
+    def __init__(self, ctx: Context):
+        super().__init__(ctx, "overview")
+        self.first_visit = widgets.HTML().add_class("overview-first-visit")
+        self.start = button(_("first_visit_go"), "overview-start", button_style="primary", icon="arrow-right")
+        self.start.on_click(lambda _b: self.ctx.go(SYNC))
+        self.first_box = widgets.VBox([self.first_visit, self.start])
         self.coverage = widgets.HTML().add_class("overview-coverage")
         self.services = widgets.HTML().add_class("overview-services")
         self.staff = widgets.HTML().add_class("overview-staff")
         self.trend = widgets.Box()
-        refresh = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=_("refresh"), icon="refresh"
-        ).add_class("overview-refresh")
+        refresh = button(_("refresh"), "overview-refresh", icon="refresh")
         refresh.on_click(lambda _b: self._refresh())
         self.children = [
+            widgets.HBox([refresh, self.stamp], layout=widgets.Layout(align_items="center")),
             self.error,
-            widgets.HBox([refresh, self.stamp]),
+            self.first_box,
             self.coverage,
             self.services,
             self.staff,
@@ -142,14 +192,21 @@ class OverviewPanel(_Panel):
         self.refresh()
 
     def draw(self) -> None:
+        counts = catalogue_counts(self.db)
+        imported = counts["active"] + counts["inactive"] + counts["excluded"]
+        self.first_visit.value = (
+            f"<h4>{_e(_('first_visit_heading'))}</h4><p>{_e(_n('first_visit', counts['pending']))}</p>"
+            if not imported and counts["pending"]
+            else ""
+        )
+        _show(self.first_box, not imported and counts["pending"] > 0)
         current = Quarter.of(parse_as_of(self.as_of))
         audits = {q: run_audit(self.db, q, as_of=self.as_of) for q in (current, current.previous())}
         self.coverage.value = "".join(
             f'<div class="coverage-{kind} audit-{audits[q].status}" data-quarter="{q}" '
             f'data-coverage="{"" if audits[q].coverage_pct is None else audits[q].coverage_pct}">'
             f"<b>{_e(_(heading, quarter=quarter(q)))}</b> {_e(_pct(audits[q].coverage_pct))} "
-            f"<small>{_e(_n('counted_of_owed', audits[q].counted, owed=audits[q].owed))}"
-            f"</small></div>"
+            f"<small>{_e(_n('counted_of_owed', audits[q].counted, owed=audits[q].owed))}</small></div>"
             for kind, heading, q in (
                 ("current", N_("coverage_current"), current),
                 ("previous", N_("coverage_previous"), current.previous()),
@@ -158,15 +215,9 @@ class OverviewPanel(_Panel):
         from ..report import data_seen
 
         self.coverage.value += f'<div class="overview-data"><small>{_e(data_seen(audits[current]))}</small></div>'
-        counts = catalogue_counts(self.db)
         self.services.value = _table(
-            [
-                _("services_active"),
-                _("services_inactive"),
-                _("services_excluded"),
-                _("services_pending"),
-            ],
-            [[counts["active"], counts["inactive"], counts["excluded"], counts["pending"]]],
+            [_("services_active"), _("services_inactive"), _("services_excluded"), _("services_pending")],
+            [[number(counts[k]) for k in ("active", "inactive", "excluded", "pending")]],
             numeric={0, 1, 2, 3},
             css="overview-services-table",
         )
@@ -182,50 +233,47 @@ class OverviewPanel(_Panel):
 
 
 class ServicesPanel(_Panel):
-    def __init__(self, db, as_of=None):
-        super().__init__(db, "services")
-        self.as_of = as_of
-        self.catalogue = CatalogueView(db)
+    def __init__(self, ctx: Context):
+        super().__init__(ctx, "services")
+        self.catalogue = CatalogueView(self.db)
         self.service_id = widgets.Combobox(placeholder=_("detail_placeholder"), ensure_option=False)
         self.service_id.add_class("services-detail-id")
-        show = widgets.Button(layout=widgets.Layout(width="auto"), description=_("detail_show")).add_class(
-            "services-detail-show"
-        )
+        show = button(_("detail_show"), "services-detail-show")
         show.on_click(lambda _b: self._detail())
         self.detail = widgets.HTML().add_class("services-detail")
         self.type_buttons = {
-            t["code"]: widgets.ToggleButton(description=type_label(t)).add_class(f"services-type-{t['code']}")
-            for t in list_types(db)
+            t["code"]: widgets.ToggleButton(description=type_label(t), layout=widgets.Layout(width="auto")).add_class(
+                f"services-type-{t['code']}"
+            )
+            for t in list_types(self.db)
         }
-        self.actions = {
-            name: widgets.Button(layout=widgets.Layout(width="auto"), description=_(key)).add_class(f"services-{name}")
-            for name, key in MANUAL_ACTIONS.items()
-        }
-        for name, button in self.actions.items():
-            button.on_click(lambda _b, name=name: self._ask(name))
-        self.confirm_text = widgets.HTML()
-        self.confirm = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=_("confirm"), button_style="warning"
-        ).add_class("services-confirm")
-        self.cancel = widgets.Button(layout=widgets.Layout(width="auto"), description=_("cancel")).add_class(
-            "services-cancel"
-        )
+        self.actions = {name: button(_(key), f"services-{name}") for name, key in MANUAL_ACTIONS.items()}
+        for name, action_button in self.actions.items():
+            action_button.on_click(lambda _b, name=name: self._ask(name))
+        self.confirm_text = widgets.HTML().add_class("services-confirm-text")
+        self.confirm = button(_("confirm"), "services-confirm", button_style="warning")
+        self.cancel = button(_("cancel"), "services-cancel")
         self.confirm.on_click(lambda _b: self._do())
         self.cancel.on_click(lambda _b: self._ask(None))
         self.confirm_box = widgets.HBox([self.confirm_text, self.confirm, self.cancel])
+        self.confirm_box.layout.align_items = "center"
+        self.done = widgets.HTML().add_class("services-done")
         self.pending_action: str | None = None
         _show(self.confirm_box, False)
         self.children = [
-            self.error,
             self.stamp,
             self.catalogue,
             widgets.HTML(f"<h4>{_e(_('detail_heading'))}</h4>"),
             widgets.HBox([self.service_id, show]),
             self.detail,
-            widgets.HBox(list(self.type_buttons.values())),
-            widgets.HBox(list(self.actions.values())),
+            widgets.HBox(list(self.type_buttons.values()), layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox(list(self.actions.values()), layout=widgets.Layout(flex_flow="row wrap")),
             self.confirm_box,
+            self.error,
+            self.done,
         ]
+        if ctx.kept.get("service_id"):
+            self.service_id.value = ctx.kept["service_id"]
 
     def draw(self) -> None:
         self.catalogue.refresh()
@@ -233,106 +281,155 @@ class ServicesPanel(_Panel):
         if self.service_id.value:
             self._detail()
 
+    def focus(self, service: str | None = None, **_what) -> None:
+        if service:
+            self.service_id.value = service
+            self._detail()
+
     @guarded
     def _detail(self) -> None:
-        self.error.value = ""
+        self.error.value = self.done.value = ""
         found = explain(self.db, self.service_id.value, as_of=self.as_of)  # any case, a service or a member
-        facts = "".join(
-            f"<div>• {_e(fact(f, found.get('service_id') or found['staff_id'], found.get('type_labels')))}</div>"
-            for f in found["facts"]
-        )
+        subject = found.get("service_id") or found["staff_id"]
+        facts = "".join(f"<div>• {_e(fact(f, subject, found.get('type_labels')))}</div>" for f in found["facts"])
         if found["kind"] == "staff":
             self.detail.value = f"<b>{_e(found['staff_id'])} — {_e(found['name'])}</b>{facts}"
             return
-        self.service_id.value = found["service_id"]
+        self.service_id.value = self.ctx.kept["service_id"] = found["service_id"]
         imported = [s for s in list_services(self.db) if s["service_id"] == found["service_id"]]
         types = imported[0]["types"] if imported else []
-        for code, button in self.type_buttons.items():
-            button.value = code in types
+        for code, toggle in self.type_buttons.items():
+            toggle.value = code in types
         self.detail.value = (
             f"<b>{_e(found['service_id'])} — {_e(found['name'])}</b> · "
             f"{_e(_n('future', found['future_appointments']))}{facts}"
         )
 
-    def _ask(self, action: str | None) -> None:
-        self.pending_action = action
-        if action:
+    def _chosen_types(self) -> list[str]:
+        return [code for code, toggle in self.type_buttons.items() if toggle.value]
+
+    @guarded
+    def _ask(self, action_name: str | None) -> None:
+        """Before a change: the service's name and what it does to this quarter's count."""
+        self.pending_action = action_name
+        self.error.value = self.done.value = ""
+        if action_name:
+            seen = manual.preview(self.db, action_name, self.service_id.value, self._chosen_types(), as_of=self.as_of)
+            if not seen["changes"]:
+                self.pending_action = None
+                self.done.value = _result_html(_("no_change", service_id=seen["service_id"]))
+                _show(self.confirm_box, False)
+                return
+            change = seen["counted_after"] - seen["counted_before"]
             self.confirm_text.value = _e(
-                _("confirm_question", action=_(MANUAL_ACTIONS[action]), service=self.service_id.value)
+                _(
+                    "confirm_change",
+                    action=_(MANUAL_ACTIONS[action_name]),
+                    name=seen["name"],
+                    id=seen["service_id"],
+                    quarter=quarter(seen["quarter"]),
+                    before=seen["counted_before"],
+                    after=seen["counted_after"],
+                    change=signed(change) if change else "±0",
+                )
             )
-        _show(self.confirm_box, action is not None)
+        _show(self.confirm_box, action_name is not None)
 
     @guarded
     def _do(self) -> None:
-        action, service_id = self.pending_action, self.service_id.value.strip()
-        self._ask(None)
-        if action == "activate":
-            types = [code for code, button in self.type_buttons.items() if button.value]
-            run_id = manual.activate(self.db, service_id, types)
-        else:
-            run_id = getattr(manual, str(action))(self.db, service_id)
+        action_name, service_id = self.pending_action, self.service_id.value.strip()
+        _show(self.confirm_box, False)
+        self.pending_action = None
+        with working(self.confirm, _("working")):
+            if action_name == "activate":
+                run_id = manual.activate(self.db, service_id, self._chosen_types())
+            else:
+                run_id = getattr(manual, str(action_name))(self.db, service_id)
         self.refresh()
         done = _("changed", run_id=run_id, service_id=service_id) if run_id else _("no_change", service_id=service_id)
-        self.detail.value = f'<div style="{RESULT_STYLE}">{_e(done)}</div>' + self.detail.value
+        self.done.value = _result_html(done)
 
 
 class SyncPanel(_Panel):
-    def __init__(self, db, as_of=None):
-        super().__init__(db, "sync")
-        self.as_of = as_of
-        self.source = configured_source()
-        load = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=_("load_export"), icon="download"
-        ).add_class("sync-load")
-        load.disabled = not self.source
-        load.tooltip = self.source or ""
-        load.on_click(lambda _b: self._load())
-        self.load_button = load
+    def __init__(self, ctx: Context):
+        super().__init__(ctx, "sync")
+        self.source = configured_source(self.db)
+        self.load_button = button(_("load_export"), "sync-load", icon="download", button_style="primary")
+        self.load_button.disabled = not self.source
+        self.load_button.tooltip = _("source_is", source=self.source) if self.source else _("no_source_short")
+        self.load_button.on_click(lambda _b: self._load())
+        self.source_note = widgets.HTML(
+            f"<small>{_e(_('source_is', source=self.source))}</small>" if self.source else _error_html(_("no_source"))
+        ).add_class("sync-source")
         self.progress = widgets.IntProgress(min=0, max=100, description=_("loading"))
         _show(self.progress, False)
         self.loaded = widgets.HTML().add_class("sync-loaded")
         self.wizard_box = widgets.Box()
         self.history = widgets.HTML().add_class("sync-history")
-        undo = widgets.Button(layout=widgets.Layout(width="auto"), description=_("undo_last")).add_class("sync-undo")
-        undo.on_click(lambda _b: self._undo())
+        self.undo_button = button(_("undo_last"), "sync-undo", icon="undo")
+        self.undo_button.on_click(lambda _b: self._ask_undo())
+        self.undo_text = widgets.HTML().add_class("sync-undo-text")
+        self.undo_confirm = button(_("undo_confirm"), "sync-undo-confirm", button_style="warning")
+        self.undo_confirm.on_click(lambda _b: self._undo())
+        self.undo_keep = button(_("undo_keep"), "sync-undo-keep")
+        self.undo_box: widgets.HBox = widgets.HBox([self.undo_text, self.undo_confirm, self.undo_keep])
+        self.undo_keep.on_click(lambda _b: _show(self.undo_box, False))
+        self.undo_box.layout.align_items = "center"
+        _show(self.undo_box, False)
+        self.undo_target: str | None = None
+        self.undo_error = widgets.HTML().add_class("sync-undo-error")
         self.children = [
-            self.error,
             self.stamp,
-            widgets.HBox([load, self.progress]),
+            widgets.HBox([self.load_button, self.progress], layout=widgets.Layout(align_items="center")),
+            self.source_note,
+            self.error,
             self.loaded,
             self.wizard_box,
             widgets.HTML(f"<h4>{_e(_('history_heading'))}</h4>"),
             self.history,
-            undo,
+            widgets.HBox([self.undo_button]),
+            self.undo_box,
+            self.undo_error,
         ]
 
+    @property
+    def wizard(self) -> WizardView | None:
+        return self.wizard_box.children[0] if self.wizard_box.children else None
+
     def draw(self) -> None:
-        # Built once: leaving the tab and coming back keeps a wizard in progress.
-        if not self.wizard_box.children:
-            self.wizard_box.children = [WizardView(self.db, self.as_of, on_change=self._draw_history)]
+        # Built once: leaving the tab and coming back keeps a wizard in progress; so does a
+        # language switch, which hands the same engine (kept["wizard"]) to the new view.
+        if self.wizard is None:
+            view = WizardView(
+                self.db,
+                self.as_of,
+                on_change=self._draw_history,
+                wizard=self.ctx.kept.get("wizard"),
+                drafts=True,
+                undo=False,
+            )
+            self.ctx.kept["wizard"] = view.wizard
+            self.wizard_box.children = [view]
         else:
-            self.wizard_box.children[0].reload()
+            self.wizard.reload()
         self._draw_history()
+
+    def focus(self, load: bool = False, **_what) -> None:
+        if load and self.source:
+            self._load()
 
     def _draw_history(self) -> None:
         runs = history.list_runs(self.db)[:20]
         self.history.value = (
             _table(
-                [
-                    _("col_run"),
-                    _("col_kind"),
-                    _("col_when"),
-                    _("col_who"),
-                    _("col_changes"),
-                    _("col_run_state"),
-                ],
+                [_("col_run"), _("col_kind"), _("col_when"), _("col_who"), _("col_changes"), _("col_run_state")],
                 [
                     [
                         r["run_id"],
                         run_kind(r["kind"]),
                         when(r["applied_at"]),
                         person(r["applied_by"]),
-                        r["changes"],
+                        number(r["changes"]),
                         _("undone_by", run=r["undone_by"])
                         if r["undone_by"]
                         else (_("undoes", run=r["undoes"]) if r["undoes"] else ""),
@@ -341,22 +438,58 @@ class SyncPanel(_Panel):
                 ],
                 numeric={4},
                 css="history-table",
+                whole={0, 2},
             )
             if runs
             else _e(_("no_runs"))
         )
+        _show(self.undo_button, bool(self._undoable()))
+
+    def _undoable(self) -> dict | None:
+        """The run an undo reverts: the latest one that is neither undone nor an undo itself."""
+        return next((r for r in history.list_runs(self.db) if not r["undone_by"] and r["kind"] != "undo"), None)
+
+    def _show_undo_error(self, text: str) -> None:
+        self.undo_error.value = _error_html(text) if text else ""
 
     @guarded
+    def _ask_undo(self) -> None:
+        self.undo_error.value = ""
+        run = self._undoable()
+        if run is None:
+            return
+        self.undo_target = run["run_id"]
+        self.undo_text.value = _e(
+            _n(
+                "undo_question",
+                run["changes"],
+                run=run["run_id"],
+                kind=run_kind(run["kind"]),
+                when=when(run["applied_at"]),
+            )
+        )
+        _show(self.undo_box, True)
+
     def _undo(self) -> None:
-        run_id = history.undo(self.db)
+        try:
+            with working(self.undo_confirm, _("working")):
+                run_id = history.undo(self.db, self.undo_target)
+        except Exception as error:  # said next to the undo control, not at the top of the tab
+            from ..errors import OrchestratorError
+
+            self._show_undo_error(str(error) if isinstance(error, OrchestratorError) else _("unexpected", detail=error))
+            return
+        _show(self.undo_box, False)
         self.wizard_box.children = []  # the undone run's services are pending again: a fresh wizard
+        self.ctx.kept.pop("wizard", None)
         self.refresh()
-        self.loaded.value = f'<div style="{RESULT_STYLE}">{_e(_("undone", run_id=run_id))}</div>'
+        self.undo_error.value = _result_html(_("undone", run_id=run_id))
 
     @guarded
     def _load(self) -> None:
         from ..load import load_source
 
+        self.error.value = self.loaded.value = ""
         _show(self.progress, True)
         self.progress.value = 0
 
@@ -364,27 +497,36 @@ class SyncPanel(_Panel):
             self.progress.value = int(100 * done / max(total, 1))
 
         try:
-            result = load_source(str(self.source), self.db, progress=advance)
+            with working(self.load_button, _("loading")):
+                result = load_source(str(self.source), self.db, progress=advance)
         finally:
             _show(self.progress, False)
         self.refresh()
         lines = ([str(result.read)] if result.read else []) + [load_summary(result)]
         lines += [_("warning", text=w) for w in result.warnings]
-        self.loaded.value = f'<div style="{RESULT_STYLE}">{"<br>".join(_e(line) for line in lines)}</div>'
+        self.loaded.value = _result_html(" ".join(lines))
 
 
 class StaffPanel(_Panel):
-    def __init__(self, db, as_of=None):
-        super().__init__(db, "staff")
-        self.as_of = as_of
+    def __init__(self, ctx: Context):
+        super().__init__(ctx, "staff")
+        self.where = widgets.HTML(f"<p>{_e(_('staff_where'))}</p>").add_class("staff-where")
+        self.sync = button(_("load_export"), "staff-sync", icon="download")
+        self.sync.on_click(lambda _b: self.ctx.go(SYNC, load=True))
         self.tabs = widgets.Tab()
         self.missing = widgets.HTML().add_class("staff-missing")
-        self.children = [self.error, self.stamp, self.tabs, self.missing]
+        self.children = [
+            self.stamp,
+            widgets.HBox([self.where, self.sync], layout=widgets.Layout(align_items="center")),
+            self.error,
+            self.tabs,
+            self.missing,
+        ]
 
     def draw(self) -> None:
-        this_quarter = Quarter.of(parse_as_of(self.as_of))
-        shown_quarter = quarter(this_quarter)
-        issues = run_audit(self.db, this_quarter).issues
+        current = Quarter.of(parse_as_of(self.as_of))
+        shown_quarter = quarter(current)
+        issues = run_audit(self.db, current, as_of=self.as_of).issues
         at_stake = {i["subject_id"]: i for i in issues if i["kind"] in ("staff_inactive", "staff_missing")}
         pages = []
         for tab in ("active", "inactive"):
@@ -396,177 +538,208 @@ class StaffPanel(_Panel):
                     role(s["role"]),
                     (s["specialty"] or "") + ("" if s["primary_care"] else f" — {_('not_handled')}"),
                     _("yes") if s["responsible"] else "",
-                    at_stake.get(s["staff_id"], {}).get("appointments", ""),
-                    at_stake.get(s["staff_id"], {}).get("availabilities", ""),
+                    number(at_stake[s["staff_id"]]["appointments"]) if s["staff_id"] in at_stake else "",
+                    number(at_stake[s["staff_id"]]["availabilities"]) if s["staff_id"] in at_stake else "",
                 ]
                 for s in list_staff(self.db, tab=tab)
             ]
-            pages.append(
-                widgets.HTML(
-                    _table(
-                        [
-                            _("col_id"),
-                            _("col_name"),
-                            _("col_license"),
-                            _("col_role"),
-                            _("col_specialty"),
-                            _("col_responsible"),
-                            _("col_appointments_at_stake", quarter=shown_quarter),
-                            _("col_availabilities_at_stake", quarter=shown_quarter),
-                        ],
-                        rows,
-                        numeric={6, 7},
-                        css=f"staff-table-{tab}",
-                        whole={0, 2},
-                    )
-                )
-            )
+            headers = [_("col_id"), _("col_name"), _("col_license"), _("col_role"), _("col_specialty")]
+            headers += [_("col_responsible"), _("col_appointments_at_stake", quarter=shown_quarter)]
+            headers += [_("col_availabilities_at_stake", quarter=shown_quarter)]
+            pages.append(widgets.HTML(_table(headers, rows, numeric={6, 7}, css=f"staff-table-{tab}", whole={0, 2})))
         self.tabs.children = pages
         self.tabs.titles = (_("catalogue_active"), _("catalogue_inactive"))
-        missing = [i for i in issues if i["kind"] == "staff_missing"]
+        # Whatever keeps their items out for now, members the items name must exist in Personnel médical.
+        rows = [
+            [m["staff_id"], quarter(q), number(m["appointments"]), number(m["availabilities"]), _("create_in_emr")]
+            for q in (current.previous(), current)
+            for m in missing_staff(self.db, q)
+        ]
         self.missing.value = (
-            (
-                f"<h4>{_e(_('staff_missing_heading'))}</h4>"
-                + _table(
-                    [_("col_id"), _("col_appointments"), _("col_availabilities"), _("col_action")],
-                    [
-                        [i["subject_id"], number(i["appointments"]), number(i["availabilities"]), action(i)]
-                        for i in missing
-                    ],
-                    numeric={1, 2},
-                )
+            f"<h4>{_e(_('staff_missing_heading'))}</h4>"
+            + _table(
+                [_("col_id"), _("col_quarter"), _("col_appointments"), _("col_availabilities"), _("col_action")],
+                rows,
+                numeric={2, 3},
+                css="staff-missing-table",
+                whole={0, 1},
             )
-            if missing
+            if rows
             else ""
         )
 
 
 class AuditPanel(_Panel):
-    def __init__(self, db, as_of=None):
-        super().__init__(db, "audit")
-        self.as_of = as_of
+    def __init__(self, ctx: Context):
+        super().__init__(ctx, "audit")
         self.quarter = widgets.Dropdown(description=_("quarter")).add_class("audit-quarter")
-        run = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=_("run_audit"), button_style="primary"
-        ).add_class("audit-run")
-        run.on_click(lambda _b: self._run())
-        self.report_button = widgets.Button(
-            layout=widgets.Layout(width="auto"), description=_("make_report"), icon="file"
-        ).add_class("audit-report")
+        self.quarter.observe(self._on_quarter, names="value")
+        self.run = button(_("run_audit"), "audit-run", button_style="primary")
+        self.run.on_click(lambda _b: self._run())
+        self.report_button = button(_("make_report"), "audit-report", icon="file")
         self.report_button.on_click(lambda _b: self._report())
-        self.busy = widgets.HTML()
+        self.busy = widgets.HTML().add_class("audit-busy")
         self.downloads = widgets.HTML().add_class("audit-downloads")
+        self.first_screen = widgets.HTML().add_class("audit-headline")
+        self.issue_actions = widgets.VBox().add_class("audit-issue-actions")
         self.result = widgets.HTML().add_class("audit-result")
         self.children = [
-            self.error,
             self.stamp,
-            widgets.HBox([self.quarter, run, self.report_button]),
+            widgets.HBox([self.quarter, self.run, self.report_button], layout=widgets.Layout(align_items="center")),
+            self.error,
             self.busy,
             self.downloads,
+            self.first_screen,
+            self.issue_actions,
             self.result,
         ]
 
     def draw(self) -> None:
         current = Quarter.of(parse_as_of(self.as_of))
-        trend = coverage_trend(self.db, self.as_of)  # the quarters present in the data, none in the future
-        quarters = sorted({t["quarter"] for t in trend} | {str(current), str(current.previous())}, reverse=True)
-        chosen = self.quarter.value or str(current.previous())
-        self.quarter.options = [(quarter(q), q) for q in quarters]
-        self.quarter.value = chosen if chosen in quarters else quarters[0]
+        # Quarters the data holds, none in the future; the one in progress is marked.
+        trend = coverage_trend(self.db, self.as_of)
+        codes = sorted({t["quarter"] for t in trend if t["quarter"] <= str(current)}, reverse=True) or [str(current)]
+        chosen = self.ctx.kept.get("quarter") or self.quarter.value or str(current.previous())
+        self.quarter.options = [
+            (_("quarter_in_progress", quarter=quarter(code)) if code == str(current) else quarter(code), code)
+            for code in codes
+        ]
+        self.quarter.value = chosen if chosen in codes else codes[0]
+
+    def _on_quarter(self, change) -> None:
+        """Another quarter: nothing of the one before may be downloaded as if it were this one."""
+        if change["new"] != change["old"]:
+            self.ctx.kept["quarter"] = change["new"]
+            self.downloads.value = self.first_screen.value = self.result.value = ""
+            self.issue_actions.children = []
 
     @guarded
     def _run(self) -> None:
-        from ..report import FIRST_SCREEN_CSS, breakdown_table, first_screen, issues_table, summary_table
+        from ..report import FIRST_SCREEN_CSS, breakdown_table, first_screen, issues_table, show, summary_table
 
-        result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
-        parts = [
-            AUDIT_TABLE_CSS,
-            f"<style>{FIRST_SCREEN_CSS}</style>",
-            first_screen(result, self.db).data,
-            f"<h4>{_e(_n('issues_heading', len(result.issues)))}</h4>",
-            issues_table(result).to_html(index=False, classes="audit-issues", border=0),
-            f"<h4>{_e(_('summary_heading'))}</h4>",
-            summary_table(result).to_html(index=False, border=0),
-        ]
-        for name, heading in BREAKDOWN_HEADINGS.items():
-            parts += [
-                f"<h4>{_e(_(heading))}</h4>",
-                breakdown_table(result, name, db=self.db).to_html(index=False, border=0),
+        self.error.value = ""
+        with working(self.run, _("working")):
+            result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
+            self.first_screen.value = f"<style>{FIRST_SCREEN_CSS}</style>" + first_screen(result, self.db).data
+            self.issue_actions.children = self._issue_actions(result)
+            parts = [
+                AUDIT_TABLE_CSS,
+                f"<h4>{_e(_n('issues_heading', len(result.issues)))}</h4>",
+                show(issues_table(result)).to_html(),
+                f"<h4>{_e(_('summary_heading'))}</h4>",
+                show(summary_table(result)).to_html(),
             ]
-        self.result.value = "".join(parts)
+            for name, heading in BREAKDOWN_HEADINGS.items():
+                parts += [f"<h4>{_e(_(heading))}</h4>", show(breakdown_table(result, name, db=self.db)).to_html()]
+            self.result.value = "".join(parts)
         self.last = result
+
+    def _issue_actions(self, result) -> list[widgets.Widget]:
+        """The first issues, each with the control that fixes it."""
+        if not result.issues:
+            return []
+        imported = {s["service_id"] for s in list_services(self.db)}
+        rows: list[widgets.Widget] = [widgets.HTML(f"<h4>{_e(_('issues_act_heading'))}</h4>")]
+        for issue in result.issues[:ISSUE_ACTIONS_SHOWN]:
+            subject = issue.get("subject_id")
+            if issue["kind"] in SERVICE_ISSUES and subject in imported:
+                go = button(_("open_service"), "audit-issue-open")
+                go.on_click(lambda _b, sid=subject: self.ctx.go(SERVICES, service=sid))
+            elif issue["action_code"] == "service_not_imported":  # pending: the wizard imports it
+                go = button(_("open_wizard"), "audit-issue-wizard")
+                go.on_click(lambda _b: self.ctx.go(SYNC))
+            else:  # fixed in the EMR, then read again
+                go = button(_("load_export"), "audit-issue-sync", icon="download")
+                go.on_click(lambda _b: self.ctx.go(SYNC, load=True))
+            text = widgets.HTML(f"{_e(action(issue))}", layout=widgets.Layout(flex="1 1 auto"))
+            row = widgets.HBox([text, go], layout=widgets.Layout(align_items="center"))
+            row.add_class("audit-issue")
+            row.add_class(f"audit-issue-{issue['action_code']}")
+            rows.append(row)
+        return rows
 
     @guarded
     def _report(self) -> None:
         from ..report import write_report
 
-        self.busy.value = f"<i>{_e(_('report_busy'))}</i>"
-        try:
-            result = run_audit(self.db, self.quarter.value, as_of=self.as_of, details=True)
+        self.error.value = self.downloads.value = ""
+        chosen = self.quarter.value
+        with working(self.report_button, _("report_busy")):
+            result = run_audit(self.db, chosen, as_of=self.as_of, details=True)
             with tempfile.TemporaryDirectory(prefix="orchestrator-report-") as folder:
                 paths = write_report(result, self.db, folder, as_of=self.as_of)
                 links = [
                     _download(
                         paths["workbook"],
-                        paths["workbook"].name,
-                        _("download_xlsx"),
+                        _("download", name=paths["workbook"].name),
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     ),
-                    _download(paths["html"], paths["html"].name, _("download_html"), "text/html"),
+                    _download(paths["html"], _("download", name=paths["html"].name), "text/html"),
                 ]
-        finally:
-            self.busy.value = ""
-        self.downloads.value = " · ".join(links)
+        if self.quarter.value == chosen:  # not another quarter chosen meanwhile
+            self.downloads.value = " · ".join(links)
 
 
 PANELS = (OverviewPanel, ServicesPanel, SyncPanel, StaffPanel, AuditPanel)
 
 
-def _download(path: Path, name: str, text: str, mime: str) -> str:
+def _download(path: Path, text: str, mime: str) -> str:
     """A link that downloads the file from the page itself: the server serves no file."""
+    name = Path(path).name
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     return f'<a download="{_e(name)}" href="data:{mime};base64,{data}" class="download-{Path(name).suffix[1:]}">{_e(text)}</a>'
 
 
 class DashboardView(widgets.VBox):
-    """The whole dashboard: a title, a language switch and the five tabs."""
+    """The whole dashboard: one title with the language switch, and the five tabs."""
 
     def __init__(self, db=None, as_of=None):
         super().__init__()
-        self.db = store.resolve_db(db)
-        self.as_of = as_of
+        self.add_class("dashboard-view")
+        self.ctx = Context(store.resolve_db(db), as_of, {}, self.go)
+        self.db, self.as_of = self.ctx.db, as_of
         self.language = widgets.ToggleButtons(options=[("FR", "fr"), ("EN", "en")], value=language())
+        self.language.style.button_width = "4em"
         self.language.add_class("dashboard-language")
         self.language.observe(self._switch_language, names="value")
         self._build()
 
     def _build(self, shown: int = 0) -> None:
-        # Only the first tab is built now; the others on their first visit. The
+        # Only the shown tab is built now; the others on their first visit. The
         # page then has few widgets to draw, and the overview appears sooner.
         self.panels: list[_Panel | None] = [None] * len(PANELS)
         self.tabs = widgets.Tab(children=[widgets.VBox() for _panel in PANELS], titles=[_(k) for k in TAB_KEYS])
         self.tabs.add_class("dashboard-tabs")
-        self.tabs.observe(self._on_tab, names="selected_index")
-        title = widgets.HTML(f"<h2>{_e(_('dashboard_title'))}</h2>")
-        self.children = [widgets.HBox([title, self.language]), self.tabs]
         self.tabs.selected_index = shown
+        self.tabs.observe(self._on_tab, names="selected_index")
+        title = widgets.HTML(f"{PAGE_CSS}<h2>{_e(_('dashboard_title'))}</h2>")
+        header = widgets.HBox([title, self.language], layout=widgets.Layout(width="100%"))
+        header.add_class("dashboard-header")
+        self.children = [header, self.tabs]
         self._show_panel(shown)
 
     def panel(self, index: int) -> _Panel:
         """The tab's panel, built on first use."""
         built = self.panels[index]
         if built is None:
-            built = self.panels[index] = PANELS[index](self.db, self.as_of)
+            built = self.panels[index] = PANELS[index](self.ctx)
             children = list(self.tabs.children)
             children[index] = built
             self.tabs.children = children
         return built
 
-    overview = property(lambda self: self.panel(0))
-    services = property(lambda self: self.panel(1))
-    sync = property(lambda self: self.panel(2))
-    staff = property(lambda self: self.panel(3))
-    audit = property(lambda self: self.panel(4))
+    overview = property(lambda self: self.panel(OVERVIEW))
+    services = property(lambda self: self.panel(SERVICES))
+    sync = property(lambda self: self.panel(SYNC))
+    staff = property(lambda self: self.panel(STAFF))
+    audit = property(lambda self: self.panel(AUDIT))
+
+    def go(self, index: int, **what) -> None:
+        """Lead the manager to a tab and what it should show (a service, a load)."""
+        if self.tabs.selected_index != index:
+            self.tabs.selected_index = index  # draws it (_on_tab)
+        panel = self.panel(index)
+        guarded(type(panel).focus)(panel, **what)
 
     def refresh(self) -> None:
         """Read the shown tab's figures again."""
@@ -580,7 +753,11 @@ class DashboardView(widgets.VBox):
         return thread
 
     def _switch_language(self, change) -> None:
+        """Everything in the other language, on the same tab, with every choice of the wizard."""
         shown = self.tabs.selected_index or 0
+        sync = self.panels[SYNC]
+        if sync is not None and sync.wizard is not None:
+            self.ctx.kept["wizard"] = sync.wizard.wizard
         set_language(change["new"])
         self._build(shown)
 

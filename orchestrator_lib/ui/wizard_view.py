@@ -24,8 +24,8 @@ from .. import history
 from ..catalogue import list_services, list_types
 from ..errors import OrchestratorError
 from ..explain import explain
-from ..i18n import N_, _, _n, number, quarter, signed
-from ..wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
+from ..i18n import N_, _, _n, moment, number, quarter, signed
+from ..wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard, drop_draft, read_draft, save_draft
 from ..wording import fact, sync_summary, type_label
 from ..wording import state as state_word
 from .common import (
@@ -39,6 +39,7 @@ from .common import (
     _pct,
     _show,
     guarded,
+    working,
 )
 
 log = logging.getLogger(__name__)
@@ -125,8 +126,17 @@ class WizardView(widgets.VBox):
         catalogue: CatalogueView | None = None,
         page_size: int = PAGE_SIZE,
         on_change=None,
+        wizard: Wizard | None = None,
+        drafts: bool = False,
+        undo: bool = True,
     ):
+        """``wizard``: an engine to go on with (the dashboard's language switch hands it over, with
+        its step and choices); ``drafts``: keep the choices in the database at each change and offer
+        them again after a reload (``wizard.save_draft``); ``undo``: an undo button after Apply (the
+        dashboard has its own, under the history)."""
         self.db = db
+        self.drafts = drafts
+        self.offer_undo = undo
         self.as_of = as_of
         self.user = user
         self.catalogue = catalogue
@@ -145,6 +155,17 @@ class WizardView(widgets.VBox):
         self.counts_label.add_class("wizard-counts")
         self.error = widgets.HTML()
         self.error.add_class("wizard-error")
+        self.reload_button = widgets.Button(
+            description=_("reload_wizard"), icon="refresh", layout=widgets.Layout(width="auto")
+        )
+        self.reload_button.add_class("wizard-reload")
+        self.reload_button.on_click(lambda _b: self.reload())
+        self.draft_note = widgets.HTML()
+        self.draft_note.add_class("wizard-draft-note")
+        self.drop_button = widgets.Button(description=_("draft_drop"), layout=widgets.Layout(width="auto"))
+        self.drop_button.add_class("wizard-draft-drop")
+        self.drop_button.on_click(self._on_drop_draft)
+        self.draft_box = widgets.HBox([self.draft_note, self.drop_button], layout=widgets.Layout(align_items="center"))
 
         self.search_box = widgets.Text(
             value="",
@@ -208,27 +229,34 @@ class WizardView(widgets.VBox):
         self.undo_button.on_click(self._on_undo)
         self.result_panel = widgets.VBox([self.result, self.undo_button])
 
+        # Errors and results next to the buttons that caused them (under the list, above Previous / Apply).
         super().__init__(
             [
                 self.title,
                 self.instruction,
                 self.counts_label,
-                self.error,
+                self.draft_box,
                 self.list_panel,
                 self.summary,
+                self.error,
+                self.reload_button,
                 self.nav,
                 self.result_panel,
             ]
         )
         self.add_class("wizard-view")
         _show(self.result_panel, False)
+        _show(self.draft_box, False)
         self._show_error("")
 
-        self.wizard: Wizard | None = None
-        try:
-            self.wizard = Wizard(db, as_of=as_of, user=user)
-        except OrchestratorError as error:
-            self._show_error(str(error))
+        self.wizard: Wizard | None = wizard
+        self._saved = (wizard.step, wizard.choices()) if wizard is not None else (EXCLUDE, Wizard.NO_CHOICES)
+        if wizard is None:
+            try:
+                self.wizard = Wizard(db, as_of=as_of, user=user)
+                self._restore_draft()
+            except OrchestratorError as error:
+                self._show_error(str(error))
         self._render()
 
     @property
@@ -425,16 +453,46 @@ class WizardView(widgets.VBox):
     def _show_error(self, text: str) -> None:
         self.error.value = _error_html(text) if text else ""
         _show(self.error, bool(text))
+        _show(self.reload_button, False)
 
     def _after_error(self, error: OrchestratorError) -> None:
         """Bring the view back in line with the engine after a refused action."""
         if self.wizard is None:
             return
-        if error.key == "stale_state":
-            # The message asks to reload; the engine keeps the choices that still apply.
-            self._engine.refresh()
+        if error.key == "stale_state":  # others changed the services: reload, keeping what still applies
+            _show(self.reload_button, True)
+            return
         with contextlib.suppress(OrchestratorError):
             self._render()
+
+    # -- the draft: choices kept until applied -----------------------------------------------
+    def _restore_draft(self) -> None:
+        if not self.drafts or self.wizard is None:
+            return
+        draft = read_draft(self.db)
+        if draft is None:
+            return
+        self.wizard.restore(draft["choices"], draft["step"])
+        self._saved = (self.wizard.step, self.wizard.choices())
+        self.draft_note.value = f"<i>{_e(_('draft_restored', when=moment(draft['saved_at'])))}</i>"
+        _show(self.draft_box, True)
+
+    def _choices_changed(self) -> None:
+        """After every choice: the page knows it has something to lose, and the draft keeps it."""
+        if self.wizard is None:
+            return
+        (self.add_class if self.wizard.has_choices() else self.remove_class)("wizard-unsaved")
+        now = (self.wizard.step, self.wizard.choices())
+        if self.drafts and now != self._saved:  # one write per real change, none for a mere redraw
+            save_draft(self.wizard)
+            self._saved = now
+
+    @guarded
+    def _on_drop_draft(self, _button) -> None:
+        drop_draft(self.db)
+        self.wizard = Wizard(self.db, as_of=self.as_of, user=self.user)
+        _show(self.draft_box, False)
+        self._change_step(lambda: None)
 
     # -- callbacks ---------------------------------------------------------------------------
     @guarded
@@ -464,6 +522,7 @@ class WizardView(widgets.VBox):
         elif self._engine.step == INACTIVE:
             self._engine.set_kept_inactive(row.service_id, ticked)
         self._render_counts()
+        self._choices_changed()
 
     @guarded
     def _row_type_toggled(self, row: WizardRow, code: str, chosen: bool) -> None:
@@ -477,6 +536,7 @@ class WizardView(widgets.VBox):
             for other, button in row.type_buttons.items():
                 button.value = other in now
                 button.button_style = "info" if other in now else ""
+        self._choices_changed()
 
     @guarded
     def _explain(self, service_id: str | None) -> None:
@@ -504,6 +564,7 @@ class WizardView(widgets.VBox):
         with self._syncing():
             self.search_box.value = ""
         self._render()
+        self._choices_changed()
 
     @guarded
     def _on_next(self, _button) -> None:
@@ -518,15 +579,13 @@ class WizardView(widgets.VBox):
         if self.wizard is None or self._engine.step != APPLY:
             return  # a second click on the same summary
         self._show_error("")
-        self.apply_button.disabled = True
-        try:
+        with working(self.apply_button, _("working")):
             summary = self._engine.apply()
-        finally:
-            self.apply_button.disabled = False
         self.last_run_id = summary["run_id"]
         text = sync_summary(summary)
         self.result.value = f'<div style="{RESULT_STYLE}" data-run-id="{_a(summary["run_id"] or "")}">{_e(text)}</div>'
-        _show(self.undo_button, summary["run_id"] is not None)
+        _show(self.undo_button, self.offer_undo and summary["run_id"] is not None)
+        _show(self.draft_box, False)
         _show(self.result_panel, True)
         self._change_step(lambda: None)
         self._refresh_catalogue()
@@ -556,6 +615,7 @@ class WizardView(widgets.VBox):
     @guarded
     def reload(self) -> None:
         """Read the database again, keeping the step and every choice that still applies."""
+        _show(self.reload_button, False)
         if self.wizard is None:
             self.wizard = Wizard(self.db, as_of=self.as_of, user=self.user)
         else:
