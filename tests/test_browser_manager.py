@@ -1,6 +1,7 @@
 """The dashboard as a clinic manager runs the clinic from it (Debian's Chromium): act where you
-see, lose nothing, see what you did. Each test has its own demo clinic and server, so that no
-test's draft or run changes another's page.
+see, lose nothing, see what you did. Two demo clinics, each served once for the file: one with
+nothing imported (first visit, wizard, draft; each test starts without a draft) and one synced
+once (audit, changes, downloads, layout; the undo, which changes it, runs last).
 
 Full-page screenshots go to ``test-results/screenshots/manager-*.png``.
 """
@@ -15,23 +16,27 @@ from playwright.sync_api import expect
 
 from orchestrator_lib.catalogue import list_services
 from orchestrator_lib.history import list_runs
-from orchestrator_lib.wizard import read_draft
+from orchestrator_lib.wizard import drop_draft, read_draft
 
 from conftest import run_cli
 
 TIMEOUT = 60_000
 
 
-@pytest.fixture
-def clinic(tmp_path, kit):
-    """A demo clinic (nothing imported) and its dashboard's URL; ``start()`` serves it."""
-    db = kit.load_demo(tmp_path / "clinic.duckdb")
-    return db
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory, kit, dashboard_factory):
+    """A demo clinic with nothing imported, served: the first visit, the wizard and its draft."""
+    db = kit.load_demo(tmp_path_factory.mktemp("fresh") / "clinic.duckdb")
+    return db, dashboard_factory(db)
 
 
-@pytest.fixture
-def served(clinic, dashboard_factory):
-    return clinic, dashboard_factory(clinic)
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory, kit, dashboard_factory):
+    """A demo clinic synced once, served: the audit, changes, downloads, layout, and the undo last."""
+    folder = tmp_path_factory.mktemp("imported")
+    db = kit.load_demo(folder / "clinic.duckdb")
+    import_some(db, folder)
+    return db, dashboard_factory(db)
 
 
 def top_tab(page, name: str):
@@ -76,8 +81,9 @@ def wizard_at_step_2(page):
 # --- nothing a user did is lost ------------------------------------------------------------------
 
 
-def test_the_language_switch_keeps_the_wizard_where_it_was(page, served, kit, screenshots):
-    db, server = served
+def test_the_language_switch_keeps_the_wizard_where_it_was(page, fresh, kit, screenshots):
+    db, server = fresh
+    drop_draft(db)
     kit.open_dashboard(page, server.url)
     wizard_at_step_2(page)
     switch_language(page, "en")
@@ -95,8 +101,9 @@ def test_the_language_switch_keeps_the_wizard_where_it_was(page, served, kit, sc
     assert list_services(db) == []  # nothing applied by a switch
 
 
-def test_a_reload_restores_the_unapplied_wizard_and_leaving_asks_first(page, context, served, kit, screenshots):
-    db, server = served
+def test_a_reload_restores_the_unapplied_wizard_and_leaving_asks_first(page, context, fresh, kit, screenshots):
+    db, server = fresh
+    drop_draft(db)
     kit.open_dashboard(page, server.url)
     wizard_at_step_2(page)
     expect(page.locator(".wizard-view.wizard-unsaved")).to_have_count(1)
@@ -133,8 +140,9 @@ def test_a_reload_restores_the_unapplied_wizard_and_leaving_asks_first(page, con
 # --- act where you see ----------------------------------------------------------------------------
 
 
-def test_the_first_visit_says_what_to_do_and_leads_there(page, served, kit, screenshots):
-    _db, server = served
+def test_the_first_visit_says_what_to_do_and_leads_there(page, fresh, kit, screenshots):
+    db, server = fresh
+    drop_draft(db)
     kit.open_dashboard(page, server.url)
     first = page.locator(".overview-first-visit")
     expect(first).to_contain_text("39 services du DMÉ attendent la synchronisation", timeout=TIMEOUT)
@@ -144,11 +152,8 @@ def test_the_first_visit_says_what_to_do_and_leads_there(page, served, kit, scre
     expect(page.locator(".wizard-title")).to_have_text("1. Services exclus", timeout=TIMEOUT)
 
 
-def test_an_audit_issue_leads_to_the_service_and_synchroniser_reads_the_last_source(
-    page, clinic, dashboard_factory, kit, screenshots, tmp_path
-):
-    import_some(clinic, tmp_path)
-    server = dashboard_factory(clinic)
+def test_an_audit_issue_leads_to_the_service_and_synchroniser_reads_the_last_source(page, imported, kit, screenshots):
+    _db, server = imported
     kit.open_dashboard(page, server.url)
     expect(page.locator(".overview-first-visit")).to_have_text("")  # services are imported: no first step
 
@@ -174,9 +179,8 @@ def test_an_audit_issue_leads_to_the_service_and_synchroniser_reads_the_last_sou
     expect(page.locator(".sync-loaded")).to_contain_text("rien n'a changé", timeout=TIMEOUT)
 
 
-def test_a_manual_change_says_what_it_does_before(page, clinic, dashboard_factory, kit, screenshots, tmp_path):
-    import_some(clinic, tmp_path)
-    server = dashboard_factory(clinic)
+def test_a_manual_change_says_what_it_does_before(page, imported, kit, screenshots):
+    clinic, server = imported
     kit.open_dashboard(page, server.url)
     top_tab(page, "Services").click()
     page.locator(".services-detail-id input").fill("SRV-001")
@@ -196,29 +200,8 @@ def test_a_manual_change_says_what_it_does_before(page, clinic, dashboard_factor
 # --- feedback where you act -------------------------------------------------------------------------
 
 
-def test_undo_asks_first_naming_the_run_and_what_it_changes(
-    page, clinic, dashboard_factory, kit, screenshots, tmp_path
-):
-    import_some(clinic, tmp_path)
-    (run,) = list_runs(clinic)
-    server = dashboard_factory(clinic)
-    kit.open_dashboard(page, server.url)
-    top_tab(page, "Synchronisation").click()
-    expect(page.locator(".wizard-undo:visible")).to_have_count(0, timeout=TIMEOUT)  # one undo control, the history's
-    page.locator(".sync-undo").click()
-    question = page.locator(".sync-undo-text")
-    expect(question).to_contain_text(f"Annuler {run['run_id']}")
-    expect(question).to_contain_text(f"{run['changes']} services remis comme avant ?")
-    kit.full_screenshot(page, screenshots / "manager-undo-question.png")
-    assert list_runs(clinic)[0]["undone_by"] is None  # asked, not done
-    page.locator(".sync-undo-confirm").click()
-    expect(page.locator(".sync-undo-error")).to_contain_text("Annulation enregistrée", timeout=TIMEOUT)
-    assert list_runs(clinic)[1]["undone_by"] == list_runs(clinic)[0]["run_id"]
-
-
-def test_downloads_follow_the_chosen_quarter(page, clinic, dashboard_factory, kit, screenshots, tmp_path):
-    import_some(clinic, tmp_path)
-    server = dashboard_factory(clinic)
+def test_downloads_follow_the_chosen_quarter(page, imported, kit, screenshots):
+    _db, server = imported
     kit.open_dashboard(page, server.url)
     top_tab(page, "Audit").click()
     select = page.locator(".audit-quarter select")
@@ -246,9 +229,8 @@ def test_downloads_follow_the_chosen_quarter(page, clinic, dashboard_factory, ki
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_every_tab_reads_well_from_1024_pixels(page, clinic, dashboard_factory, kit, screenshots, tmp_path, language):
-    import_some(clinic, tmp_path)
-    server = dashboard_factory(clinic)
+def test_every_tab_reads_well_from_1024_pixels(page, imported, kit, screenshots, language):
+    _db, server = imported
     page.set_viewport_size({"width": 1024, "height": 800})
     kit.open_dashboard(page, server.url)
     if language == "en":
@@ -274,3 +256,24 @@ def test_every_tab_reads_well_from_1024_pixels(page, clinic, dashboard_factory, 
         wide = page.evaluate("() => document.querySelector('#rendered_cells').scrollWidth")
         assert wide <= 1024, f"{name}: the page is {wide} px wide"
         kit.full_screenshot(page, screenshots / f"manager-1024-{language}-{number}.png")
+
+
+# --- last: it changes the clinic -------------------------------------------------------------------
+
+
+def test_undo_asks_first_naming_the_run_and_what_it_changes(page, imported, kit, screenshots):
+    """Last of the file: it changes the clinic the tests before it read."""
+    clinic, server = imported
+    (run,) = list_runs(clinic)
+    kit.open_dashboard(page, server.url)
+    top_tab(page, "Synchronisation").click()
+    expect(page.locator(".wizard-undo:visible")).to_have_count(0, timeout=TIMEOUT)  # one undo control, the history's
+    page.locator(".sync-undo").click()
+    question = page.locator(".sync-undo-text")
+    expect(question).to_contain_text(f"Annuler {run['run_id']}")
+    expect(question).to_contain_text(f"{run['changes']} services remis comme avant ?")
+    kit.full_screenshot(page, screenshots / "manager-undo-question.png")
+    assert list_runs(clinic)[0]["undone_by"] is None  # asked, not done
+    page.locator(".sync-undo-confirm").click()
+    expect(page.locator(".sync-undo-error")).to_contain_text("Annulation enregistrée", timeout=TIMEOUT)
+    assert list_runs(clinic)[1]["undone_by"] == list_runs(clinic)[0]["run_id"]
