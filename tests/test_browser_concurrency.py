@@ -38,10 +38,14 @@ WATCH_ALERTS = """() => {
     seen();
     new MutationObserver(seen).observe(document.body, {subtree: true, childList: true, characterData: true});
 }"""
+# The newest run the page reports: an apply's (the wizard's result) or an undo's (under the history).
 NEW_RUN_ID = """previous => {
-    const e = document.querySelector('.wizard-result [data-run-id]');
-    return e !== null && e.offsetParent !== null && e.dataset.runId !== previous;
+    const e = [...document.querySelectorAll('.wizard-result [data-run-id], .sync-undo-error [data-run-id]')]
+        .find(e => e.offsetParent !== null && e.dataset.runId !== previous && e.dataset.runId !== '');
+    return e !== undefined;
 }"""
+NEWEST_RUN_ID = """previous => [...document.querySelectorAll('.wizard-result [data-run-id], .sync-undo-error [data-run-id]')]
+    .find(e => e.offsetParent !== null && e.dataset.runId !== previous && e.dataset.runId !== '').dataset.runId"""
 
 
 class CliLoop(threading.Thread):
@@ -113,7 +117,7 @@ def test_browser_writes_while_cli_reads(page, dashboard_factory, kit, tmp_path):
 
     def new_run_id(previous: str | None) -> str:
         page.wait_for_function(NEW_RUN_ID, arg=previous, timeout=90_000)
-        return wizard.locator(".wizard-result [data-run-id]").get_attribute("data-run-id")
+        return page.evaluate(NEWEST_RUN_ID, previous)
 
     def no_alert() -> None:
         expect(page.locator("[role=alert]")).to_have_count(0, timeout=1)
@@ -150,8 +154,9 @@ def test_browser_writes_while_cli_reads(page, dashboard_factory, kit, tmp_path):
             last = new_run_id(last)
             done.append(("sync", last))
             no_alert()
-            # And its undo.
-            wizard.locator(".wizard-undo").click()
+            # And its undo, from the history's one undo control, confirmed.
+            page.locator(".sync-undo").click()
+            page.locator(".sync-undo-confirm").click()
             last = new_run_id(last)
             done.append(("undo", last))
             no_alert()

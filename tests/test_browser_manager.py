@@ -13,6 +13,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from test_one_language import markers_in
 
 from orchestrator_lib.catalogue import list_services
 from orchestrator_lib.history import list_runs
@@ -57,7 +58,9 @@ def tick(wizard, service_id: str) -> None:
     """Tick a service's box: the visible row whose checkbox names it (a pooled row's hidden part
     may still hold another service's text)."""
     check = wizard.page.locator(".wizard-row-check:visible", has_text=service_id)
-    wizard.locator(".wizard-row:visible").filter(has=check).locator("input[type=checkbox]").check()
+    box = wizard.locator(".wizard-row:visible").filter(has=check).locator("input[type=checkbox]")
+    box.check()
+    expect(box).to_be_checked()
 
 
 def wizard_at_step_2(page):
@@ -68,13 +71,13 @@ def wizard_at_step_2(page):
     wizard.locator(".wizard-search input").press_sequentially("pause repas")
     expect(wizard.locator(".wizard-page-label")).to_have_text("1–1 sur 1")
     tick(wizard, "SRV-037")
-    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 2 : 38 services")
+    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 2 : 38 services", timeout=TIMEOUT)
     wizard.locator(".wizard-next").click()
     expect(wizard.locator(".wizard-title")).to_have_text("2. Services inactifs")
     wizard.locator(".wizard-search input").press_sequentially("antigrippale")
     expect(wizard.locator(".wizard-page-label")).to_have_text("1–1 sur 1")
     tick(wizard, "SRV-025")
-    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 3 : 37 services")
+    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 3 : 37 services", timeout=TIMEOUT)
     return wizard
 
 
@@ -97,7 +100,7 @@ def test_the_language_switch_keeps_the_wizard_where_it_was(page, fresh, kit, scr
     kit.full_screenshot(page, screenshots / "manager-language-switch-step-2.png")
     switch_language(page, "fr")
     expect(wizard.locator(".wizard-title")).to_have_text("2. Services inactifs", timeout=TIMEOUT)
-    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 3 : 37 services")
+    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 3 : 37 services", timeout=TIMEOUT)
     assert list_services(db) == []  # nothing applied by a switch
 
 
@@ -127,13 +130,13 @@ def test_a_reload_restores_the_unapplied_wizard_and_leaving_asks_first(page, con
     top_tab(again, "Synchronisation").click()
     wizard = again.locator(".wizard-view")
     expect(wizard.locator(".wizard-title")).to_have_text("2. Services inactifs", timeout=TIMEOUT)
-    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 3 : 37 services")
+    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 3 : 37 services", timeout=TIMEOUT)
     expect(wizard.locator(".wizard-draft-note")).to_contain_text("Vos choix non appliqués du")
     kit.full_screenshot(again, screenshots / "manager-draft-restored.png")
     # Dropping them starts again from nothing, and forgets the draft.
     wizard.locator(".wizard-draft-drop").click()
     expect(wizard.locator(".wizard-title")).to_have_text("1. Services exclus", timeout=TIMEOUT)
-    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 2 : 39 services")
+    expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 2 : 39 services", timeout=TIMEOUT)
     assert read_draft(db) is None
 
 
@@ -228,6 +231,9 @@ def test_downloads_follow_the_chosen_quarter(page, imported, kit, screenshots):
 # --- layout ----------------------------------------------------------------------------------------
 
 
+PANELS = ["overview", "services", "sync", "staff", "audit"]
+
+
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_tab_reads_well_from_1024_pixels(page, imported, kit, screenshots, language):
     _db, server = imported
@@ -241,13 +247,20 @@ def test_every_tab_reads_well_from_1024_pixels(page, imported, kit, screenshots,
     }[language]
     expect(page.locator("h2")).to_have_count(1)  # one title
     assert "make dashboard" not in page.locator("body").inner_text()  # no developer text
-    for number, name in enumerate(names, start=1):
+    for number, (name, panel) in enumerate(zip(names, PANELS), start=1):
         top_tab(page, name).click(timeout=TIMEOUT)
-        page.wait_for_timeout(1500)
-        if name in ("Services",):
+        expect(page.locator(f".{panel}:visible")).to_be_visible(timeout=TIMEOUT)
+        if panel == "services":
             page.locator(".services-detail-id input").fill("SRV-001")
             page.locator(".services-detail-show").click()
             expect(page.locator(".services-detail")).to_contain_text("SRV-001", timeout=TIMEOUT)
+        if panel == "audit":
+            page.locator(".audit-run").click()
+            expect(page.locator(".audit-headline .audit-first-screen")).to_be_visible(timeout=TIMEOUT)
+        page.wait_for_timeout(500)  # the panel's figures are drawn after it shows
+        expect(page.locator("[role=alert]")).to_have_count(0)
+        # One language at a time: none of the other's words (the clinic's own names aside).
+        assert markers_in(page.locator("body").inner_text(), language) == set(), (language, name)
         cut = page.evaluate(
             """() => [...document.querySelectorAll('.widget-button, .widget-toggle-button')]
                 .filter(b => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1).map(b => b.innerText)"""

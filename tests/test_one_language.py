@@ -1,10 +1,11 @@
 """One language at a time: what a person reads in English holds no French word of ours, and what
 they read in French no English one. The CLI's error paths and outputs, the report (HTML and
 workbook) and the dashboard in Chromium are read in both languages and searched for marker words,
-once the clinic's own data (names of services, staff, specialties, places) is taken out.
+once the clinic's own data (names of services, staff, specialties, places) is taken out. The
+dashboard is read tab by tab in both languages by tests/test_browser_manager.py
+(``test_every_tab_reads_well_from_1024_pixels``), with ``markers_in`` from here.
 
-Full-page screenshots of every dashboard tab in both languages and of the report's first screen
-go to ``test-results/screenshots/language-*.png``.
+The report's first screen in both languages goes to ``test-results/screenshots/language-*.png``.
 """
 
 from __future__ import annotations
@@ -260,39 +261,3 @@ def test_the_report_speaks_one_language(tmp_path, loaded_demo, language, page, s
     page.set_viewport_size({"width": 1280, "height": 1000})
     page.goto((out / "audit-2026Q3.html").as_uri())
     page.screenshot(path=str(screenshots / f"language-{language}-report-first-page.png"))  # what a director sees first
-
-
-# --- the dashboard, in Chromium --------------------------------------------------------------------
-
-TABS = {
-    "fr": ["Vue d'ensemble", "Services", "Synchronisation", "Personnel médical", "Audit"],
-    "en": ["Overview", "Services", "Sync", "Medical staff", "Audit"],
-}
-PANELS = ["overview", "services", "sync", "staff", "audit"]
-
-
-def test_the_dashboard_speaks_one_language(page, dashboard_factory, kit, screenshots, tmp_path):
-    from playwright.sync_api import expect
-
-    db = kit.load_demo(tmp_path / "clinic.duckdb")
-    decisions = tmp_path / "decisions.json"
-    decisions.write_text(json.dumps({"exclude": ["SRV-036"], "types": {"SRV-001": ["urgent"]}}), encoding="utf-8")
-    run_cli("--db", str(db), "sync", "--decisions", str(decisions), check=True)
-    server = dashboard_factory(db)
-    kit.open_dashboard(page, server.url)
-    for language in ("fr", "en"):
-        page.locator(".dashboard-language").get_by_role("button", name=language.upper(), exact=True).click()
-        bar = page.locator(".dashboard-tabs > .lm-TabBar")
-        expect(bar.get_by_role("tab", name=TABS[language][0], exact=True)).to_be_visible(timeout=60_000)
-        for number, (name, panel) in enumerate(zip(TABS[language], PANELS), start=1):
-            bar.get_by_role("tab", name=name, exact=True).click()
-            shown = page.locator(f".{panel}:visible")
-            expect(shown).to_be_visible(timeout=60_000)
-            if panel == "audit":
-                page.locator(".audit-run").click()
-                expect(page.locator(".audit-headline .audit-first-screen")).to_be_visible(timeout=60_000)
-            page.wait_for_timeout(500)  # the panel's figures are drawn after it shows
-            expect(page.locator("[role=alert]")).to_have_count(0)
-            kit.full_screenshot(page, screenshots / f"language-{language}-{number}-{panel}.png")
-            text = page.locator("body").inner_text()
-            assert markers_in(text, language) == set(), (language, name)

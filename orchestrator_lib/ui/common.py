@@ -88,5 +88,7 @@ def button(description: str, css: str, **options) -> widgets.Button:
     return made
 
 
-def _result_html(text: str) -> str:
-    return f'<div role="status" style="{RESULT_STYLE}">{_e(text)}</div>'
+def _result_html(text: str, run_id: str | None = None) -> str:
+    """A result in green, naming the run it recorded (``data-run-id``) when there is one."""
+    run = f' data-run-id="{_a(run_id)}"' if run_id else ""
+    return f'<div role="status"{run} style="{RESULT_STYLE}">{_e(text)}</div>'

@@ -483,7 +483,7 @@ class SyncPanel(_Panel):
         self.wizard_box.children = []  # the undone run's services are pending again: a fresh wizard
         self.ctx.kept.pop("wizard", None)
         self.refresh()
-        self.undo_error.value = _result_html(_("undone", run_id=run_id))
+        self.undo_error.value = _result_html(_("undone", run_id=run_id), run_id=run_id)
 
     @guarded
     def _load(self) -> None:
