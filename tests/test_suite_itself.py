@@ -56,7 +56,7 @@ def test_on_ci_a_missing_requirement_fails_the_run(what):
 def test_the_plain_tests_never_skip_for_want_of_the_browser():
     result = pytest_run(
         "tests/test_cli.py",
-        "tests/test_load_formats.py",
+        "tests/test_i18n.py",
         CI="",
         ORCHESTRATOR_TEST_CHROMIUM="/nonexistent/chromium",
         ORCHESTRATOR_TEST_NODE="no-such-node",
