@@ -68,13 +68,13 @@ def wizard_at_step_2(page):
     top_tab(page, "Synchronisation").click()
     wizard = page.locator(".wizard-view")
     expect(wizard.locator(".wizard-title")).to_have_text("1. Services exclus", timeout=TIMEOUT)
-    wizard.locator(".wizard-search input").press_sequentially("pause repas")
+    wizard.locator(".wizard-search input").fill("pause repas")  # one search, one drawing of the rows
     expect(wizard.locator(".wizard-page-label")).to_have_text("1–1 sur 1")
     tick(wizard, "SRV-037")
     expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 2 : 38 services", timeout=TIMEOUT)
     wizard.locator(".wizard-next").click()
     expect(wizard.locator(".wizard-title")).to_have_text("2. Services inactifs")
-    wizard.locator(".wizard-search input").press_sequentially("antigrippale")
+    wizard.locator(".wizard-search input").fill("antigrippale")
     expect(wizard.locator(".wizard-page-label")).to_have_text("1–1 sur 1")
     tick(wizard, "SRV-025")
     expect(wizard.locator(".wizard-counts")).to_contain_text("Étape 3 : 37 services", timeout=TIMEOUT)
@@ -94,7 +94,7 @@ def test_the_language_switch_keeps_the_wizard_where_it_was(page, fresh, kit, scr
     expect(top_tab(page, "Sync")).to_have_attribute("aria-selected", "true", timeout=TIMEOUT)  # the same tab
     expect(wizard.locator(".wizard-title")).to_have_text("2. Inactive services", timeout=TIMEOUT)
     expect(wizard.locator(".wizard-counts")).to_contain_text("Step 3: 37 services")  # both choices kept
-    wizard.locator(".wizard-search input").press_sequentially("antigrippale")
+    wizard.locator(".wizard-search input").fill("antigrippale")
     check = page.locator(".wizard-row-check:visible", has_text="SRV-025")
     expect(wizard.locator(".wizard-row:visible").filter(has=check).locator("input[type=checkbox]")).to_be_checked()
     kit.full_screenshot(page, screenshots / "manager-language-switch-step-2.png")
