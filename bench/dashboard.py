@@ -53,22 +53,6 @@ OVERVIEW_TARGET = 2.0
 KEYSTROKE_TARGET = 0.150
 N_SERVICES = 5000
 TYPES_CYCLE = ("urgent", "semi_urgent", "suivi_grossesse", "suivi_pediatrique", "suivi_regulier")
-WORDS = (
-    "Consultation",
-    "Vaccination",
-    "Suivi",
-    "Pédiatrie",
-    "Prélèvement",
-    "Évaluation",
-    "Réunion",
-    "Télémédecine",
-    "Dépistage",
-    "Hygiène",
-    "Échographie",
-    "Cardiologie",
-    "Santé mentale",
-    "Physiothérapie",
-)
 # Keys typed into an empty search box; a key is used only if it changes the Actifs table.
 KEYS = "hygbqzpuflkmjwx"
 POOL_FILLED = re.compile(r"Kernel pool of .* is filled")
@@ -207,6 +191,7 @@ def demo_db(folder: Path) -> Path:
 
 def big_db(folder: Path, n_services: int = N_SERVICES) -> Path:
     """The demo export with ``n_services`` services, every one imported with a type."""
+    from orchestrator_lib.demo import service_names
     from orchestrator_lib.load import load_export
     from orchestrator_lib.wizard import TYPES, Wizard
 
@@ -214,8 +199,7 @@ def big_db(folder: Path, n_services: int = N_SERVICES) -> Path:
     shutil.copytree(DEMO, export)
     with open(DEMO / "services.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    for i in range(n_services - len(rows)):
-        name = f"{WORDS[i % len(WORDS)]} – {WORDS[(i // len(WORDS)) % len(WORDS)].lower()} n° {i}"
+    for i, name in enumerate(service_names(n_services - len(rows))):
         rows.append(
             {"service_id": f"SVC-{i:05d}", "name": name, "emr_status": "active", "created_at": "2025-01-06T09:00:00"}
         )

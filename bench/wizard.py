@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from orchestrator_lib.demo import service_names
 from orchestrator_lib.load import load_export
 from orchestrator_lib.ui import WizardView
 from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
@@ -35,22 +36,6 @@ from orchestrator_lib.wizard import APPLY, EXCLUDE, INACTIVE, TYPES, Wizard
 AS_OF = "2026-11-27T12:00"
 KEYSTROKE_TARGET = 0.050
 APPLY_TARGET = 1.0
-WORDS = (
-    "Consultation",
-    "Vaccination",
-    "Suivi",
-    "Pédiatrie",
-    "Prélèvement",
-    "Évaluation",
-    "Pause",
-    "Réunion",
-    "Télémédecine",
-    "Dépistage",
-    "Hygiène",
-    "Échographie",
-    "Cardiologie",
-    "Santé mentale",
-)
 TYPED_WORDS = ("vaccination", "echographie", "sante mentale", "S0123")
 TYPES_CYCLE = ("urgent", "semi_urgent", "suivi_grossesse", "suivi_pediatrique", "suivi_regulier")
 
@@ -59,8 +44,7 @@ def write_export(folder: Path, n_services: int, appointments_per_service: int = 
     rng = random.Random(20261127)
     folder.mkdir(parents=True, exist_ok=True)
     services = ["service_id,name,emr_status"]
-    for i in range(n_services):
-        name = f"{WORDS[i % len(WORDS)]} – {WORDS[(i // len(WORDS)) % len(WORDS)].lower()} n° {i}"
+    for i, name in enumerate(service_names(n_services)):
         services.append(f'S{i:05d},"{name}",active')
     staff = [
         "staff_id,name,status,role,specialty,responsible",

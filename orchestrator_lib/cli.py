@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -76,12 +77,6 @@ class _Argument(click.Argument):
     metavar = _Words()
 
 
-def _help_option(command: click.Command) -> None:
-    """``-h`` / ``--help`` with its help in the user's language (Click's own is made once, in the
-    language of that moment, and kept)."""
-    click.help_option("-h", "--help", cls=_Option, help="Show this message and exit.")(command)
-
-
 class _Formatter(click.HelpFormatter):
     def write_heading(self, heading: str) -> None:
         self.write(f"{'':>{self.current_indent}}{_('label_colon', heading=heading)}\n")  # « Commandes : »
@@ -91,28 +86,27 @@ class _Context(click.Context):
     formatter_class = _Formatter
 
 
-class _Command(click.Command):
+class _Translated:
+    """A command or group whose help, headings and ``-h`` / ``--help`` speak the user's language
+    (Click makes its own help option once, in the language of that moment, and keeps it)."""
+
     help = _Words()
-    context_class = _Context
+    context_class: type[click.Context] = _Context
 
     def __init__(self, *args, **kwargs):
         kwargs["add_help_option"] = False
         super().__init__(*args, **kwargs)
-        _help_option(self)
+        click.help_option("-h", "--help", cls=_Option, help="Show this message and exit.")(cast(click.Command, self))
 
 
-class _Group(click.Group):
-    """Speaks the user's language, and turns every library error into its message and exit
-    status, never a traceback."""
+class _Command(_Translated, click.Command):
+    pass
 
-    help = _Words()
+
+class _Group(_Translated, click.Group):
+    """Turns every library error into its message and exit status, never a traceback."""
+
     command_class = _Command
-    context_class = _Context
-
-    def __init__(self, *args, **kwargs):
-        kwargs["add_help_option"] = False
-        super().__init__(*args, **kwargs)
-        _help_option(self)
 
     def main(self, *args, **kwargs):
         i18n.translate_click()

@@ -1093,3 +1093,30 @@ def write_demo_export(
 
 def _id_width_rows(n: int) -> int:
     return max(7, len(str(n)))
+
+
+# Words of made-up service names, for the large catalogues of the benchmarks and speed tests.
+NAME_WORDS = (
+    "Consultation",
+    "Vaccination",
+    "Suivi",
+    "Pédiatrie",
+    "Prélèvement",
+    "Évaluation",
+    "Pause",
+    "Réunion",
+    "Télémédecine",
+    "Dépistage",
+    "Hygiène",
+    "Échographie",
+    "Cardiologie",
+    "Santé mentale",
+    "Physiothérapie",
+)
+
+
+def service_names(n: int) -> list[str]:
+    """``n`` distinct made-up service names (``Vaccination – suivi n° 16``), accents and all:
+    what a search over thousands of pending services is measured on."""
+    words = NAME_WORDS
+    return [f"{words[i % len(words)]} – {words[(i // len(words)) % len(words)].lower()} n° {i}" for i in range(n)]

@@ -102,13 +102,18 @@ class Translator:
 
         return format_decimal(value, format="+#,##0;-#,##0", locale=self.locale)
 
+    @functools.cached_property
+    def _percent_pattern(self) -> str:
+        """The locale's percent pattern (``#,##0 %`` / ``#,##0%``), read once."""
+        from babel import Locale
+
+        return Locale.parse(self.locale).percent_formats[None].pattern
+
     def percent(self, value: float, decimals: int = 1) -> str:
         """A percentage given out of 100: ``71,6 %`` / ``71.6%``."""
-        from babel import Locale
         from babel.numbers import format_percent
 
-        pattern = Locale.parse(self.locale).percent_formats[None].pattern
-        pattern = pattern.replace("0", "0" + ("." + "0" * decimals if decimals else ""), 1)
+        pattern = self._percent_pattern.replace("0", "0" + ("." + "0" * decimals if decimals else ""), 1)
         return format_percent(value / 100, format=pattern, locale=self.locale)
 
     def date(self, day: dt.date | str) -> str:

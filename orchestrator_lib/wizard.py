@@ -95,8 +95,6 @@ class Plan:
 class Wizard:
     """One run of the synchronisation wizard over a database, at time ``as_of``."""
 
-    NO_CHOICES: dict = {"exclude": [], "inactive": [], "types": {}}  # noqa: RUF012  # never changed
-
     def __init__(self, db=None, as_of: str | dt.datetime | None = None, user: str | None = None, *, con=None):
         self.db = store.resolve_db(db)
         self.as_of = parse_as_of(as_of)

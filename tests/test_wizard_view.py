@@ -13,6 +13,7 @@ import pytest
 
 from orchestrator_lib import manual
 from orchestrator_lib.catalogue import list_services
+from orchestrator_lib.demo import service_names
 from orchestrator_lib.history import list_runs
 from orchestrator_lib.load import load_export
 from orchestrator_lib.ui import CatalogueView, WizardView
@@ -395,26 +396,9 @@ def test_catalogue_tabs_search(demo_db):
 
 # --- speed -------------------------------------------------------------------------------
 
-WORDS = (
-    "Consultation",
-    "Vaccination",
-    "Suivi",
-    "Pédiatrie",
-    "Prélèvement",
-    "Évaluation",
-    "Pause",
-    "Réunion",
-    "Télémédecine",
-    "Dépistage",
-    "Hygiène",
-    "Échographie",
-)
-
 
 def test_a_keystroke_over_5000_pending_services_updates_the_view_in_under_50_ms(tmp_path):
-    lines = ["service_id,name,emr_status"] + [
-        f"S{i:05d},{WORDS[i % len(WORDS)]} {WORDS[(i // 7) % len(WORDS)].lower()} n° {i},active" for i in range(5000)
-    ]
+    lines = ["service_id,name,emr_status"] + [f'S{i:05d},"{name}",active' for i, name in enumerate(service_names(5000))]
     export = write_export(tmp_path / "big", {"services": "\n".join(lines) + "\n"})
     db = tmp_path / "big.duckdb"
     load_export(export, db)

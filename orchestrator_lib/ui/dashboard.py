@@ -28,6 +28,7 @@ import ipywidgets as widgets
 from .. import history, manual, store
 from ..audit import coverage_trend, run_audit
 from ..catalogue import catalogue_counts, list_services, list_staff, list_types, missing_staff
+from ..errors import OrchestratorError
 from ..explain import explain
 from ..i18n import N_, _, _n, language, moment, number, quarter, set_language, signed
 from ..load import configured_source
@@ -419,7 +420,8 @@ class SyncPanel(_Panel):
             self._load()
 
     def _draw_history(self) -> None:
-        runs = history.list_runs(self.db)[:20]
+        every = history.list_runs(self.db)
+        runs = every[:20]
         self.history.value = (
             _table(
                 [_("col_run"), _("col_kind"), _("col_when"), _("col_who"), _("col_changes"), _("col_run_state")],
@@ -443,11 +445,7 @@ class SyncPanel(_Panel):
             if runs
             else _e(_("no_runs"))
         )
-        _show(self.undo_button, bool(self._undoable()))
-
-    def _undoable(self) -> dict | None:
-        """The run an undo reverts: the latest one that is neither undone nor an undo itself."""
-        return next((r for r in history.list_runs(self.db) if not r["undone_by"] and r["kind"] != "undo"), None)
+        _show(self.undo_button, _undoable(every) is not None)
 
     def _show_undo_error(self, text: str) -> None:
         self.undo_error.value = _error_html(text) if text else ""
@@ -455,7 +453,7 @@ class SyncPanel(_Panel):
     @guarded
     def _ask_undo(self) -> None:
         self.undo_error.value = ""
-        run = self._undoable()
+        run = _undoable(history.list_runs(self.db))  # read now: another program may have made a run since
         if run is None:
             return
         self.undo_target = run["run_id"]
@@ -475,8 +473,6 @@ class SyncPanel(_Panel):
             with working(self.undo_confirm, _("working")):
                 run_id = history.undo(self.db, self.undo_target)
         except Exception as error:  # said next to the undo control, not at the top of the tab
-            from ..errors import OrchestratorError
-
             self._show_undo_error(str(error) if isinstance(error, OrchestratorError) else _("unexpected", detail=error))
             return
         _show(self.undo_box, False)
@@ -505,6 +501,11 @@ class SyncPanel(_Panel):
         lines = ([str(result.read)] if result.read else []) + [load_summary(result)]
         lines += [_("warning", text=w) for w in result.warnings]
         self.loaded.value = _result_html(" ".join(lines))
+
+
+def _undoable(runs: list[dict]) -> dict | None:
+    """The run an undo reverts: the latest one that is neither undone nor an undo itself."""
+    return next((r for r in runs if not r["undone_by"] and r["kind"] != "undo"), None)
 
 
 class StaffPanel(_Panel):
@@ -550,11 +551,12 @@ class StaffPanel(_Panel):
         self.tabs.children = pages
         self.tabs.titles = (_("catalogue_active"), _("catalogue_inactive"))
         # Whatever keeps their items out for now, members the items name must exist in Personnel médical.
-        rows = [
-            [m["staff_id"], quarter(q), number(m["appointments"]), number(m["availabilities"]), _("create_in_emr")]
-            for q in (current.previous(), current)
-            for m in missing_staff(self.db, q)
-        ]
+        with store.reading(self.db) as con:
+            rows = [
+                [m["staff_id"], quarter(q), number(m["appointments"]), number(m["availabilities"]), _("create_in_emr")]
+                for q in (current.previous(), current)
+                for m in missing_staff(quarter=q, con=con)
+            ]
         self.missing.value = (
             f"<h4>{_e(_('staff_missing_heading'))}</h4>"
             + _table(

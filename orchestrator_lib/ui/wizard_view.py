@@ -250,13 +250,14 @@ class WizardView(widgets.VBox):
         self._show_error("")
 
         self.wizard: Wizard | None = wizard
-        self._saved = (wizard.step, wizard.choices()) if wizard is not None else (EXCLUDE, Wizard.NO_CHOICES)
         if wizard is None:
             try:
                 self.wizard = Wizard(db, as_of=as_of, user=user)
                 self._restore_draft()
             except OrchestratorError as error:
                 self._show_error(str(error))
+        # What the draft holds now: a redraw that changes nothing writes nothing.
+        self._saved = (self.wizard.step, self.wizard.choices()) if self.wizard is not None else None
         self._render()
 
     @property
@@ -473,7 +474,6 @@ class WizardView(widgets.VBox):
         if draft is None:
             return
         self.wizard.restore(draft["choices"], draft["step"])
-        self._saved = (self.wizard.step, self.wizard.choices())
         self.draft_note.value = f"<i>{_e(_('draft_restored', when=moment(draft['saved_at'])))}</i>"
         _show(self.draft_box, True)
 
