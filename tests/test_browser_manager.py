@@ -95,6 +95,7 @@ def test_the_language_switch_keeps_the_wizard_where_it_was(page, fresh, kit, scr
     expect(wizard.locator(".wizard-title")).to_have_text("2. Inactive services", timeout=TIMEOUT)
     expect(wizard.locator(".wizard-counts")).to_contain_text("Step 3: 37 services")  # both choices kept
     wizard.locator(".wizard-search input").fill("antigrippale")
+    expect(wizard.locator(".wizard-page-label")).to_have_text("1–1 of 1", timeout=TIMEOUT)  # the rows redrawn
     check = page.locator(".wizard-row-check:visible", has_text="SRV-025")
     expect(wizard.locator(".wizard-row:visible").filter(has=check).locator("input[type=checkbox]")).to_be_checked()
     kit.full_screenshot(page, screenshots / "manager-language-switch-step-2.png")
