@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -297,6 +298,10 @@ def run_nbval(*notebooks: str | Path, cwd: Path, env: dict[str, str]) -> subproc
             "-q",
             "-p",
             "no:cacheprovider",
+            # Its own --output: pytest-playwright empties that folder when a session starts, and
+            # the default (test-results/) holds this run's screenshots.
+            "--output",
+            tempfile.mkdtemp(prefix="nbval-"),
             *map(str, notebooks),
         ],
         cwd=cwd,

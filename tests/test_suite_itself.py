@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -25,8 +26,11 @@ MISSING = {
 
 
 def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    # Its own --output: pytest-playwright empties that folder when a session starts, and the
+    # default (test-results/) holds the screenshots of the run this test is part of.
+    output = tempfile.mkdtemp(prefix="suite-itself-")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "--output", output, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
