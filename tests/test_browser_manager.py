@@ -54,11 +54,17 @@ def import_some(db, tmp_path) -> None:
     run_cli("--db", str(db), "sync", "--decisions", str(decisions), check=True)
 
 
-def tick(wizard, service_id: str) -> None:
-    """Tick a service's box: the visible row whose checkbox names it (a pooled row's hidden part
-    may still hold another service's text)."""
+def service_box(wizard, service_id: str):
+    """A service's checkbox once the search shows it alone: exactly one visible row (a pooled
+    row's hidden part may still hold another service's text; a row the search hid must be gone
+    from the page, which a loaded machine draws a little later than the page label)."""
+    expect(wizard.locator(".wizard-row:visible")).to_have_count(1, timeout=TIMEOUT)
     check = wizard.page.locator(".wizard-row-check:visible", has_text=service_id)
-    box = wizard.locator(".wizard-row:visible").filter(has=check).locator("input[type=checkbox]")
+    return wizard.locator(".wizard-row:visible").filter(has=check).locator("input[type=checkbox]")
+
+
+def tick(wizard, service_id: str) -> None:
+    box = service_box(wizard, service_id)
     box.check()
     expect(box).to_be_checked()
 
@@ -96,8 +102,7 @@ def test_the_language_switch_keeps_the_wizard_where_it_was(page, fresh, kit, scr
     expect(wizard.locator(".wizard-counts")).to_contain_text("Step 3: 37 services")  # both choices kept
     wizard.locator(".wizard-search input").fill("antigrippale")
     expect(wizard.locator(".wizard-page-label")).to_have_text("1–1 of 1", timeout=TIMEOUT)  # the rows redrawn
-    check = page.locator(".wizard-row-check:visible", has_text="SRV-025")
-    expect(wizard.locator(".wizard-row:visible").filter(has=check).locator("input[type=checkbox]")).to_be_checked()
+    expect(service_box(wizard, "SRV-025")).to_be_checked()
     kit.full_screenshot(page, screenshots / "manager-language-switch-step-2.png")
     switch_language(page, "fr")
     expect(wizard.locator(".wizard-title")).to_have_text("2. Services inactifs", timeout=TIMEOUT)
