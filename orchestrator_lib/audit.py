@@ -20,7 +20,14 @@ from .periods import LOCAL, Quarter, parse_as_of
 from .queries import sql
 from .wording import action
 
-REASONS = ("service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive")
+REASONS = (
+    "service_not_imported",
+    "service_excluded",
+    "service_inactive",
+    "staff_missing",
+    "staff_inactive",
+    "staff_not_volunteer",  # availabilities only
+)
 NOT_OWED = "service_excluded"  # the clinic chose to keep those services out of the report
 KINDS = {"appointment": "appointments", "availability": "availabilities"}
 STATUSES = ("ok", "under_threshold", "no_data")
@@ -209,24 +216,29 @@ def _local(moment) -> dt.datetime | None:
 
 
 def _extent(con) -> dict:
-    loaded_at, source, last_appointment, last_availability = con.execute(sql("audit_extent")).fetchone()
+    loaded_at, source, volunteers, last_appointment, last_availability = con.execute(sql("audit_extent")).fetchone()
 
     def iso(moment):
         local = _local(moment)
         return None if local is None else local.isoformat(timespec="minutes")
 
     return {
-        "last_load": None if loaded_at is None else {"at": iso(loaded_at), "source": source},
+        "last_load": None
+        if loaded_at is None
+        else {"at": iso(loaded_at), "source": source, "volunteer_column": volunteers},
         "last_appointment": iso(last_appointment),
         "last_availability": iso(last_availability),
     }
 
 
 def _data_issues(extent: dict, quarter: Quarter, period: str) -> list[dict]:
-    """When the data cannot tell the whole quarter: it stops before the end of
-    an ended quarter, or the last load was made before that end."""
+    """When the data cannot tell the whole quarter: its staff came without the volunteer column
+    (everyone counted as a volunteer, said once), it stops before the end of an ended quarter,
+    or the last load was made before that end."""
+    volunteers = extent["last_load"] is not None and not extent["last_load"]["volunteer_column"]
+    said = [_check("volunteer_column_absent")] if volunteers else []
     if period != "ended":
-        return []
+        return said
     issues = []
     last_dates = [d for d in (extent["last_appointment"], extent["last_availability"]) if d]
     data_end = max(last_dates) if last_dates else None
@@ -235,7 +247,7 @@ def _data_issues(extent: dict, quarter: Quarter, period: str) -> list[dict]:
     load = extent["last_load"]
     if load is not None and dt.datetime.fromisoformat(load["at"]) < quarter.end:
         issues.append(_check("load_before_quarter_end", detail=load["at"][:10]))
-    return issues
+    return issues + said
 
 
 def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: int = 0) -> dict:

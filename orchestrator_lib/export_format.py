@@ -15,6 +15,7 @@ class Column:
     required: bool = False
     codes: tuple[str, ...] = ()  # allowed values of a ``code`` column
     default: str | None = None  # value of an empty ``code`` cell
+    when_absent: str | None = None  # SQL value of every row when the file has no such column
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ STAFF = Table(
         Column("role", "code", codes=ROLES),
         Column("specialty"),
         Column("responsible", "boolean"),
+        Column("volunteer", "boolean", when_absent="true"),  # no column: everyone is a volunteer
     ),
 )
 

@@ -139,7 +139,9 @@ def _load(files: Sequence[TableFile], db, source: str, progress, high_water=None
                     _copy_table(con, table_file, key)
                     store.failpoint(f"after_{table_file.table.name}")
                     bar.update(table_file.path.stat().st_size)
-            result = _record_load(con, source, previous, high_water)
+            staff = next((f for f in files if f.table.name == "staff"), None)
+            volunteers = staff is not None and "volunteer" in staff.positions
+            result = _record_load(con, source, previous, high_water, volunteers)
             store.failpoint("before_commit")
     except _Unchanged as unchanged:
         return unchanged.args[0]
@@ -182,7 +184,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table_file: TableFile, key: bytes) -
     table = table_file.table
     relation, params = table_file.relation()
     targets = ", ".join(f'"{_target(c)}"' for c in table.columns)
-    values = ", ".join(_value(table, c) for c in table.columns)
+    values = ", ".join(
+        c.when_absent if c.when_absent is not None and c.name not in table_file.positions else _value(table, c)
+        for c in table.columns
+    )
     # A merge (an incremental FHIR read) replaces only the rows it brings.
     into = "incoming" if table_file.merge else table.db_table
     if table_file.merge:
@@ -400,7 +405,8 @@ def _ordered_instants(start: str | None, end: str | None) -> bool:
 
 FINGERPRINT_SQL = {
     "services": "SELECT count(*), coalesce(sum(hash(service_id, name, emr_status, created_at)), 0) FROM emr_services",
-    "staff": "SELECT count(*), coalesce(sum(hash(staff_id, name, status, license, role, specialty, responsible)), 0) FROM emr_staff",
+    "staff": "SELECT count(*), coalesce(sum(hash(staff_id, name, status, license, role, specialty, responsible, volunteer)), 0) "
+    "FROM emr_staff",
     "appointments": 'SELECT count(*), coalesce(sum(hash(appointment_id, service_id, staff_id, start, "end", status, patient_hash)), 0) FROM emr_appointments',
     "availabilities": 'SELECT count(*), coalesce(sum(hash(availability_id, service_id, staff_id, start, "end", published_at, '
     "reason, clientele, mode, referral_source, location)), 0) FROM emr_availabilities",
@@ -424,7 +430,9 @@ def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
     return last[0] or _fingerprint(con)
 
 
-def _record_load(con: duckdb.DuckDBPyConnection, source: str, previous: str | None, high_water=None) -> LoadResult:
+def _record_load(
+    con: duckdb.DuckDBPyConnection, source: str, previous: str | None, high_water=None, volunteers: bool = True
+) -> LoadResult:
     """Log the load, or roll it back through ``_Unchanged`` when the content is the same."""
     counts = {name: store.scalar(con, f"SELECT count(*) FROM emr_{name}") for name in FINGERPRINT_SQL}
     pending = [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY service_id").fetchall()]
@@ -435,8 +443,8 @@ def _record_load(con: duckdb.DuckDBPyConnection, source: str, previous: str | No
         raise _Unchanged(result)
     con.execute(
         "INSERT INTO emr_loads (loaded_by, source, fingerprint, services, staff, appointments, availabilities, "
-        "high_water) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [store.current_user(), source, fingerprint, *counts.values(), high_water],
+        "high_water, volunteer_column) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [store.current_user(), source, fingerprint, *counts.values(), high_water, volunteers],
     )
     return result
 

@@ -58,6 +58,7 @@ COLOURS = {
     "service_inactive": "#ef6c00",
     "staff_missing": "#6a1b9a",
     "staff_inactive": "#1565c0",
+    "staff_not_volunteer": "#00838f",
 }
 BREAKDOWN_COLUMN = {
     "service": N_("col_service"),

@@ -21,6 +21,7 @@ ACTIONS = {
     "service_inactive": N_("action_service_inactive"),
     "staff_missing": N_("action_staff_missing"),
     "staff_inactive": N_("action_staff_inactive"),
+    "staff_not_volunteer": N_("action_staff_not_volunteer"),
 }
 # Checks that do not change the counts; those with a count are plural entries.
 CHECKS = {
@@ -29,6 +30,7 @@ CHECKS = {
     "responsible_several": N_("check_responsible_several"),
     "specialty_not_primary_care": N_("check_specialty_not_primary_care"),
     "data_ends_early": N_("check_data_ends_early"),
+    "volunteer_column_absent": N_("check_volunteer_column_absent"),
     "load_before_quarter_end": N_("check_load_before_quarter_end"),
 }
 COUNTED_CHECKS = {
@@ -44,6 +46,8 @@ REASONS = {
     "service_inactive": N_("service_inactive"),
     "staff_missing": N_("staff_missing"),
     "staff_inactive": N_("staff_inactive"),
+    "staff_not_volunteer": N_("staff_not_volunteer"),
+    "volunteer_column_absent": N_("volunteer_column_absent"),
     "responsible_missing": N_("responsible_missing"),
     "responsible_inactive": N_("responsible_inactive"),
     "responsible_several": N_("responsible_several"),

@@ -11,12 +11,12 @@ WITH changes AS (
 )
 SELECT f.kind, f.service_id, c.service_id IS NOT NULL AS planned,
        CASE WHEN f.start < $current_start THEN 'previous' ELSE 'current' END AS quarter,
-       reason_not_counted(f.service_imported, f.service_excluded, f.service_active,
-                          f.staff_present, f.staff_active) AS reason_before,
-       reason_not_counted(coalesce(c.after_imported, f.service_imported),
+       reason_not_counted(f.kind, f.service_imported, f.service_excluded, f.service_active,
+                          f.staff_present, f.staff_active, f.staff_volunteer) AS reason_before,
+       reason_not_counted(f.kind, coalesce(c.after_imported, f.service_imported),
                           coalesce(c.after_excluded, f.service_excluded),
                           coalesce(c.after_active, f.service_active),
-                          f.staff_present, f.staff_active) AS reason_after
+                          f.staff_present, f.staff_active, f.staff_volunteer) AS reason_after
 FROM remuneration_facts f
 LEFT JOIN changes c USING (service_id)
 WHERE f.start >= $previous_start AND f.start < $current_end
