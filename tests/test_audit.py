@@ -15,7 +15,14 @@ from orchestrator_lib.load import load_export
 from conftest import run_cli, write_export
 
 # The reasons of docs/rules.md, in their order.
-REASONS = ["service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive"]
+REASONS = [
+    "service_not_imported",
+    "service_excluded",
+    "service_inactive",
+    "staff_missing",
+    "staff_inactive",
+    "staff_not_volunteer",  # availabilities only
+]
 CONTRACT_KEYS = {"quarter", "status", "appointments", "availabilities", "coverage_pct", "issues"}
 JSON_KEYS = CONTRACT_KEYS | {"threshold", "period", "data"}  # the contract, and what the data covers
 
@@ -31,11 +38,11 @@ SERVICES = (
     "SRV-NEW,Suivi régulier,active\n"
     "SRV-OLD,Ancien service,inactive\n"
 )
-STAFF_HEADER = "staff_id,name,status,license,role,specialty,responsible\n"
+STAFF_HEADER = "staff_id,name,status,license,role,specialty,responsible\n"  # no volunteer column: all volunteers
 STAFF = (
-    STAFF_HEADER
-    + "STF-ACT,Dre Émilie Tremblay,active,12345,medecin,Médecine familiale,true\n"
-    + "STF-INA,Dr Jean Roy,inactive,23456,medecin,Médecine familiale,false\n"
+    STAFF_HEADER.replace("\n", ",volunteer\n")
+    + "STF-ACT,Dre Émilie Tremblay,active,12345,medecin,Médecine familiale,true,true\n"
+    + "STF-INA,Dr Jean Roy,inactive,23456,medecin,Médecine familiale,false,true\n"
 )
 DECISIONS = {"SRV-IMP": "active", "SRV-EXC": "excluded", "SRV-INA": "inactive"}
 APPOINTMENTS_HEADER = "appointment_id,service_id,staff_id,start,end,status,patient_ref\n"
@@ -249,14 +256,14 @@ def test_every_counting_issue_says_what_to_do_in_french_or_english(tmp_path, db)
     clinic(tmp_path, db, appointments=[appointment(i, *r) for i, r in enumerate(rows)])
     french = {i["kind"]: i["action"] for i in audit(db).issues_with_actions() if i["affects_count"] and i["action"]}
     # Excluded on purpose is not a problem that loses owed items: it is a check (still receiving appointments).
-    assert set(french) == set(REASONS) - {"service_excluded"}
+    assert set(french) == set(REASONS) - {"service_excluded", "staff_not_volunteer"}  # appointments here
     english = json.loads(
         run_cli(
             "--db", str(db), "audit", "--quarter", "2026Q3", "--json", env={"ORCHESTRATOR_LANG": "en"}, check=True
         ).stdout
     )
     actions = {i["kind"]: i["action"] for i in english["issues"] if i["affects_count"] and i["action"]}
-    assert set(actions) == set(REASONS) - {"service_excluded"}
+    assert set(actions) == set(REASONS) - {"service_excluded", "staff_not_volunteer"}
     assert not set(actions.values()) & set(french.values())
 
 
@@ -586,3 +593,36 @@ def test_quarter_is_accepted_as_people_write_it(quarter):
 def test_fail_under_out_of_range_is_bad_input(half_counted):
     result = run_cli("--db", str(half_counted), "audit", "--quarter", "2026Q3", "--fail-under", "101", "--json")
     assert result.returncode == 2 and result.stdout == ""
+
+
+# --- volunteers (issue 15) --------------------------------------------------------------------------------
+
+
+def test_only_volunteers_availabilities_count_and_appointments_are_not_affected(tmp_path, db):
+    staff = STAFF + "STF-NOV,Dre Anne Côté,active,34567,medecin,Médecine familiale,false,false\n"
+    clinic(
+        tmp_path,
+        db,
+        staff=staff,
+        appointments=[appointment(1, "SRV-IMP", "STF-NOV")],
+        availabilities=[availability(1, "SRV-IMP", "STF-NOV"), availability(2, "SRV-IMP", "STF-ACT")],
+    )
+    result = audit(db)
+    assert result.counts["appointments"]["counted"] == 1  # the box does not touch appointments
+    assert result.counts["availabilities"]["counted"] == 1
+    assert result.counts["availabilities"]["not_counted"]["staff_not_volunteer"] == 1
+    (issue,) = issues_of(result, "staff_not_volunteer")
+    assert (issue["subject_id"], issue["availabilities"], issue["appointments"]) == ("STF-NOV", 1, 0)
+    assert "Volontaire" in issue["action"] and "STF-NOV" in issue["action"]
+    assert issues_of(result, "volunteer_column_absent") == []
+
+
+def test_an_export_without_the_column_counts_everyone_and_says_so_once(tmp_path, db):
+    no_column = STAFF.replace(",volunteer\n", "\n").replace(",true\n", "\n")
+    assert "volunteer" not in no_column
+    clinic(tmp_path, db, staff=no_column, availabilities=[availability(1, "SRV-IMP", "STF-ACT")])
+    result = audit(db)
+    assert result.counts["availabilities"]["counted"] == 1
+    (said,) = issues_of(result, "volunteer_column_absent")
+    assert not said["affects_count"] and "volunteer" in said["action"]
+
