@@ -273,6 +273,7 @@ def staff(db, tab: str | None, as_json: bool) -> None:
         row["role"] = wording.role(row["role"])
         row["specialty"] = (row["specialty"] or "") + ("" if row["primary_care"] else f" — {_('not_handled')}")
         row["responsible"] = _("yes") if row["responsible"] else ""
+        row["volunteer"] = wording.volunteer(row["volunteer"])
     _print_table(
         rows,
         [
@@ -283,6 +284,7 @@ def staff(db, tab: str | None, as_json: bool) -> None:
             ("role", N_("col_role")),
             ("specialty", N_("col_specialty")),
             ("responsible", N_("col_responsible")),
+            ("volunteer", N_("col_volunteer")),
         ],
     )
 

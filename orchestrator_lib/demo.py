@@ -14,7 +14,8 @@ ahead. It serves three purposes:
   services with only past appointments or none at all, an inactive staff
   member who still has appointments and availabilities, a locum referenced by
   appointments but missing from ``staff.csv``, appointments on service ids
-  absent from ``services.csv``, a non-primary-care physician, availabilities
+  absent from ``services.csv``, a non-primary-care physician who is not a
+  volunteer (Volontaire box not ticked), availabilities
   missing regulatory attributes;
 - the benchmark input: ``appointments=5_000_000`` is generated with numpy
   (no Python loop per row) and written by DuckDB in seconds.
@@ -263,6 +264,7 @@ class _Member:
     profile: int
     specialty: str | None = None
     responsible: bool = False
+    volunteer: bool = True  # the Volontaire box: only volunteers' availabilities count in the GAP report
     active: bool = True
     window: tuple | None = None  # (first, last) day the member works, inclusive
 
@@ -277,7 +279,8 @@ STAFF: tuple[_Member, ...] = (
     _Member("Haddad, Nadia", "medecin", FP, PRIMARY),
     # Marked inactive in Personnel médical, yet his EMR schedule goes on.
     _Member("Lévesque, Olivier", "medecin", FP, PRIMARY, active=False),
-    _Member("Bélanger, Sophie", "medecin", DERM, "Dermatologie"),
+    # A dermatologist who offers no GAP slots: her box is not ticked, her availabilities not counted.
+    _Member("Bélanger, Sophie", "medecin", DERM, "Dermatologie", volunteer=False),
     _Member("Fortin, Émilie", "ips", IPS, "Soins de première ligne"),
     _Member("Pelletier, Catherine", "infirmiere", NURSE),
     _Member("Gauthier, Julie", "infirmiere", NURSE),
@@ -659,9 +662,11 @@ def _staff_table(c: _Clinic, rng: np.random.Generator) -> pd.DataFrame:
                 m.role,
                 m.specialty,
                 "true" if m.responsible else "false",
+                "true" if m.volunteer else "false",
             )
         )
-    return pd.DataFrame(rows, columns=["staff_id", "name", "status", "license", "role", "specialty", "responsible"])
+    columns = ["staff_id", "name", "status", "license", "role", "specialty", "responsible", "volunteer"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # ---------------------------------------------------------------- row drawing

@@ -107,7 +107,9 @@ def _service_facts(con, service_id: str, as_of) -> tuple[list[tuple[str, dict]],
 def _explain_staff(con, staff_id: str, as_of) -> dict:
     """Where a member stands in Personnel médical, and what it means for this quarter's count."""
     quarter = Quarter.of(as_of)
-    member = con.execute("SELECT name, status, responsible FROM emr_staff WHERE staff_id = ?", [staff_id]).fetchone()
+    member = con.execute(
+        "SELECT name, status, responsible, volunteer FROM emr_staff WHERE staff_id = ?", [staff_id]
+    ).fetchone()
     appointments, availabilities = con.execute(
         "SELECT count(*) FILTER (kind = 'appointment'), count(*) FILTER (kind = 'availability') "
         "FROM remuneration_items WHERE staff_id = ? AND start >= ? AND start < ?",
@@ -118,8 +120,9 @@ def _explain_staff(con, staff_id: str, as_of) -> dict:
         facts = [("staff_missing", values)]
         name = staff_id
     else:
-        name, status, responsible = member
-        facts = [(f"staff_{status}", values)] + ([("staff_responsible", {})] if responsible else [])
+        name, status, responsible, volunteer = member
+        standing = "staff_not_volunteer" if status == "active" and not volunteer else f"staff_{status}"
+        facts = [(standing, values)] + ([("staff_responsible", {})] if responsible else [])
     return {"kind": "staff", "staff_id": staff_id, "name": name, "facts": _facts(facts)}
 
 

@@ -46,6 +46,9 @@ REFERRAL_SOURCES = ("811", "911", "gap", "hospital")
 ACTIVE_INACTIVE = ("active", "inactive")
 ROLES = ("medecin", "ips", "infirmiere", "gestionnaire", "autre")
 APPOINTMENT_STATUSES = ("booked", "fulfilled", "noshow", "cancelled")
+# How a boolean column (responsible, volunteer) may be written, any case; empty is false.
+BOOLEAN_TRUE = ("true", "1", "yes", "oui", "vrai", "t", "y", "o")
+BOOLEAN_FALSE = ("false", "0", "no", "non", "faux", "f", "n")
 
 
 def _id(name: str) -> Column:

@@ -21,12 +21,9 @@ import duckdb
 
 from . import scratch, store
 from .errors import InputError
-from .export_format import Column, Table
+from .export_format import BOOLEAN_FALSE, BOOLEAN_TRUE, Column, Table
 from .i18n import Message, _
 from .sources.files import NotUtf8, TableFile, open_export
-
-BOOLEAN_TRUE = ("true", "1", "yes", "oui", "vrai", "t", "y", "o")
-BOOLEAN_FALSE = ("false", "0", "no", "non", "faux", "f", "n")
 
 
 @dataclass

@@ -79,6 +79,7 @@ FACTS = {
     "staff_inactive": N_("explain_staff_inactive"),
     "staff_missing": N_("explain_staff_missing"),
     "staff_responsible": N_("explain_staff_responsible"),
+    "staff_not_volunteer": N_("explain_staff_not_volunteer"),
     "chosen_excluded": N_("explain_chosen_excluded"),
     "chosen_kept_inactive": N_("explain_chosen_kept_inactive"),
     "chosen_types": N_("explain_chosen_types"),
@@ -209,6 +210,11 @@ def decision(code: str) -> str:
 
 def role(code: str | None) -> str:
     return _(ROLES.get(code or "autre", ROLES["autre"]))
+
+
+def volunteer(ticked: bool | None) -> str:
+    """The Volontaire box: ``Oui``, ``Non``, or not given by the export (then counted)."""
+    return _("volunteer_unknown") if ticked is None else _("yes") if ticked else _("no")
 
 
 def run_kind(code: str) -> str:

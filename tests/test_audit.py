@@ -349,7 +349,7 @@ def counts_without_checks(tmp_path, db, staff: str):
 
 
 def test_responsible_physician_missing(tmp_path, db):
-    result = counts_without_checks(tmp_path, db, STAFF.replace(",true\n", ",false\n"))
+    result = counts_without_checks(tmp_path, db, STAFF.replace(",true,true\n", ",false,true\n"))
     (missing,) = issues_of(result, "responsible_missing")
     assert missing["affects_count"] is False and missing["action"]
     assert not issues_of(result, "responsible_inactive") and not issues_of(result, "responsible_several")
@@ -368,7 +368,7 @@ def test_responsible_physician_inactive(tmp_path, db):
 
 
 def test_several_responsible_physicians(tmp_path, db):
-    staff = STAFF + "STF-TWO,Dr Paul Côté,active,34567,medecin,Médecine familiale,true\n"
+    staff = STAFF + "STF-TWO,Dr Paul Côté,active,34567,medecin,Médecine familiale,true,true\n"
     result = counts_without_checks(tmp_path, db, staff)
     (several,) = issues_of(result, "responsible_several")
     assert several["affects_count"] is False
@@ -379,11 +379,11 @@ def test_several_responsible_physicians(tmp_path, db):
 def test_active_staff_outside_primary_care(tmp_path, db):
     staff = (
         STAFF
-        + "STF-DER,Dre Sophie Bélanger,active,45678,medecin,Dermatologie,false\n"
-        + "STF-OLD,Dr Luc Cyr,inactive,56789,medecin,Cardiologie,false\n"  # inactive: not reported
-        + "STF-GEN,Dr Éric Roy,active,67890,medecin,MÉDECINE GÉNÉRALE,false\n"  # primary care, any case
-        + "STF-IPS,Marc Gagnon,active,,ips,Soins de première ligne,false\n"
-        + "STF-INF,Julie Gauthier,active,,infirmiere,,false\n"
+        + "STF-DER,Dre Sophie Bélanger,active,45678,medecin,Dermatologie,false,true\n"
+        + "STF-OLD,Dr Luc Cyr,inactive,56789,medecin,Cardiologie,false,true\n"  # inactive: not reported
+        + "STF-GEN,Dr Éric Roy,active,67890,medecin,MÉDECINE GÉNÉRALE,false,true\n"  # primary care, any case
+        + "STF-IPS,Marc Gagnon,active,,ips,Soins de première ligne,false,true\n"
+        + "STF-INF,Julie Gauthier,active,,infirmiere,,false,true\n"
     )  # no specialty
     result = counts_without_checks(tmp_path, db, staff)
     (flagged,) = issues_of(result, "specialty_not_primary_care")
@@ -473,7 +473,8 @@ def test_included_inactive_service_with_future_appointments(tmp_path, db):
 def test_checks_leave_counts_as_they_are(tmp_path, db):
     """Every check fires, and the counts are those of the counting rule alone."""
     staff = (
-        STAFF.replace(",true\n", ",false\n") + "STF-DER,Dre Sophie Bélanger,active,45678,medecin,Dermatologie,false\n"
+        STAFF.replace(",true,true\n", ",false,true\n")
+        + "STF-DER,Dre Sophie Bélanger,active,45678,medecin,Dermatologie,false,true\n"
     )
     result = audit(
         clinic(
@@ -625,4 +626,3 @@ def test_an_export_without_the_column_counts_everyone_and_says_so_once(tmp_path,
     assert result.counts["availabilities"]["counted"] == 1
     (said,) = issues_of(result, "volunteer_column_absent")
     assert not said["affects_count"] and "volunteer" in said["action"]
-

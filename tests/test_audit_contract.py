@@ -65,9 +65,10 @@ def test_demo_with_its_administrative_services_excluded_reaches_100_once_every_r
     """Excluding on purpose costs nothing: what is left to fix is only what the clinic really must fix."""
     export, db = Path(shutil.copytree(DEMO, tmp_path / "fixed")), tmp_path / "fixed.duckdb"
 
-    def fix_staff(rows):  # the inactive physician activated, the missing one created in the EMR
+    def fix_staff(rows):  # the inactive physician activated, every box Volontaire ticked, the missing one created
         for row in rows:
             row["status"] = "active"
+            row["volunteer"] = "true"
         rows.append(
             {**rows[0], "staff_id": "STF-099", "name": "Nouveau, Membre", "license": "1-99999", "responsible": "false"}
         )

@@ -142,6 +142,7 @@ def test_staff_json_and_tabs(db, small_export):
         "role": "medecin",
         "specialty": "Médecine familiale",
         "responsible": True,
+        "volunteer": None,  # the export has no volunteer column: not known (counted as a volunteer)
         "primary_care": True,  # the orchestrator handles the specialty (macro primary_care)
     }
     inactive = json.loads(run_cli("--db", str(db), "staff", "--tab", "inactive", "--json", check=True).stdout)

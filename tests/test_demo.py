@@ -141,6 +141,10 @@ def test_special_cases_are_present_once(tables, request):
     assert responsible[0]["role"] == "medecin" and responsible[0]["status"] == "active"
     assert any(s["role"] == "ips" for s in staff.values())
     assert any(s["role"] == "medecin" and s["specialty"] not in ("", "Médecine familiale") for s in staff.values())
+    # An active member whose Volontaire box is not ticked, with availabilities the GAP report leaves out.
+    not_volunteer = {s["staff_id"] for s in staff.values() if s["status"] == "active" and s["volunteer"] == "false"}
+    assert len(not_volunteer) == 1
+    assert any(row["staff_id"] in not_volunteer for row in data["availabilities"])
 
 
 def test_services_cover_the_wizard_cases(demo):

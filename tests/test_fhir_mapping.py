@@ -24,6 +24,7 @@ def clinic(*extra: dict) -> list[dict]:
             "id": "STF-1",
             "active": True,
             "name": [{"family": "Tremblay", "given": ["Émilie", "Anne"]}],
+            "extension": [{"url": EXTENSIONS["volunteer"], "valueBoolean": True}],
             "identifier": [
                 {"system": "urn:oid:2.16.840.1.113883.4.330.124", "value": "RAMQ-1"},
                 {"type": {"coding": [{"code": "MD"}]}, "value": "1-12345"},
@@ -108,8 +109,8 @@ def test_each_element_lands_in_its_column(fake_fhir, db):
         ("SRV-2", "Ancien", "inactive"),
     ]
     assert query(db, "SELECT * FROM emr_staff ORDER BY 1") == [
-        ("STF-1", "Tremblay, Émilie Anne", "active", "1-12345", "medecin", "Médecine familiale", True),
-        ("STF-2", "Roy, Jean", "inactive", None, None, None, False),
+        ("STF-1", "Tremblay, Émilie Anne", "active", "1-12345", "medecin", "Médecine familiale", True, True),
+        ("STF-2", "Roy, Jean", "inactive", None, None, None, False, False),  # the box not ticked
     ]
     (apt,) = query(
         db,
@@ -236,3 +237,26 @@ def test_an_appointment_without_practitioner_names_the_element(fake_fhir, db):
     with pytest.raises(InputError) as caught:
         load_fhir(fake_fhir.base, db)
     assert "Appointment/A-1" in str(caught.value) and "Practitioner" in str(caught.value)
+
+
+def test_a_server_without_the_volunteer_extension_counts_everyone_a_volunteer(fake_fhir, db):
+    """No practitioner carries the Volontaire box: as an export without the column."""
+    resources = clinic()
+    resources[2] = {k: v for k, v in resources[2].items() if k != "extension"}
+    fake_fhir.serve(resources)
+    load_fhir(fake_fhir.base, db)
+    assert query(db, "SELECT staff_id, volunteer FROM emr_staff ORDER BY 1") == [("STF-1", True), ("STF-2", True)]
+    assert query(db, "SELECT volunteer_column FROM emr_loads") == [(False,)]
+
+
+def test_a_volunteer_that_is_not_a_boolean_names_the_resource_and_element(fake_fhir, db):
+    resources = clinic()
+    resources[2] = {**resources[2], "extension": [{"url": EXTENSIONS["volunteer"], "valueString": "oui"}]}
+    fake_fhir.serve(resources)
+    before = snapshot(db)
+    with pytest.raises(InputError) as caught:
+        load_fhir(fake_fhir.base, db)
+    assert caught.value.key == "fhir_value_boolean"
+    text = str(caught.value)
+    assert "Practitioner/STF-1" in text and "Practitioner.extension(volunteer)" in text and "oui" in text
+    assert snapshot(db) == before

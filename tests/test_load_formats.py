@@ -116,9 +116,9 @@ def test_small_export_is_stored_as_written(db, small_export):
         ("SRV-4", "Ancien service", "inactive", T("2024-05-01")),
     ]
     assert query(db, "SELECT * FROM emr_staff ORDER BY staff_id") == [
-        ("STF-1", "Dre Émilie Tremblay", "active", "12345", "medecin", "Médecine familiale", True),
-        ("STF-2", "Marc Gagnon IPS", "active", None, "ips", "Soins de première ligne", False),
-        ("STF-3", "Dr Jean Roy", "inactive", "23456", "medecin", "Médecine familiale", False),
+        ("STF-1", "Dre Émilie Tremblay", "active", "12345", "medecin", "Médecine familiale", True, True),
+        ("STF-2", "Marc Gagnon IPS", "active", None, "ips", "Soins de première ligne", False, True),
+        ("STF-3", "Dr Jean Roy", "inactive", "23456", "medecin", "Médecine familiale", False, True),
     ]
     assert query(
         db,
@@ -383,7 +383,9 @@ def test_optional_columns_may_be_absent(tmp_path, db):
     load_export(write_export(tmp_path / "export", tables), db)
 
     assert query(db, "SELECT * FROM emr_services") == [("SRV-1", "Vaccination", "active", None)]
-    assert query(db, "SELECT * FROM emr_staff") == [("STF-1", "Dre Émilie Tremblay", "active", None, None, None, False)]
+    assert query(db, "SELECT * FROM emr_staff") == [
+        ("STF-1", "Dre Émilie Tremblay", "active", None, None, None, False, True)
+    ]  # no volunteer column: a volunteer
     assert query(db, "SELECT * FROM emr_appointments") == [
         ("APT-1", "SRV-1", "STF-1", T("2026-07-02 09:00"), None, "booked", None)
     ]
@@ -495,8 +497,8 @@ def test_xlsx_with_typed_cells(tmp_path, db):
         ("103", "Pause", "active", None),
     ]
     assert query(db, "SELECT * FROM emr_staff ORDER BY 1") == [
-        ("7", "Dre Émilie Tremblay", "active", "12345", "medecin", "Médecine familiale", True),
-        ("8", "Marc Gagnon", "active", None, "ips", None, False),
+        ("7", "Dre Émilie Tremblay", "active", "12345", "medecin", "Médecine familiale", True, True),
+        ("8", "Marc Gagnon", "active", None, "ips", None, False, True),
     ]
     rows = query(
         db,

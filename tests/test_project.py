@@ -67,7 +67,7 @@ def test_the_version_is_written_once():
 
 
 def test_the_export_format_page_lists_every_column_and_code():
-    from orchestrator_lib.export_format import TABLES
+    from orchestrator_lib.export_format import BOOLEAN_FALSE, BOOLEAN_TRUE, TABLES
 
     page = (ROOT / "docs" / "export-format.md").read_text(encoding="utf-8")
     for table in TABLES:
@@ -77,6 +77,8 @@ def test_the_export_format_page_lists_every_column_and_code():
             assert f"| `{column.name}` |" in section, (table.name, column.name)
             for code in column.codes:
                 assert f"`{code}`" in section, (table.name, column.name, code)
+    booleans = next(line for line in page.splitlines() if line.startswith("| boolean |"))
+    assert all(f"`{word}`" in booleans for word in BOOLEAN_TRUE + BOOLEAN_FALSE), booleans
 
 
 def test_nothing_refers_to_a_file_outside_the_repository():

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
+import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ from ..errors import InputError
 from ..export_format import (
     APPOINTMENTS,
     AVAILABILITIES,
+    BOOLEAN_TRUE,
     CLIENTELES,
     MODES,
     REASONS,
@@ -59,6 +61,7 @@ ROLE_SYSTEM = NAMESPACE + "role"  # ROLES, plus "responsible"
 REASON_SYSTEM = NAMESPACE + "reason"  # REASONS, in Slot.appointmentType
 EXTENSIONS = {
     "created_at": NAMESPACE + "created-at",  # HealthcareService, valueDateTime
+    "volunteer": NAMESPACE + "volunteer",  # Practitioner, valueBoolean: the Volontaire box
     "published_at": NAMESPACE + "published-at",  # Slot, valueDateTime
     "clientele": NAMESPACE + "clientele",  # Slot, valueCode
     "mode": NAMESPACE + "mode",  # Slot, valueCode
@@ -134,6 +137,7 @@ ELEMENTS = {
         "role": "PractitionerRole.code",
         "specialty": "PractitionerRole.specialty",
         "responsible": "PractitionerRole.code",
+        "volunteer": "Practitioner.extension(volunteer)",
     },
     "appointments": {
         "appointment_id": "Appointment.id",
@@ -192,12 +196,14 @@ class FhirExport:
         files = []
         for table in TABLES:
             path = folder / f"{table.name}.csv"  # in the load's private scratch folder: owner only
+            rows = self.rows[table.name].values()
+            kept = _columns_given(table, rows)
             with open(
                 os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8", newline=""
             ) as out:
                 writer = csv.writer(out, lineterminator="\n")
-                writer.writerow([c.name for c in table.columns])
-                writer.writerows(map(_csv_row, self.rows[table.name].values()))
+                writer.writerow([table.columns[i].name for i in kept])
+                writer.writerows(_csv_row([row[i] for i in kept]) for row in rows)
             opened = open_table(table, path, folder)
             merge = self.incremental and table in (APPOINTMENTS, AVAILABILITIES)
             files.append(
@@ -248,7 +254,18 @@ class FhirTable(TableFile):
         )
 
 
-def _csv_row(row: tuple) -> list:
+def _columns_given(table: Table, rows) -> list[int]:
+    """The table's columns to write: all but a column that has a meaning when absent (the
+    Volontaire box) and that no resource carries: the server does not hold it, as an export
+    without the column."""
+    return [
+        i
+        for i, column in enumerate(table.columns)
+        if column.when_absent is None or any(row[i] is not None for row in rows)
+    ]
+
+
+def _csv_row(row: list) -> list:
     return ["true" if v is True else "false" if v is False else v for v in row]
 
 
@@ -388,7 +405,14 @@ def staff_rows(practitioners: list[dict], roles: list[dict], unknown: Counter) -
             "role": role_code,
             "specialty": next((concept_text(s) for r in mine for s in r.get("specialty") or []), None),
             "responsible": any(c.get("system") == ROLE_SYSTEM and c.get("code") == RESPONSIBLE for c in codings),
+            "volunteer": _boolean(extension(practitioner, "volunteer")),
         }
+
+
+def _boolean(value):
+    """A FHIR boolean as is; anything else as its JSON text, which the loader refuses
+    naming the resource and element (``"yes"`` is not a FHIR boolean)."""
+    return value if value is None or isinstance(value, bool) else json.dumps(value)
 
 
 def _role(coding: dict, unknown: Counter) -> str | None:
@@ -593,10 +617,16 @@ def export_resources(folder: str | os.PathLike) -> Iterator[dict]:
 
 def _staff_resources(row: dict) -> Iterator[dict]:
     family, _comma, given = (row["name"] or "").partition(", ")
+    volunteer = (row.get("volunteer") or "").strip().lower()
     yield {
         "resourceType": "Practitioner",
         "id": row["staff_id"],
         "active": row["status"] == "active",
+        **(
+            {"extension": [{"url": EXTENSIONS["volunteer"], "valueBoolean": volunteer in BOOLEAN_TRUE}]}
+            if volunteer
+            else {}
+        ),
         "name": [
             {"use": "official", "text": row["name"], "family": family, **({"given": given.split(" ")} if given else {})}
         ],
@@ -614,7 +644,7 @@ def _staff_resources(row: dict) -> Iterator[dict]:
         ),
     }
     codes = [{"system": ROLE_SYSTEM, "code": row["role"]}] if row.get("role") else []
-    if (row.get("responsible") or "").lower() == "true":
+    if (row.get("responsible") or "").strip().lower() in BOOLEAN_TRUE:
         codes.append({"system": ROLE_SYSTEM, "code": RESPONSIBLE})
     yield {
         "resourceType": "PractitionerRole",

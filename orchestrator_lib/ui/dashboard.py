@@ -33,7 +33,7 @@ from ..explain import explain
 from ..i18n import N_, _, _n, language, moment, number, quarter, set_language, signed
 from ..load import configured_source
 from ..periods import Quarter, parse_as_of
-from ..wording import action, fact, load_summary, person, role, run_kind, type_label, when
+from ..wording import action, fact, load_summary, person, role, run_kind, type_label, volunteer, when
 from .common import (
     CELL_STYLE,
     NUMBER_STYLE,
@@ -528,7 +528,7 @@ class StaffPanel(_Panel):
         current = Quarter.of(parse_as_of(self.as_of))
         shown_quarter = quarter(current)
         issues = run_audit(self.db, current, as_of=self.as_of).issues
-        at_stake = {i["subject_id"]: i for i in issues if i["kind"] in ("staff_inactive", "staff_missing")}
+        at_stake = {i["subject_id"]: i for i in issues if i["kind"] in ("staff_inactive", "staff_not_volunteer")}
         pages = []
         for tab in ("active", "inactive"):
             rows = [
@@ -539,15 +539,17 @@ class StaffPanel(_Panel):
                     role(s["role"]),
                     (s["specialty"] or "") + ("" if s["primary_care"] else f" — {_('not_handled')}"),
                     _("yes") if s["responsible"] else "",
+                    volunteer(s["volunteer"]),
                     number(at_stake[s["staff_id"]]["appointments"]) if s["staff_id"] in at_stake else "",
                     number(at_stake[s["staff_id"]]["availabilities"]) if s["staff_id"] in at_stake else "",
                 ]
                 for s in list_staff(self.db, tab=tab)
             ]
             headers = [_("col_id"), _("col_name"), _("col_license"), _("col_role"), _("col_specialty")]
-            headers += [_("col_responsible"), _("col_appointments_at_stake", quarter=shown_quarter)]
+            headers += [_("col_responsible"), _("col_volunteer")]
+            headers += [_("col_appointments_at_stake", quarter=shown_quarter)]
             headers += [_("col_availabilities_at_stake", quarter=shown_quarter)]
-            pages.append(widgets.HTML(_table(headers, rows, numeric={6, 7}, css=f"staff-table-{tab}", whole={0, 2})))
+            pages.append(widgets.HTML(_table(headers, rows, numeric={7, 8}, css=f"staff-table-{tab}", whole={0, 2})))
         self.tabs.children = pages
         self.tabs.titles = (_("catalogue_active"), _("catalogue_inactive"))
         # Whatever keeps their items out for now, members the items name must exist in Personnel médical.
