@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import rates as clinic_rates
 from . import store
 from .periods import LOCAL, Quarter, parse_as_of
 from .queries import sql
@@ -34,7 +35,8 @@ STATUSES = ("ok", "under_threshold", "no_data")
 BREAKDOWNS = ("service", "staff", "type", "month")
 # Checks whose count is of appointments / availabilities (the others name a person or a setting).
 APPOINTMENT_CHECKS = ("excluded_with_appointments", "will_reactivate")
-AVAILABILITY_CHECKS = ("availability_attribute_missing",)
+AVAILABILITY_CHECKS = ("availability_attribute_missing", "published_before_configuration")
+FUNNEL_COUNTS = ("offered", "booked", "held", "noshow", "cancelled", "pending")
 
 
 def coverage(counted: int, owed: int) -> float | None:
@@ -68,6 +70,25 @@ class AuditResult:
     threshold: float | None = None  # --fail-under, when given
     breakdowns: dict[str, list[dict]] = field(default_factory=dict)
     trend: list[dict] = field(default_factory=list)
+    funnel: dict = field(default_factory=dict)  # the offer and the appointments held (funnel())
+    rates: dict[str, float] = field(default_factory=dict)  # the clinic's amounts; empty: no money shown
+    counted_held: int = 0  # counted appointments that were held
+
+    @property
+    def money(self) -> dict | None:
+        """Estimates at the clinic's own amounts: what is counted and what the issues keep
+        out (not counted, or not eligible); None when no amount is set."""
+        if not self.rates:
+            return None
+        counted = clinic_rates.estimate(self.rates, self.counts["availabilities"]["counted"], self.counted_held)
+        at_stake = sum(i["amount_at_stake"] for i in self.issues if i.get("amount_at_stake"))
+        return {
+            "estimate": True,
+            "currency": "CAD",
+            "rates": self.rates,
+            "counted": counted,
+            "at_stake": round(at_stake, 2),
+        }
 
     @property
     def owed(self) -> int:
@@ -104,6 +125,8 @@ class AuditResult:
             "threshold": self.threshold,
             "period": self.period,
             "data": self.extent,
+            "funnel": self.funnel,
+            **({"money": self.money} if self.rates else {}),
             "issues": self.issues_with_actions(),
         }
 
@@ -153,8 +176,18 @@ def run_audit(
         counts = _counts(con)
         extent = _extent(con)
         period = period_of(quarter, as_of)
-        issues = _data_issues(extent, quarter, period) + _counting_issues(con) + _checks(con, quarter, as_of)
-        result = AuditResult(quarter, counts, issues, extent, period, fail_under)
+        # Data first, then what loses items, then slots the GAP report refuses, then the other checks.
+        issues = _data_issues(extent, quarter, period) + _counting_issues(con) + _unconfigured(con, bounds)
+        issues += _checks(con, quarter, as_of)
+        rates = clinic_rates.current(con=con)
+        if rates:
+            for issue in issues:
+                _price(issue, rates)
+        result = AuditResult(quarter, counts, issues, extent, period, fail_under, rates=rates)
+        result.funnel = funnel(con, bounds)
+        result.counted_held = store.scalar(
+            con, "SELECT coalesce(sum(held), 0) FROM quarter_groups WHERE reason IS NULL AND kind = 'appointment'"
+        )
         if details:  # the breakdowns share one table of the quarter's items, names joined
             con.execute(sql("audit_items"), bounds)
             result.breakdowns = {
@@ -264,6 +297,58 @@ def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: in
     }
 
 
+def _price(issue: dict, rates: dict[str, float]) -> None:
+    """The estimated amount an issue keeps out of the report: its availabilities, and its
+    appointments held, at the clinic's amounts (a counting issue, or slots not eligible)."""
+    if issue["affects_count"] or issue["kind"] == "published_before_configuration":
+        issue["amount_at_stake"] = clinic_rates.estimate(rates, issue["availabilities"], issue.get("held", 0))
+
+
+def funnel(con, bounds: dict) -> dict:
+    """The quarter's offer and what became of its appointments, in total, per staff member and
+    per service (owed scope: excluded services left out), each with its rates."""
+    rows = _rows(con.execute(sql("audit_funnel"), bounds))
+    total = next((r for r in rows if r["level"] == "total"), dict.fromkeys(FUNNEL_COUNTS, 0))
+    return {
+        **_with_rates(total),
+        "by_staff": [_with_rates(r, "staff_id") for r in rows if r["level"] == "staff"],
+        "by_service": [_with_rates(r, "service_id") for r in rows if r["level"] == "service"],
+    }
+
+
+def _with_rates(row: dict, id_key: str | None = None) -> dict:
+    """A funnel row's counts and its rates: appointments per availability offered, and the
+    share of the appointments held, missed (no-show) and cancelled, in percent."""
+    counts = {k: int(row.get(k) or 0) for k in FUNNEL_COUNTS}
+    named = {id_key: row["id"], "name": row["name"]} if id_key else {}
+    return {
+        **named,
+        **counts,
+        "booked_per_offered_pct": coverage(counts["booked"], counts["offered"]),
+        "held_pct": coverage(counts["held"], counts["booked"]),
+        "noshow_pct": coverage(counts["noshow"], counts["booked"]),
+        "cancelled_pct": coverage(counts["cancelled"], counts["booked"]),
+    }
+
+
+def _unconfigured(con, bounds: dict) -> list[dict]:
+    """Availabilities counted here that the GAP report leaves out: published before their
+    service was configured (a check per service, its ``staff`` members and their counts)."""
+    issues = []
+    for row in _rows(con.execute(sql("audit_unconfigured"), bounds)):
+        configured = _local(row["configured_at"])
+        issue = _check(
+            "published_before_configuration",
+            row["service_id"],
+            row["service_name"],
+            configured.isoformat(timespec="minutes") if configured else None,
+            row["availabilities"],
+        )
+        issue.update(staff_ids=sorted(m["staff_id"] for m in row["staff"]), staff=row["staff"])
+        issues.append(issue)
+    return issues
+
+
 def _counting_issues(con) -> list[dict]:
     issues = []
     for row in _rows(con.execute(sql("audit_issues"))):
@@ -281,6 +366,7 @@ def _counting_issues(con) -> list[dict]:
                 "subject_name": row["subject_name"],
                 "appointments": row["appointments"],
                 "availabilities": row["availabilities"],
+                "held": row["held"],  # its appointments that were held
                 "staff_ids": row["staff_ids"],
                 "service_ids": row["service_ids"],
                 "action_code": action,  # stable in every language: what to do, for scripts

@@ -469,7 +469,7 @@ def _alarm(result, db: Path) -> str:
 
 
 def _print_audit(result, written: Path | None) -> None:
-    from .wording import action, describe_extent
+    from .wording import action_with_stake, describe_extent, funnel, money
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
     click.echo(
@@ -490,6 +490,9 @@ def _print_audit(result, written: Path | None) -> None:
     if result.excluded:
         click.echo(_n("audit_excluded", result.excluded))
     click.echo(describe_extent(result.extent))
+    click.echo(funnel(result.funnel))
+    if result.money:
+        click.echo(money(result.money))
     if result.status == "ok" and result.threshold is not None:
         click.echo(
             _(
@@ -500,7 +503,7 @@ def _print_audit(result, written: Path | None) -> None:
             )
         )
     for issue in result.issues[:20]:
-        _say(f"  • {action(issue)}")
+        _say(f"  • {action_with_stake(issue)}")
     if len(result.issues) > 20:
         click.echo(_n("audit_more", len(result.issues) - 20))
     if written is not None:
@@ -575,6 +578,54 @@ _simple_change("include", "include", N_("help_include"))
 def service_set_types(service_id, types, user, as_json):
     """Replace a service's types."""
     _manual("set_types", service_id, user, as_json, list(types))
+
+
+@main.group(help=N_("help_rates"), invoke_without_command=True)
+@json_option
+@click.pass_context
+def rates(ctx, as_json: bool) -> None:
+    """The clinic's own amounts for the money at stake, and every change made to them."""
+    if ctx.invoked_subcommand is None:
+        _show_rates(ctx.find_root().obj, as_json)
+
+
+def _show_rates(db, as_json: bool, amounts: dict | None = None) -> None:
+    from . import rates as clinic_rates
+    from .wording import rate_change
+    from .wording import rates as said
+
+    amounts = clinic_rates.current(db) if amounts is None else amounts
+    if as_json:
+        _emit({"rates": amounts, "changes": clinic_rates.changes(db)})
+        return
+    click.echo(_("rates_set", rates=said(amounts)) if amounts else _("rates_none"))
+    changes = clinic_rates.changes(db)
+    for change in changes[:10]:
+        _say(f"  • {rate_change(change)}")
+
+
+@rates.command("set", help=N_("help_rates_set"))
+@option("--availability", default=None, metavar=N_("metavar_amount"), help=N_("help_rate_availability"))
+@option("--held", default=None, metavar=N_("metavar_amount"), help=N_("help_rate_held"))
+@user_option
+@json_option
+def rates_set(availability, held, user, as_json):
+    from . import rates as clinic_rates
+
+    if availability is None and held is None:
+        raise click.UsageError(_("rates_set_nothing"))
+    db = click.get_current_context().find_root().obj
+    _show_rates(db, as_json, clinic_rates.set_rates(db, availability=availability, held=held, user=user))
+
+
+@rates.command("clear", help=N_("help_rates_clear"))
+@user_option
+@json_option
+def rates_clear(user, as_json):
+    from . import rates as clinic_rates
+
+    db = click.get_current_context().find_root().obj
+    _show_rates(db, as_json, clinic_rates.clear_rates(db, user=user))
 
 
 def _print_table(rows: list[dict], columns: list[tuple[str, str]]) -> None:

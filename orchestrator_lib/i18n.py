@@ -116,6 +116,12 @@ class Translator:
         pattern = self._percent_pattern.replace("0", "0" + ("." + "0" * decimals if decimals else ""), 1)
         return format_percent(value / 100, format=pattern, locale=self.locale)
 
+    def dollars(self, amount: float) -> str:
+        """Canadian dollars as the reader writes them: ``1 250,00 $`` / ``$1,250.00``."""
+        from babel.numbers import format_currency
+
+        return format_currency(amount, "CAD", locale=self.locale, currency_digits=True)
+
     def date(self, day: dt.date | str) -> str:
         """``1er septembre 2026`` / ``September 1, 2026``; also takes ISO text."""
         from babel.dates import format_date
@@ -254,6 +260,10 @@ def signed(value: int) -> str:
 
 def percent(value: float, decimals: int = 1) -> str:
     return _current.percent(value, decimals)
+
+
+def dollars(amount: float) -> str:
+    return _current.dollars(amount)
 
 
 def date(day: dt.date | str) -> str:

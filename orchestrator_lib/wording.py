@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from .i18n import N_, _, _n, date, language, moment, quarter
+from .i18n import N_, _, _n, date, dollars, language, moment, number, percent, quarter
 
 # What to do about an issue that loses items from the count (audit.py's action codes).
 ACTIONS = {
@@ -37,6 +37,7 @@ COUNTED_CHECKS = {
     "availability_attribute_missing": N_("check_availability_attribute_missing"),
     "excluded_with_appointments": N_("check_excluded_with_appointments"),
     "will_reactivate": N_("check_will_reactivate"),
+    "published_before_configuration": N_("check_published_before_configuration"),
 }
 DATE_CHECKS = ("data_ends_early", "load_before_quarter_end")  # their detail is a date
 # The name of a reason not counted, or of a check.
@@ -55,6 +56,7 @@ REASONS = {
     "availability_attribute_missing": N_("availability_attribute_missing"),
     "excluded_with_appointments": N_("excluded_with_appointments"),
     "will_reactivate": N_("will_reactivate"),
+    "published_before_configuration": N_("published_before_configuration"),
     "data_ends_early": N_("data_ends_early"),
     "load_before_quarter_end": N_("load_before_quarter_end"),
 }
@@ -135,12 +137,67 @@ def action(issue: dict) -> str:
         detail = attributes(detail or [])
     elif code in DATE_CHECKS and detail:
         detail = date(detail)
+    elif code == "published_before_configuration" and detail:
+        detail = moment(detail)
+        values["staff"] = staff_counts(issue.get("staff") or [])
     elif isinstance(detail, list):
         detail = ", ".join(detail)
     if code in COUNTED_CHECKS:
         count = issue.get("appointments") or issue.get("availabilities") or 0
         return _n(COUNTED_CHECKS[code], count, detail=detail, **values)
     return _(CHECKS[code], detail=detail, **values)
+
+
+def funnel(tally: dict) -> str:
+    """The quarter's offer and what became of its appointments (an audit's ``funnel``), one line."""
+
+    def pct(value):
+        return "—" if value is None else percent(value)
+
+    return _(
+        "funnel_line",
+        **{k: number(tally.get(k, 0)) for k in ("offered", "booked", "held", "noshow", "cancelled", "pending")},
+        **{k: pct(tally.get(k)) for k in ("held_pct", "noshow_pct", "cancelled_pct")},
+    )
+
+
+def rates(amounts: dict[str, float]) -> str:
+    """``50,00 $ par disponibilité comptée, 50,00 $ par rendez-vous réalisé``: the amounts set."""
+    said = {"availability": N_("rate_availability"), "held": N_("rate_held")}
+    return ", ".join(_(said[kind], amount=dollars(amounts[kind])) for kind in said if kind in amounts)
+
+
+RATE_KINDS = {"availability": N_("rate_kind_availability"), "held": N_("rate_kind_held")}
+
+
+def rate_change(change: dict) -> str:
+    """One change of the clinic's amounts (``rates.changes``): when, who, which, before → after."""
+    values = {k: "—" if change[k] is None else dollars(change[k]) for k in ("before", "after")}
+    return _(
+        "rate_change", at=when(change["at"]), by=person(change["by"]), kind=_(RATE_KINDS[change["kind"]]), **values
+    )
+
+
+def money(estimate: dict) -> str:
+    """An audit's ``money`` (estimates at the clinic's own amounts), one line."""
+    return _(
+        "money_line",
+        rates=rates(estimate["rates"]),
+        counted=dollars(estimate["counted"]),
+        at_stake=dollars(estimate["at_stake"]),
+    )
+
+
+def action_with_stake(issue: dict) -> str:
+    """What to do about an issue, and the estimated amount it keeps out when the clinic set its amounts."""
+    text = action(issue)
+    amount = issue.get("amount_at_stake")
+    return _("issue_at_stake", text=text, amount=dollars(amount)) if amount else text
+
+
+def staff_counts(members: list[dict]) -> str:
+    """``Bouchard, Mathieu : 39 ; Tremblay, Marie-Claude : 38``: members and their items."""
+    return _("list_separator").join(_("member_count", name=m["name"], n=number(m["availabilities"])) for m in members)
 
 
 def attributes(codes: list[str]) -> str:
