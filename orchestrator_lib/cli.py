@@ -402,7 +402,7 @@ def explain(db, item_id: str, as_of, as_json: bool) -> None:
 
 
 @main.command(help=N_("help_audit"))
-@option("--quarter", required=True, metavar=N_("metavar_quarter"), help=N_("help_quarter"))
+@option("--quarter", default=None, metavar=N_("metavar_quarter"), help=N_("help_quarter"))
 @option(
     "--out",
     "out_dir",
@@ -418,15 +418,37 @@ def explain(db, item_id: str, as_of, as_json: bool) -> None:
     metavar=N_("metavar_threshold"),
     help=N_("help_fail_under"),
 )
+@option(
+    "--verify",
+    "pack_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar=N_("metavar_folder"),
+    help=N_("help_verify"),
+)
 @option("--quiet", "-q", is_flag=True, help=N_("help_quiet"))
 @as_of_option
 @json_option
 @click.pass_obj
-def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quiet: bool, as_of, as_json: bool) -> None:
+def audit(
+    db,
+    quarter: str | None,
+    out_dir: Path | None,
+    fail_under: float | None,
+    pack_dir: Path | None,
+    quiet: bool,
+    as_of,
+    as_json: bool,
+) -> None:
     """Audit a quarter's remuneration report."""
     from . import store
     from .audit import run_audit
 
+    if pack_dir is not None:
+        _verify_pack(db, pack_dir, as_json)
+        return
+    if quarter is None:
+        raise click.UsageError(_("audit_needs_quarter"))
     written = None
     if out_dir is None:
         result = run_audit(db, quarter, as_of=as_of, fail_under=fail_under)
@@ -442,6 +464,28 @@ def audit(db, quarter: str, out_dir: Path | None, fail_under: float | None, quie
     elif not (quiet and result.status == "ok"):
         _print_audit(result, written)
     if fail_under is not None and result.status != "ok":
+        sys.exit(3)
+
+
+def _verify_pack(db, folder: Path, as_json: bool) -> None:
+    """``audit --verify DIR``: exit 0 when the pack still matches the database, 3 when not."""
+    from .evidence import verify
+    from .wording import pack_table
+
+    found = verify(db, folder)
+    if as_json:
+        _emit(found)
+    elif found["matches"]:
+        click.echo(_("pack_matches", quarter=i18n.quarter(found["quarter"]), at=i18n.moment(found["generated_at"])))
+    else:
+        click.echo(_("pack_differs", quarter=i18n.quarter(found["quarter"]), at=i18n.moment(found["generated_at"])))
+        for table in found["tables_changed"]:
+            click.echo(f"  • {_('pack_table_changed', table=pack_table(table))}")
+        for name in found["files_changed"]:
+            click.echo(f"  • {_('pack_file_changed', file=name)}")
+    if not found["same_rules"]:
+        click.echo(_("pack_other_rules"), err=True)
+    if not found["matches"]:
         sys.exit(3)
 
 

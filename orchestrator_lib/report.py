@@ -11,7 +11,9 @@ files an office manager can open without Python:
   executed by papermill;
 - ``audit-<quarter>.html``: that notebook without code, with static tables and
   PNG charts only, so it reads offline. Its first screen is for the clinic's
-  director: clinic, quarter, coverage, pass or fail, when, what data.
+  director: clinic, quarter, coverage, pass or fail, when, what data;
+- the evidence pack (``evidence.write_pack``): ``items.parquet``, ``items.csv``
+  and ``manifest.json``, which ``orchestrator audit --verify`` checks later.
 
 The notebook's cells call the small helpers below (tables as pandas
 DataFrames with headers in the reader's language, charts as matplotlib
@@ -40,9 +42,10 @@ from matplotlib.figure import Figure
 from . import store
 from .audit import NOT_OWED, REASONS, AuditResult, run_audit
 from .errors import OrchestratorError
-from .i18n import N_, _, _n, current, date, language, moment, month, number, percent, quarter
+from .evidence import write_pack
+from .i18n import N_, _, _n, current, date, dollars, language, moment, month, number, percent, quarter
 from .periods import LOCAL, parse_as_of
-from .wording import action, attributes, describe_extent, reason, yes_no
+from .wording import action, attributes, describe_extent, funnel, money, reason, yes_no
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
 KERNEL = "python3"
@@ -81,6 +84,9 @@ def file_names(quarter) -> dict[str, str]:
         "workbook": f"audit-{quarter}.xlsx",
         "notebook": f"audit-{quarter}.ipynb",
         "html": f"audit-{quarter}.html",
+        "items_parquet": "items.parquet",
+        "items_csv": "items.csv",
+        "manifest": "manifest.json",
     }
 
 
@@ -120,6 +126,8 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
             _("col_availabilities"): int(issue.get("availabilities") or 0),
             _("col_action"): action(issue),
         }
+        if result.rates:
+            row[_("col_at_stake")] = issue.get("amount_at_stake")
         if ids:
             row[_("col_detail")] = "" if detail is None else detail
             row[_("col_staff_ids")] = ", ".join(issue.get("staff_ids") or [])
@@ -133,7 +141,9 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
         "col_appointments",
         "col_availabilities",
         "col_action",
-    ] + (["col_detail", "col_staff_ids", "col_service_ids"] if ids else [])
+    ]
+    columns += ["col_at_stake"] if result.rates else []
+    columns += ["col_detail", "col_staff_ids", "col_service_ids"] if ids else []
     return pd.DataFrame(rows, columns=[_(c) for c in columns])
 
 
@@ -215,6 +225,52 @@ def breakdown_table(result: AuditResult, name: str, db=None) -> pd.DataFrame:
         ]
     )
     return pd.DataFrame(rows, columns=columns)
+
+
+FUNNEL_COLUMNS = {
+    "offered": N_("col_offered"),
+    "booked": N_("col_booked"),
+    "held": N_("col_held"),
+    "noshow": N_("col_noshow"),
+    "cancelled": N_("col_cancelled"),
+    "pending": N_("col_pending"),
+    "booked_per_offered_pct": N_("col_booked_per_offered"),
+    "held_pct": N_("col_held_pct"),
+    "noshow_pct": N_("col_noshow_pct"),
+    "cancelled_pct": N_("col_cancelled_pct"),
+}
+FUNNEL_PERCENTS = ("col_booked_per_offered", "col_held_pct", "col_noshow_pct", "col_cancelled_pct")
+
+
+def funnel_table(result: AuditResult, by: str = "staff") -> pd.DataFrame:
+    """The offer and what became of the appointments, per ``staff`` member or ``service``,
+    the quarter's total first (owed scope: excluded services left out)."""
+    key = {"staff": ("staff_id", "col_member"), "service": ("service_id", "col_service")}[by]
+    total = {_(key[1]): _("row_total"), _("col_name"): ""} | {
+        _(c): result.funnel.get(k) for k, c in FUNNEL_COLUMNS.items()
+    }
+    rows = [total] + [
+        {_(key[1]): entry[key[0]], _("col_name"): entry["name"]} | {_(c): entry[k] for k, c in FUNNEL_COLUMNS.items()}
+        for entry in result.funnel.get(f"by_{by}", [])
+    ]
+    return pd.DataFrame(
+        rows, columns=[_(key[1]), _("col_name"), *(_(c) for c in FUNNEL_COLUMNS.values())], dtype=object
+    )
+
+
+def money_table(result: AuditResult) -> pd.DataFrame:
+    """The estimates at the clinic's own amounts (empty when none is set): the amounts,
+    what is counted, what the issues keep out."""
+    estimate = result.money
+    if estimate is None:
+        return pd.DataFrame(columns=[_("col_measure"), _("col_amount")])
+    rows = [(_(RATE_ROWS[k]), v) for k, v in estimate["rates"].items()]
+    rows += [(_("row_money_counted"), estimate["counted"]), (_("row_money_at_stake"), estimate["at_stake"])]
+    return pd.DataFrame(rows, columns=[_("col_measure"), _("col_amount")], dtype=object)
+
+
+RATE_ROWS = {"availability": N_("row_rate_availability"), "held": N_("row_rate_held")}
+MONEY_COLUMNS = (N_("col_at_stake"), N_("col_amount"))  # dollars, estimates
 
 
 def trend_table(result: AuditResult) -> pd.DataFrame:
@@ -306,6 +362,9 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
         )
     if result.excluded:
         lines.append(f'<p class="audit-excluded">{_e(_n("audit_excluded", result.excluded))}</p>')
+    lines.append(f'<p class="audit-funnel">{_e(funnel(result.funnel))}</p>')
+    if result.money is not None:
+        lines.append(f'<p class="audit-money">{_e(money(result.money))}</p>')
     lines.append(f'<p class="audit-generated">{_e(_("generated", when=moment(made)))} {_e(data_seen(result))}</p>')
     return HTML(f'<div class="audit-first-screen">{"".join(lines)}</div>')
 
@@ -338,6 +397,9 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
         .set_properties(subset=[c for c in shown.columns if c in _id_columns()], **{"white-space": "nowrap"})
         .set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"}])
     )
+    amounts = [c for c in shown.columns if c in {_(m) for m in MONEY_COLUMNS}]
+    if amounts:
+        styler = styler.format(lambda v: "—" if v is None or v != v else dollars(v), subset=amounts)
     if len(table) > limit:
         styler = styler.set_caption(
             _("rows_cut", shown=number(limit), total=number(len(table)), workbook=file_names("…")["workbook"])
@@ -528,6 +590,8 @@ def _write_files(result: AuditResult, db, out_dir: Path, as_of) -> dict[str, Pat
         result = run_audit(db_path, result.quarter, as_of=as_of_text, details=True, fail_under=result.threshold)
     paths = {name: out_dir / file for name, file in file_names(result.quarter).items()}
     write_summary(result, paths["summary"], generated_at)
+    with store.reading(db_path) as con:
+        write_pack(con, result.quarter, out_dir, generated_at)
     write_workbook(result, paths["workbook"], db=db_path)
     execute_notebook(
         paths["notebook"],
@@ -556,6 +620,10 @@ def workbook_tables(result: AuditResult, db=None) -> dict[str, pd.DataFrame]:
     tables = {_("sheet_issues"): issues_table(result, ids=True), _("sheet_summary"): summary_table(result)}
     for name in ("service", "staff", "type", "month"):
         tables[_(BREAKDOWN_SHEET[name])] = breakdown_table(result, name, db)
+    tables[_("sheet_funnel_staff")] = funnel_table(result, "staff")
+    tables[_("sheet_funnel_service")] = funnel_table(result, "service")
+    if result.money is not None:
+        tables[_("sheet_money")] = money_table(result)
     tables[_("sheet_trend")] = trend_table(result)
     return tables
 
@@ -578,7 +646,8 @@ def write_workbook(result: AuditResult, path: Path, db=None) -> None:
             worksheet,
             table,
             title=_("workbook_title", quarter=quarter(result.quarter), sheet=sheet),
-            percent_columns={_("col_coverage")},
+            percent_columns={_("col_coverage"), *(_(c) for c in FUNNEL_PERCENTS)},
+            money_columns={_(c) for c in MONEY_COLUMNS},
         )
     workbook.save(path)
 

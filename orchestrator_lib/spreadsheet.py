@@ -20,6 +20,7 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, LF 
 WIDEST_COLUMN = 70
 INTEGER_FORMAT = "#,##0"
 DECIMAL_FORMAT = "#,##0.0"
+MONEY_FORMAT = "#,##0.00"
 
 
 def clean_text(text: str) -> str:
@@ -27,14 +28,15 @@ def clean_text(text: str) -> str:
     return CONTROL_CHARACTERS.sub(" ", text)
 
 
-def _set(cell, value, percent: bool) -> None:
+def _set(cell, value, number_format: str | None = None) -> None:
+    """``number_format``: the column's own (a percentage, dollars), else by the value's type."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return
     if isinstance(value, bool):
         cell.value = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         cell.value = value
-        cell.number_format = DECIMAL_FORMAT if percent or isinstance(value, float) else INTEGER_FORMAT
+        cell.number_format = number_format or (DECIMAL_FORMAT if isinstance(value, float) else INTEGER_FORMAT)
     else:
         text = clean_text(str(value))
         cell.value = text
@@ -43,7 +45,14 @@ def _set(cell, value, percent: bool) -> None:
             cell.quotePrefix = True
 
 
-def write_table(worksheet, table, *, title: str, percent_columns: frozenset[str] | set[str] = frozenset()) -> None:
+def write_table(
+    worksheet,
+    table,
+    *,
+    title: str,
+    percent_columns: frozenset[str] | set[str] = frozenset(),
+    money_columns: frozenset[str] | set[str] = frozenset(),
+) -> None:
     """Write a pandas DataFrame into ``worksheet``: inert text, typed numbers,
     bold frozen header with filters, readable widths, long text wrapped, and a
     page set-up for printing (``title`` in the page header)."""
@@ -53,11 +62,15 @@ def write_table(worksheet, table, *, title: str, percent_columns: frozenset[str]
     bold, wrapped = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     columns = list(table.columns)
     for index, name in enumerate(columns, start=1):
-        _set(worksheet.cell(row=1, column=index), name, False)
+        _set(worksheet.cell(row=1, column=index), name)
         worksheet.cell(row=1, column=index).font = bold
+    formats = [
+        DECIMAL_FORMAT if name in percent_columns else MONEY_FORMAT if name in money_columns else None
+        for name in columns
+    ]
     for row_number, row in enumerate(table.itertuples(index=False), start=2):
         for index, value in enumerate(row, start=1):
-            _set(worksheet.cell(row=row_number, column=index), value, columns[index - 1] in percent_columns)
+            _set(worksheet.cell(row=row_number, column=index), value, formats[index - 1])
     for index, name in enumerate(columns, start=1):
         longest = max([len(str(name))] + [len(str(v)) for v in table[name].head(5000)])
         worksheet.column_dimensions[get_column_letter(index)].width = min(longest + 2, WIDEST_COLUMN)

@@ -167,6 +167,22 @@ def rates(amounts: dict[str, float]) -> str:
     return ", ".join(_(said[kind], amount=dollars(amounts[kind])) for kind in said if kind in amounts)
 
 
+# The tables an evidence pack fingerprints (evidence.TABLES), as a manager reads them.
+PACK_TABLES = {
+    "emr_services": N_("pack_emr_services"),
+    "emr_staff": N_("pack_emr_staff"),
+    "emr_appointments": N_("pack_emr_appointments"),
+    "emr_availabilities": N_("pack_emr_availabilities"),
+    "services": N_("pack_services"),
+    "service_configured": N_("pack_service_configured"),
+}
+
+
+def pack_table(name: str) -> str:
+    """``rendez-vous du trimestre (DMÉ) (emr_appointments)``: a table of the pack, and its name."""
+    return f"{_(PACK_TABLES[name])} ({name})" if name in PACK_TABLES else name
+
+
 RATE_KINDS = {"availability": N_("rate_kind_availability"), "held": N_("rate_kind_held")}
 
 

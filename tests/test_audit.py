@@ -24,7 +24,8 @@ REASONS = [
     "staff_not_volunteer",  # availabilities only
 ]
 CONTRACT_KEYS = {"quarter", "status", "appointments", "availabilities", "coverage_pct", "issues"}
-JSON_KEYS = CONTRACT_KEYS | {"threshold", "period", "data"}  # the contract, and what the data covers
+JSON_KEYS = CONTRACT_KEYS | {"threshold", "period", "data", "funnel"}  # the contract, what the data covers, the funnel
+# ("money" too, once the clinic set its amounts: tests/test_gap_report.py)
 
 # A clinic where every state exists once. Services: IMP imported and active,
 # EXC excluded, INA included and inactive, NEW active in the EMR but never

@@ -33,7 +33,19 @@ from ..explain import explain
 from ..i18n import N_, _, _n, language, moment, number, quarter, set_language, signed
 from ..load import configured_source
 from ..periods import Quarter, parse_as_of
-from ..wording import action, fact, load_summary, person, role, run_kind, type_label, volunteer, when
+from ..wording import (
+    action,
+    action_with_stake,
+    fact,
+    load_summary,
+    money,
+    person,
+    role,
+    run_kind,
+    type_label,
+    volunteer,
+    when,
+)
 from .common import (
     CELL_STYLE,
     NUMBER_STYLE,
@@ -215,6 +227,9 @@ class OverviewPanel(_Panel):
         )
         from ..report import data_seen
 
+        estimate = audits[current].money
+        if estimate is not None:  # only at the clinic's own amounts, and said to be an estimate
+            self.coverage.value += f'<div class="overview-money">{_e(money(estimate))}</div>'
         self.coverage.value += f'<div class="overview-data"><small>{_e(data_seen(audits[current]))}</small></div>'
         self.services.value = _table(
             [_("services_active"), _("services_inactive"), _("services_excluded"), _("services_pending")],
@@ -619,7 +634,16 @@ class AuditPanel(_Panel):
 
     @guarded
     def _run(self) -> None:
-        from ..report import FIRST_SCREEN_CSS, breakdown_table, first_screen, issues_table, show, summary_table
+        from ..report import (
+            FIRST_SCREEN_CSS,
+            breakdown_table,
+            first_screen,
+            funnel_table,
+            issues_table,
+            money_table,
+            show,
+            summary_table,
+        )
 
         self.error.value = ""
         with working(self.run, _("working")):
@@ -633,6 +657,10 @@ class AuditPanel(_Panel):
                 f"<h4>{_e(_('summary_heading'))}</h4>",
                 show(summary_table(result)).to_html(),
             ]
+            if result.money is not None:
+                parts += [f"<h4>{_e(_('sheet_money'))}</h4>", show(money_table(result)).to_html()]
+            for by, heading in (("staff", N_("sheet_funnel_staff")), ("service", N_("sheet_funnel_service"))):
+                parts += [f"<h4>{_e(_(heading))}</h4>", show(funnel_table(result, by)).to_html()]
             for name, heading in BREAKDOWN_HEADINGS.items():
                 parts += [f"<h4>{_e(_(heading))}</h4>", show(breakdown_table(result, name, db=self.db)).to_html()]
             self.result.value = "".join(parts)
@@ -655,7 +683,7 @@ class AuditPanel(_Panel):
             else:  # fixed in the EMR, then read again
                 go = button(_("load_export"), "audit-issue-sync", icon="download")
                 go.on_click(lambda _b: self.ctx.go(SYNC, load=True))
-            text = widgets.HTML(f"{_e(action(issue))}", layout=widgets.Layout(flex="1 1 auto"))
+            text = widgets.HTML(f"{_e(action_with_stake(issue))}", layout=widgets.Layout(flex="1 1 auto"))
             row = widgets.HBox([text, go], layout=widgets.Layout(align_items="center"))
             row.add_class("audit-issue")
             row.add_class(f"audit-issue-{issue['action_code']}")
@@ -679,6 +707,8 @@ class AuditPanel(_Panel):
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     ),
                     _download(paths["html"], _("download", name=paths["html"].name), "text/html"),
+                    _download(paths["items_csv"], _("download_items", name=paths["items_csv"].name), "text/csv"),
+                    _download(paths["manifest"], _("download", name=paths["manifest"].name), "application/json"),
                 ]
         if self.quarter.value == chosen:  # not another quarter chosen meanwhile
             self.downloads.value = " · ".join(links)
