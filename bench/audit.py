@@ -21,13 +21,18 @@ appointments, 1,250,000 availabilities), then:
    counts), in a fresh child (best of R of its own CSV-to-answer time);
 5. checks both give the SAME counts, and prints a loud MISMATCH otherwise;
 6. times the full report of the demo clinic (``data/demo``):
-   ``orchestrator audit --quarter 2026Q3 --out <tmp>`` (papermill + nbconvert).
+   ``orchestrator audit --quarter 2026Q3 --out <tmp>`` (papermill + nbconvert);
+7. times ``audit --out`` with its evidence pack (items.parquet, items.csv,
+   manifest.json) at ``--pack-appointments`` (default 1,000,000), with the peak
+   memory of the whole process tree (the command and the notebook's kernel,
+   sampled every 20 ms), and ``audit --verify`` on that pack.
 
 Targets: audit within 2 × the floor; the demo clinic's report < 8 s.
 Exit status: 0 targets met and counts equal, 1 a target missed or counts
 differ, 2 something could not run.
 
     .venv/bin/python bench/audit.py [--appointments N] [--keep DIR] [--repeat R]
+                                    [--pack-appointments N] [--pack-only]
 
 ``--keep DIR`` works in DIR and leaves the export and database there; an
 export already in DIR for the same N (also one kept by ``bench/load.py``) is
@@ -54,7 +59,14 @@ from orchestrator_lib.demo import SERVICES
 TABLES = ("services", "staff", "appointments", "availabilities")
 QUARTER = "2026Q3"
 QUARTER_START, QUARTER_END = "2026-07-01", "2026-10-01"  # local dates, end exclusive
-REASONS = ("service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive")
+REASONS = (
+    "service_not_imported",
+    "service_excluded",
+    "service_inactive",
+    "staff_missing",
+    "staff_inactive",
+    "staff_not_volunteer",
+)
 MAX_FLOOR_RATIO = 2.0
 MAX_REPORT_SECONDS = 8.0
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -71,7 +83,8 @@ import numpy as np
 import pandas as pd
 
 folder, db, start, end = sys.argv[1:5]
-REASONS = ["service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive"]
+REASONS = ["service_not_imported", "service_excluded", "service_inactive", "staff_missing", "staff_inactive",
+           "staff_not_volunteer"]
 
 # The orchestrator's decisions live only in its database: read them once (before the clock starts).
 con = duckdb.connect(db, read_only=True)
@@ -80,7 +93,10 @@ con.close()
 
 started = time.perf_counter()
 services = pd.read_csv(f"{folder}/services.csv", dtype=str)
-staff = pd.read_csv(f"{folder}/staff.csv", dtype=str, usecols=["staff_id", "status"])
+staff = pd.read_csv(f"{folder}/staff.csv", dtype=str)
+# The Volontaire box: without the column everyone is a volunteer; with it, only "true" (as the demo writes it).
+staff["volunteer"] = staff["volunteer"].str.lower() == "true" if "volunteer" in staff else True
+staff = staff[["staff_id", "status", "volunteer"]]
 appointments = pd.read_csv(f"{folder}/appointments.csv", dtype=str,
                            usecols=["appointment_id", "service_id", "staff_id", "start", "status"])
 availabilities = pd.read_csv(f"{folder}/availabilities.csv", dtype=str,
@@ -105,7 +121,8 @@ items = items.merge(decided, on="service_id", how="left")
 items = items.merge(staff.rename(columns={"status": "staff_status"}), on="staff_id", how="left")
 reason = np.select(
     [items["service_status"].isna(), items["excluded"].fillna(False).astype(bool),
-     items["service_status"] != "active", items["staff_status"].isna(), items["staff_status"] != "active"],
+     items["service_status"] != "active", items["staff_status"].isna(), items["staff_status"] != "active",
+     (items["kind"] == "availabilities") & ~items["volunteer"].fillna(True).astype(bool)],
     REASONS, default="counted")
 counts = pd.Series(reason).groupby([items["kind"].to_numpy(), reason]).size()
 answer = {}
@@ -172,15 +189,32 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, metavar="R", help="time the audit, the floor and the baseline R times"
     )
+    parser.add_argument("--pack-appointments", type=int, default=1_000_000, metavar="N", help="size of step 7")
+    parser.add_argument("--pack-only", action="store_true", help="step 7 only")
     args = parser.parse_args()
+    if args.pack_only:
+        with tempfile.TemporaryDirectory(prefix="orchestrator-pack-bench-") as tmp:
+            return 0 if pack_at_scale(Path(args.keep or tmp).resolve(), args.pack_appointments) else 2
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        return bench(args.keep.resolve(), args.appointments, reuse=True, repeat=max(1, args.repeat))
+        return bench(
+            args.keep.resolve(),
+            args.appointments,
+            reuse=True,
+            repeat=max(1, args.repeat),
+            pack_appointments=args.pack_appointments,
+        )
     with tempfile.TemporaryDirectory(prefix="orchestrator-audit-bench-") as tmp:
-        return bench(Path(tmp), args.appointments, reuse=False, repeat=max(1, args.repeat))
+        return bench(
+            Path(tmp),
+            args.appointments,
+            reuse=False,
+            repeat=max(1, args.repeat),
+            pack_appointments=args.pack_appointments,
+        )
 
 
-def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
+def bench(work: Path, n: int, reuse: bool, repeat: int, pack_appointments: int = 1_000_000) -> int:
     folder = work / "export"
     counts, generation = export(folder, n, reuse)
     db = fresh(work / "audit.duckdb")
@@ -259,6 +293,9 @@ def bench(work: Path, n: int, reuse: bool, repeat: int) -> int:
     if report_seconds is None:
         return 2
 
+    if not pack_at_scale(work, pack_appointments):
+        return 2
+
     ratio = audit_seconds / floor_seconds
     audit_ok, report_ok = ratio <= MAX_FLOOR_RATIO, report_seconds < MAX_REPORT_SECONDS
     print(f"  audit / floor       {ratio:.2f} (target <= {MAX_FLOOR_RATIO:.0f}: {verdict(audit_ok)})")
@@ -281,6 +318,61 @@ def report_of_the_demo_clinic(work: Path) -> float | None:
         print(f"  demo report FAILED (exit {reported.returncode}):\n{reported.stderr[-2000:]}", file=sys.stderr)
         return None
     return seconds
+
+
+def peak_memory(command: list[str]) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Run ``command``: its seconds, the peak resident memory of its whole process tree (the
+    command and every process it starts, summed, sampled every 20 ms) and its result."""
+    import psutil
+
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    root, peak = psutil.Process(child.pid), 0
+    while child.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.02)
+    out, err = child.communicate()
+    seconds = time.perf_counter() - started
+    return seconds, peak, subprocess.CompletedProcess(command, child.returncode, out, err)
+
+
+def pack_at_scale(work: Path, n: int) -> bool:
+    """Step 7: ``audit --out`` with its evidence pack at ``n`` appointments, and ``--verify``."""
+    work = work / f"pack-{n}"  # its own folder: bench/load.py's export marker is per folder
+    work.mkdir(parents=True, exist_ok=True)
+    folder = work / "export"
+    counts, _generation = export(folder, n, reuse=True)
+    db, out = fresh(work / "audit.duckdb"), work / "report"
+    shutil.rmtree(out, ignore_errors=True)
+    _, loaded = timed([orchestrator(), "--db", str(db), "load", str(folder), "--json"])
+    if loaded.returncode != 0:
+        print(f"  pack load FAILED:\n{loaded.stderr[-2000:]}", file=sys.stderr)
+        return False
+    import_catalogue(db)
+    seconds, peak, reported = peak_memory(
+        [orchestrator(), "--db", str(db), "audit", "--quarter", QUARTER, "--out", str(out)]
+    )
+    if reported.returncode != 0:
+        print(f"  pack report FAILED (exit {reported.returncode}):\n{reported.stderr[-2000:]}", file=sys.stderr)
+        return False
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    sizes = ", ".join(
+        f"{name} {(out / name).stat().st_size / 2**20:,.1f} MiB" for name in ("items.parquet", "items.csv")
+    )
+    items = manifest["items"]
+    print(
+        f"  audit --out + pack  {seconds:.2f} s at {n:,} appointments ({counts['availabilities']:,} availabilities; "
+        f"quarter items {items['appointments']:,} + {items['availabilities']:,}; {sizes}); "
+        f"peak memory {peak / 2**20:,.0f} MiB (process tree)"
+    )
+    verify_seconds, verified = timed([orchestrator(), "--db", str(db), "audit", "--verify", str(out), "--json"])
+    matches = verified.returncode == 0 and json.loads(verified.stdout)["matches"]
+    print(f"  audit --verify      {verify_seconds:.2f} s: {'matches' if matches else 'DOES NOT MATCH'}")
+    return matches
 
 
 if __name__ == "__main__":
