@@ -37,7 +37,7 @@ def current(db=None, *, con=None) -> dict[str, float]:
 def set_rates(db=None, *, user: str | None = None, **amounts) -> dict[str, float]:
     """Set the amounts given (``availability=``, ``held=``; None leaves one as it is, ``""``
     is refused); each change is kept. The amounts now set."""
-    wanted = {kind: amount(value) for kind, value in amounts.items() if value is not None}
+    wanted: dict[str, Decimal | None] = {kind: amount(value) for kind, value in amounts.items() if value is not None}
     unknown = set(wanted) - set(KINDS)
     if unknown:
         raise InputError("rate_unknown_kind", kind=", ".join(sorted(unknown)))

@@ -31,7 +31,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -397,14 +397,18 @@ def show(table: pd.DataFrame, limit: int = SHOWN_ROWS):
         .set_properties(subset=[c for c in shown.columns if c in _id_columns()], **{"white-space": "nowrap"})
         .set_table_styles([{"selector": "th", "props": "text-align: left; vertical-align: bottom;"}])
     )
-    amounts = [c for c in shown.columns if c in {_(m) for m in MONEY_COLUMNS}]
+    amounts: list[Hashable] = [c for c in shown.columns if c in {_(m) for m in MONEY_COLUMNS}]
     if amounts:
-        styler = styler.format(lambda v: "—" if v is None or v != v else dollars(v), subset=amounts)
+        styler = styler.format(_dollars_cell, subset=amounts)
     if len(table) > limit:
         styler = styler.set_caption(
             _("rows_cut", shown=number(limit), total=number(len(table)), workbook=file_names("…")["workbook"])
         )
     return styler
+
+
+def _dollars_cell(value) -> str:
+    return "—" if value is None or value != value else dollars(float(value))  # NaN is not equal to itself
 
 
 def _id_columns() -> set[str]:

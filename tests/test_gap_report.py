@@ -261,7 +261,8 @@ def test_json_report_workbook_and_pack_agree_with_the_table(scenario, tmp_path):
     html = (out / "audit-2026Q3.html").read_text(encoding="utf-8")
     assert "63,6" in html and "Disponibilités offertes : 5" in html and "230,00" in html
 
-    items = {row["item_id"]: row for row in csv.DictReader(open(out / "items.csv", encoding="utf-8", newline=""))}
+    with open(out / "items.csv", encoding="utf-8", newline="") as f:
+        items = {row["item_id"]: row for row in csv.DictReader(f)}
     assert {i: (row["reason"] or None) for i, row in items.items()} == EXPECTED
     assert [i for i, row in items.items() if row["not_eligible"] == "true"] == ["V2"]
     parquet = duckdb.sql(f"SELECT item_id, reason FROM '{out / 'items.parquet'}'").fetchall()
@@ -274,7 +275,8 @@ def test_json_report_workbook_and_pack_agree_with_the_table(scenario, tmp_path):
 def test_no_patient_reference_in_clear_in_any_file_of_the_pack(scenario, tmp_path):
     out = tmp_path / "report"
     run_cli("--db", str(scenario), "audit", "--quarter", "2026Q3", "--out", str(out), check=True)
-    pseudonyms = [row["patient_pseudonym"] for row in csv.DictReader(open(out / "items.csv", encoding="utf-8"))]
+    with open(out / "items.csv", encoding="utf-8", newline="") as f:
+        pseudonyms = [row["patient_pseudonym"] for row in csv.DictReader(f)]
     assert sum(bool(p) for p in pseudonyms) == len(APPOINTMENTS)  # each appointment keeps its pseudonym
     for made in out.iterdir():
         data = made.read_bytes()
