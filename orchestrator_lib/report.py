@@ -124,10 +124,10 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
             _("col_name"): issue.get("subject_name") or "",
             _("col_appointments"): int(issue.get("appointments") or 0),
             _("col_availabilities"): int(issue.get("availabilities") or 0),
-            _("col_action"): action(issue),
         }
         if result.rates:
             row[_("col_at_stake")] = issue.get("amount_at_stake")
+        row[_("col_action")] = action(issue)
         if ids:
             row[_("col_detail")] = "" if detail is None else detail
             row[_("col_staff_ids")] = ", ".join(issue.get("staff_ids") or [])
@@ -140,9 +140,9 @@ def issues_table(result: AuditResult, *, ids: bool = False) -> pd.DataFrame:
         "col_name",
         "col_appointments",
         "col_availabilities",
-        "col_action",
     ]
     columns += ["col_at_stake"] if result.rates else []
+    columns += ["col_action"]
     columns += ["col_detail", "col_staff_ids", "col_service_ids"] if ids else []
     return pd.DataFrame(rows, columns=[_(c) for c in columns])
 
@@ -242,20 +242,36 @@ FUNNEL_COLUMNS = {
 FUNNEL_PERCENTS = ("col_booked_per_offered", "col_held_pct", "col_noshow_pct", "col_cancelled_pct")
 
 
-def funnel_table(result: AuditResult, by: str = "staff") -> pd.DataFrame:
+def funnel_table(result: AuditResult, by: str = "staff", *, compact: bool = False) -> pd.DataFrame:
     """The offer and what became of the appointments, per ``staff`` member or ``service``,
-    the quarter's total first (owed scope: excluded services left out)."""
+    the quarter's total first (owed scope: excluded services left out). ``compact`` (a
+    1024-pixel page): each rate beside its count, ``3 063 (87,7 %)``, in six columns."""
     key = {"staff": ("staff_id", "col_member"), "service": ("service_id", "col_service")}[by]
-    total = {_(key[1]): _("row_total"), _("col_name"): ""} | {
-        _(c): result.funnel.get(k) for k, c in FUNNEL_COLUMNS.items()
-    }
-    rows = [total] + [
-        {_(key[1]): entry[key[0]], _("col_name"): entry["name"]} | {_(c): entry[k] for k, c in FUNNEL_COLUMNS.items()}
-        for entry in result.funnel.get(f"by_{by}", [])
+    entries = [{**result.funnel, key[0]: _("row_total"), "name": ""}, *result.funnel.get(f"by_{by}", [])]
+    rows = [
+        {_(key[1]): entry[key[0]], _("col_name"): entry["name"]}
+        | (_compact_funnel(entry) if compact else {_(c): entry.get(k) for k, c in FUNNEL_COLUMNS.items()})
+        for entry in entries
     ]
-    return pd.DataFrame(
-        rows, columns=[_(key[1]), _("col_name"), *(_(c) for c in FUNNEL_COLUMNS.values())], dtype=object
-    )
+    shown = COMPACT_FUNNEL_COLUMNS if compact else tuple(FUNNEL_COLUMNS.values())
+    return pd.DataFrame(rows, columns=[_(key[1]), _("col_name"), *(_(c) for c in shown)], dtype=object)
+
+
+COMPACT_FUNNEL_COLUMNS = ("col_offered", "col_booked", "col_held", "col_noshow", "col_cancelled", "col_pending")
+
+
+def _compact_funnel(entry: dict) -> dict:
+    def with_rate(count: str, rate: str) -> str:
+        return f"{number(entry.get(count) or 0)} ({'—' if entry.get(rate) is None else percent(entry[rate])})"
+
+    return {
+        _("col_offered"): entry.get("offered") or 0,
+        _("col_booked"): entry.get("booked") or 0,
+        _("col_held"): with_rate("held", "held_pct"),
+        _("col_noshow"): with_rate("noshow", "noshow_pct"),
+        _("col_cancelled"): with_rate("cancelled", "cancelled_pct"),
+        _("col_pending"): entry.get("pending") or 0,
+    }
 
 
 def money_table(result: AuditResult) -> pd.DataFrame:

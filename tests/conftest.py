@@ -325,3 +325,9 @@ def project_files() -> list[str]:
         check=True,
     ).stdout
     return [name for name in listed.split("\n") if name and (ROOT / name).is_file()]
+
+
+def report_files(quarter: str = "2026Q3") -> list[str]:
+    """What ``audit --out`` writes, sorted: the report and the evidence pack (docs/evidence.md)."""
+    report = [f"audit-{quarter}.html", f"audit-{quarter}.ipynb", f"audit-{quarter}.xlsx", "summary.json"]
+    return sorted([*report, "items.csv", "items.parquet", "manifest.json"])

@@ -52,6 +52,8 @@ def import_some(db, tmp_path) -> None:
     decisions = tmp_path / "decisions.json"
     decisions.write_text(json.dumps({"exclude": ["SRV-036"], "types": {"SRV-001": ["urgent"]}}), encoding="utf-8")
     run_cli("--db", str(db), "sync", "--decisions", str(decisions), check=True)
+    # The clinic's own amounts: the overview, the audit's issues and tables show estimates.
+    run_cli("--db", str(db), "rates", "set", "--availability", "50", "--held", "50", check=True)
 
 
 def service_box(wizard, service_id: str):
@@ -274,6 +276,13 @@ def test_every_tab_reads_well_from_1024_pixels(page, imported, kit, screenshots,
         assert cut == [], f"{name}: buttons cut: {cut}"
         wide = page.evaluate("() => document.querySelector('#rendered_cells').scrollWidth")
         assert wide <= 1024, f"{name}: the page is {wide} px wide"
+        # A table wider than the page is cut by its box (the page itself stays 1024 px wide).
+        cut_tables = page.evaluate(
+            """() => [...document.querySelectorAll('table')].filter(t => t.offsetParent !== null)
+                .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+                .map(t => t.innerText.slice(0, 40))"""
+        )
+        assert cut_tables == [], f"{name}: tables cut at the right: {cut_tables}"
         kit.full_screenshot(page, screenshots / f"manager-1024-{language}-{number}.png")
 
 

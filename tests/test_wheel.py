@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from browser_fixtures import DashboardServer, clean_env
-from conftest import ROOT, project_files
+from conftest import ROOT, project_files, report_files
 
 pytestmark = pytest.mark.slow  # a build, an install, a report and a server
 
@@ -102,9 +102,7 @@ def test_demo_and_the_audit_report_run_from_the_installed_wheel(installed, tmp_p
     report = run(installed, tmp_path, "audit", "--quarter", "2026Q3", "--out", "report", "--json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["quarter"] == "2026Q3"
-    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == sorted(
-        ["summary.json", "audit-2026Q3.xlsx", "audit-2026Q3.html", "audit-2026Q3.ipynb"]
-    )
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == report_files()
 
 
 def test_the_dashboard_starts_from_the_installed_wheel(installed, tmp_path):

@@ -660,7 +660,7 @@ class AuditPanel(_Panel):
             if result.money is not None:
                 parts += [f"<h4>{_e(_('sheet_money'))}</h4>", show(money_table(result)).to_html()]
             for by, heading in (("staff", N_("sheet_funnel_staff")), ("service", N_("sheet_funnel_service"))):
-                parts += [f"<h4>{_e(_(heading))}</h4>", show(funnel_table(result, by)).to_html()]
+                parts += [f"<h4>{_e(_(heading))}</h4>", show(funnel_table(result, by, compact=True)).to_html()]
             for name, heading in BREAKDOWN_HEADINGS.items():
                 parts += [f"<h4>{_e(_(heading))}</h4>", show(breakdown_table(result, name, db=self.db)).to_html()]
             self.result.value = "".join(parts)
