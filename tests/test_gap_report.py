@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 
 import duckdb
 import openpyxl
@@ -163,6 +164,29 @@ def scenario(tmp_path):
     return db
 
 
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory):
+    """The scenario with the clinic's amounts set and its report and evidence pack written
+    once (papermill takes seconds); tests that change either work on copies."""
+    folder = tmp_path_factory.mktemp("reported")
+    db = folder / "clinic.duckdb"
+    run_cli("--db", str(db), "load", str(export(folder / "export")), check=True)
+    configure(folder, db)
+    run_cli("--db", str(db), "rates", "set", "--availability", "50", "--held", "40", check=True)
+    run_cli("--db", str(db), "audit", "--quarter", "2026Q3", "--out", str(folder / "report"), check=True)
+    return db, folder / "report"
+
+
+@pytest.fixture
+def pack_copy(reported, tmp_path):
+    """A copy of the reported database (with its patient key) and of its pack, to change."""
+    db, out = reported
+    for made in (db, db.with_name(db.name + ".key")):
+        shutil.copy(made, tmp_path / made.name)
+    shutil.copytree(out, tmp_path / "report")
+    return tmp_path / "clinic.duckdb", tmp_path / "report"
+
+
 def audit_json(db) -> dict:
     return json.loads(run_cli("--db", str(db), "audit", "--quarter", "2026Q3", "--json", check=True).stdout)
 
@@ -236,11 +260,9 @@ def test_the_clinic_amounts_give_the_estimates_and_are_kept_in_the_history(scena
     ]
 
 
-def test_json_report_workbook_and_pack_agree_with_the_table(scenario, tmp_path):
-    run_cli("--db", str(scenario), "rates", "set", "--availability", "50", "--held", "40", check=True)
-    out = tmp_path / "report"
-    run_cli("--db", str(scenario), "audit", "--quarter", "2026Q3", "--out", str(out), check=True)
-    cli = audit_json(scenario)
+def test_json_report_workbook_and_pack_agree_with_the_table(reported):
+    db, out = reported
+    cli = audit_json(db)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for key in ("appointments", "availabilities", "coverage_pct", "funnel", "money"):
         assert summary[key] == cli[key], key
@@ -272,9 +294,8 @@ def test_json_report_workbook_and_pack_agree_with_the_table(scenario, tmp_path):
     assert set(manifest["tables"]) >= {"emr_appointments", "emr_availabilities", "emr_staff", "services"}
 
 
-def test_no_patient_reference_in_clear_in_any_file_of_the_pack(scenario, tmp_path):
-    out = tmp_path / "report"
-    run_cli("--db", str(scenario), "audit", "--quarter", "2026Q3", "--out", str(out), check=True)
+def test_no_patient_reference_in_clear_in_any_file_of_the_pack(reported):
+    _db, out = reported
     with open(out / "items.csv", encoding="utf-8", newline="") as f:
         pseudonyms = [row["patient_pseudonym"] for row in csv.DictReader(f)]
     assert sum(bool(p) for p in pseudonyms) == len(APPOINTMENTS)  # each appointment keeps its pseudonym
@@ -284,9 +305,8 @@ def test_no_patient_reference_in_clear_in_any_file_of_the_pack(scenario, tmp_pat
     assert b"RAMQ-SECRET" not in duckdb.sql(f"SELECT * FROM '{out / 'items.parquet'}'").fetchall().__repr__().encode()
 
 
-def test_verify_passes_on_a_fresh_pack_and_names_the_table_a_new_load_changed(scenario, tmp_path):
-    out = tmp_path / "report"
-    run_cli("--db", str(scenario), "audit", "--quarter", "2026Q3", "--out", str(out), check=True)
+def test_verify_passes_on_a_fresh_pack_and_names_the_table_a_new_load_changed(pack_copy, tmp_path):
+    scenario, out = pack_copy
     fresh = run_cli("--db", str(scenario), "audit", "--verify", str(out), "--json")
     assert fresh.returncode == 0 and json.loads(fresh.stdout)["matches"] is True
     changed = [(i, s, m, "noshow" if i == "A1" else status) for i, s, m, status in APPOINTMENTS]
@@ -300,9 +320,8 @@ def test_verify_passes_on_a_fresh_pack_and_names_the_table_a_new_load_changed(sc
     assert said.returncode == 3 and "rendez-vous du trimestre" in said.stdout and "emr_appointments" in said.stdout
 
 
-def test_verify_names_an_items_file_changed_by_hand_and_refuses_a_folder_without_manifest(scenario, tmp_path):
-    out = tmp_path / "report"
-    run_cli("--db", str(scenario), "audit", "--quarter", "2026Q3", "--out", str(out), check=True)
+def test_verify_names_an_items_file_changed_by_hand_and_refuses_a_folder_without_manifest(pack_copy, tmp_path):
+    scenario, out = pack_copy
     with open(out / "items.csv", "a", encoding="utf-8") as f:
         f.write("appointment,A99,SRV-A,,STF-V,,2026-08-10 10:00:00,,fulfilled,,,false,\n")
     document = json.loads(run_cli("--db", str(scenario), "audit", "--verify", str(out), "--json").stdout)
