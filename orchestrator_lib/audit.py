@@ -172,7 +172,8 @@ def run_audit(
     as_of = parse_as_of(as_of)
     bounds = {"start": quarter.start, "end": quarter.end}
     with store.reading(db) as con:
-        con.execute(sql("audit_groups"), bounds)
+        con.execute(sql("audit_pairs"), bounds)
+        con.execute(sql("audit_groups"))
         counts = _counts(con)
         extent = _extent(con)
         period = period_of(quarter, as_of)
@@ -184,7 +185,7 @@ def run_audit(
             for issue in issues:
                 _price(issue, rates)
         result = AuditResult(quarter, counts, issues, extent, period, fail_under, rates=rates)
-        result.funnel = funnel(con, bounds)
+        result.funnel = funnel(con)
         result.counted_held = store.scalar(
             con, "SELECT coalesce(sum(held), 0) FROM quarter_groups WHERE reason IS NULL AND kind = 'appointment'"
         )
@@ -304,10 +305,11 @@ def _price(issue: dict, rates: dict[str, float]) -> None:
         issue["amount_at_stake"] = clinic_rates.estimate(rates, issue["availabilities"], issue.get("held", 0))
 
 
-def funnel(con, bounds: dict) -> dict:
+def funnel(con) -> dict:
     """The quarter's offer and what became of its appointments, in total, per staff member and
-    per service (owed scope: excluded services left out), each with its rates."""
-    rows = _rows(con.execute(sql("audit_funnel"), bounds))
+    per service (owed scope: excluded services left out), each with its rates. Reads the
+    quarter's pairs (audit_pairs.sql), made by ``run_audit``."""
+    rows = _rows(con.execute(sql("audit_funnel")))
     total = next((r for r in rows if r["level"] == "total"), dict.fromkeys(FUNNEL_COUNTS, 0))
     return {
         **_with_rates(total),

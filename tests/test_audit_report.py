@@ -32,8 +32,8 @@ SHEETS = [
     "Par personnel",
     "Par type",
     "Par mois",
-    "Offre et RDV par membre",
-    "Offre et RDV par service",
+    "Offre, rendez-vous par membre",
+    "Offre, rendez-vous par service",
     "Tendance",
 ]  # "Estimation en dollars" too, once the clinic set its amounts (tests/test_gap_report.py)
 ISSUE_HEADERS = [

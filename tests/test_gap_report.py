@@ -270,7 +270,7 @@ def test_json_report_workbook_and_pack_agree_with_the_table(reported):
     workbook = openpyxl.load_workbook(out / "audit-2026Q3.xlsx")
     resume = {row[0]: row[1:] for row in workbook["Résumé"].iter_rows(min_row=2, values_only=True)}
     assert resume["Dus"] == (6, 5, 11) and resume["Comptés"] == (4, 3, 7)
-    funnel = list(workbook["Offre et RDV par membre"].iter_rows(values_only=True))
+    funnel = list(workbook["Offre, rendez-vous par membre"].iter_rows(values_only=True))
     header, total = funnel[0], dict(zip(funnel[0], funnel[1]))
     assert (total["Disponibilités offertes"], total["Rendez-vous pris"], total["Réalisés"]) == (5, 7, 4)
     assert (total["Absences"], total["Annulés"], total["À venir ou non saisis"]) == (1, 1, 1) and header[0] == "Membre"

@@ -2,35 +2,41 @@
 -- since the 2024 agreement the report pays for the offer and for the appointments held.
 -- Over the owed scope: the items of excluded services (Pause, Vacances…) are left out.
 -- One row per staff member, per service, and for the whole quarter (GROUPING SETS).
-WITH items AS (
-    SELECT 'appointment' AS kind, service_id, staff_id, status
-    FROM emr_appointments WHERE start >= $start AND start < $end
-    UNION ALL
-    SELECT 'availability', service_id, staff_id, NULL
-    FROM emr_availabilities WHERE start >= $start AND start < $end
+-- Reads quarter_pairs (audit_pairs.sql).
+WITH owed AS (
+    SELECT service_id, staff_id,
+           coalesce(sum(items) FILTER (kind = 'availability'), 0) AS offered,
+           coalesce(sum(items) FILTER (kind = 'appointment'), 0) AS booked,
+           coalesce(sum(items) FILTER (status = 'fulfilled'), 0) AS held,
+           coalesce(sum(items) FILTER (status = 'noshow'), 0) AS noshow,
+           coalesce(sum(items) FILTER (status = 'cancelled'), 0) AS cancelled,
+           coalesce(sum(items) FILTER (kind = 'appointment' AND status = 'booked'), 0) AS pending
+    FROM quarter_pairs
+    WHERE reason IS DISTINCT FROM 'service_excluded'
+    GROUP BY ALL
 ),
-owed AS (
-    SELECT i.* FROM items i LEFT JOIN services s USING (service_id) WHERE NOT coalesce(s.excluded, false)
-),
-tallies AS (
+tallies AS MATERIALIZED (
     SELECT CASE WHEN GROUPING(staff_id) = 0 THEN 'staff' WHEN GROUPING(service_id) = 0 THEN 'service' ELSE 'total' END
                AS level,
            coalesce(staff_id, service_id) AS id,
-           count(*) FILTER (kind = 'availability') AS offered,
-           count(*) FILTER (kind = 'appointment') AS booked,
-           count(*) FILTER (status = 'fulfilled') AS held,
-           count(*) FILTER (status = 'noshow') AS noshow,
-           count(*) FILTER (status = 'cancelled') AS cancelled,
-           count(*) FILTER (status = 'booked') AS pending
+           sum(offered)::BIGINT AS offered, sum(booked)::BIGINT AS booked, sum(held)::BIGINT AS held,
+           sum(noshow)::BIGINT AS noshow, sum(cancelled)::BIGINT AS cancelled, sum(pending)::BIGINT AS pending
     FROM owed
     GROUP BY GROUPING SETS ((staff_id), (service_id), ())
+),
+-- Names joined per level, each on one key (a join on "level and id" is far slower).
+named AS (
+    SELECT t.level, t.id, coalesce(m.name, t.id) AS name, t.offered, t.booked, t.held, t.noshow, t.cancelled, t.pending
+    FROM tallies t LEFT JOIN emr_staff m ON m.staff_id = t.id
+    WHERE t.level = 'staff'
+    UNION ALL
+    SELECT t.level, t.id, coalesce(e.name, s.name, t.id), t.offered, t.booked, t.held, t.noshow, t.cancelled, t.pending
+    FROM tallies t LEFT JOIN emr_services e ON e.service_id = t.id LEFT JOIN services s ON s.service_id = t.id
+    WHERE t.level = 'service'
+    UNION ALL
+    SELECT t.level, t.id, NULL, t.offered, t.booked, t.held, t.noshow, t.cancelled, t.pending
+    FROM tallies t
+    WHERE t.level = 'total'
 )
-SELECT t.level, t.id,
-       CASE t.level WHEN 'staff' THEN coalesce(m.name, t.id) WHEN 'service' THEN coalesce(e.name, s.name, t.id) END
-           AS name,
-       t.offered, t.booked, t.held, t.noshow, t.cancelled, t.pending
-FROM tallies t
-LEFT JOIN emr_staff m ON t.level = 'staff' AND m.staff_id = t.id
-LEFT JOIN emr_services e ON t.level = 'service' AND e.service_id = t.id
-LEFT JOIN services s ON t.level = 'service' AND s.service_id = t.id
-ORDER BY t.level = 'total' DESC, t.level, t.booked + t.offered DESC, t.id
+SELECT * FROM named
+ORDER BY level = 'total' DESC, level, booked + offered DESC, id

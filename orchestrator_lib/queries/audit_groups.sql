@@ -1,16 +1,13 @@
--- The quarter's items in one pass: judged items (counting rule of docs/rules.md, view
--- remuneration_items) starting in [$start, $end) local time, counted by kind
--- and reason, and by service and staff member for the items not counted
--- (what the issues and checks name; the counted ones need no ids, and
--- grouping them by id would make a group for nearly every pair). Every figure
--- of the audit comes from this small table, so the millions of rows are read once.
+-- The judged items of the quarter (quarter_pairs, audit_pairs.sql; cancelled appointments
+-- are not items) counted by kind and reason, and by service and staff member for the items
+-- not counted (what the issues and checks name; the counted ones need no ids).
 -- held: the appointments among them that were held (status fulfilled).
 CREATE OR REPLACE TEMP TABLE quarter_groups AS
 SELECT kind, reason,
        CASE WHEN reason IS NOT NULL THEN service_id END AS service_id,
        CASE WHEN reason IS NOT NULL THEN staff_id END AS staff_id,
-       count(*) AS items,
-       count(*) FILTER (status = 'fulfilled') AS held
-FROM remuneration_items
-WHERE start >= $start AND start < $end
+       sum(items)::BIGINT AS items,
+       coalesce(sum(items) FILTER (status = 'fulfilled'), 0)::BIGINT AS held
+FROM quarter_pairs
+WHERE status IS DISTINCT FROM 'cancelled'
 GROUP BY ALL
