@@ -75,12 +75,20 @@ class AuditResult:
     counted_held: int = 0  # counted appointments that were held
 
     @property
+    def not_eligible(self) -> int:
+        """Counted availabilities the GAP report leaves out: published before their service's configuration."""
+        return sum(i["availabilities"] for i in self.issues if i["kind"] == "published_before_configuration")
+
+    @property
     def money(self) -> dict | None:
         """Estimates at the clinic's own amounts: what is counted and what the issues keep
         out (not counted, or not eligible); None when no amount is set."""
         if not self.rates:
             return None
-        counted = clinic_rates.estimate(self.rates, self.counts["availabilities"]["counted"], self.counted_held)
+        # Slots published before their service's configuration are counted by the rule but not
+        # paid: they are at stake (their check), not in what is counted.
+        eligible = self.counts["availabilities"]["counted"] - self.not_eligible
+        counted = clinic_rates.estimate(self.rates, eligible, self.counted_held)
         at_stake = sum(i["amount_at_stake"] for i in self.issues if i.get("amount_at_stake"))
         return {
             "estimate": True,
@@ -299,10 +307,14 @@ def _check(kind: str, subject_id=None, subject_name=None, detail=None, count: in
 
 
 def _price(issue: dict, rates: dict[str, float]) -> None:
-    """The estimated amount an issue keeps out of the report: its availabilities, and its
-    appointments held, at the clinic's amounts (a counting issue, or slots not eligible)."""
-    if issue["affects_count"] or issue["kind"] == "published_before_configuration":
-        issue["amount_at_stake"] = clinic_rates.estimate(rates, issue["availabilities"], issue.get("held", 0))
+    """The estimated amount an issue keeps out of the report, at the clinic's amounts: the
+    availabilities and appointments held that fixing it would bring in (a counting issue's
+    ``fixable`` items, or every slot not eligible)."""
+    if issue["affects_count"]:
+        fixable = issue["fixable"]
+        issue["amount_at_stake"] = clinic_rates.estimate(rates, fixable["availabilities"], fixable["held"])
+    elif issue["kind"] == "published_before_configuration":
+        issue["amount_at_stake"] = clinic_rates.estimate(rates, issue["availabilities"])
 
 
 def funnel(con) -> dict:
@@ -369,6 +381,8 @@ def _counting_issues(con) -> list[dict]:
                 "appointments": row["appointments"],
                 "availabilities": row["availabilities"],
                 "held": row["held"],  # its appointments that were held
+                # what clearing this reason alone would count (another reason may keep the rest out)
+                "fixable": {"availabilities": row["fixable_availabilities"], "held": row["fixable_held"]},
                 "staff_ids": row["staff_ids"],
                 "service_ids": row["service_ids"],
                 "action_code": action,  # stable in every language: what to do, for scripts

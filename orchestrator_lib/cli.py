@@ -445,6 +445,8 @@ def audit(
     from .audit import run_audit
 
     if pack_dir is not None:
+        if quarter is not None or out_dir is not None or fail_under is not None:
+            raise click.UsageError(_("verify_alone"))
         _verify_pack(db, pack_dir, as_json)
         return
     if quarter is None:
@@ -470,17 +472,20 @@ def audit(
 def _verify_pack(db, folder: Path, as_json: bool) -> None:
     """``audit --verify DIR``: exit 0 when the pack still matches the database, 3 when not."""
     from .evidence import verify
-    from .wording import pack_table
+    from .wording import pack_table, when
 
     found = verify(db, folder)
     if as_json:
-        _emit(found)
-    elif found["matches"]:
-        click.echo(_("pack_matches", quarter=i18n.quarter(found["quarter"]), at=i18n.moment(found["generated_at"])))
+        _emit({**found, "quarter": str(found["quarter"])})
     else:
-        click.echo(_("pack_differs", quarter=i18n.quarter(found["quarter"]), at=i18n.moment(found["generated_at"])))
+        values = {"quarter": i18n.quarter(found["quarter"]), "at": when(found["generated_at"])}
+        verdict = N_("pack_matches") if found["matches"] else N_("pack_differs")
+        click.echo(_(verdict, **values))
+        if found["items_changed"]:
+            click.echo(f"  • {_('pack_items_changed')}")
+        heading = N_("pack_table_changed_items_same") if found["matches"] else N_("pack_table_changed")
         for table in found["tables_changed"]:
-            click.echo(f"  • {_('pack_table_changed', table=pack_table(table))}")
+            click.echo(f"  • {_(heading, table=pack_table(table))}")
         for name in found["files_changed"]:
             click.echo(f"  • {_('pack_file_changed', file=name)}")
     if not found["same_rules"]:
@@ -644,7 +649,7 @@ def _show_rates(db, as_json: bool, amounts: dict | None = None) -> None:
         return
     click.echo(_("rates_set", rates=said(amounts)) if amounts else _("rates_none"))
     changes = clinic_rates.changes(db)
-    for change in changes[:10]:
+    for change in changes:
         _say(f"  • {rate_change(change)}")
 
 

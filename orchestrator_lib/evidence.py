@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from . import __version__, store
-from .errors import InputError
+from .errors import InputError, OrchestratorError
 from .periods import LOCAL, Quarter
 from .queries import sql
 
@@ -42,20 +42,34 @@ TEXT_COLUMNS = ("item_id", "service_id", "service_name", "staff_id", "staff_name
 FORMULA_START = "^[=+\\-@\\t\\r]"  # spreadsheet.FORMULA_STARTS, as a pattern
 
 
+# Rows and an order-free digest of every row: the sum of the first 64 bits of each row's MD5
+# (MD5 does not change between DuckDB versions, unlike its hash()).
+DIGEST = (
+    "SELECT count(*), coalesce(sum(('0x' || left(md5(t::VARCHAR), 16))::UBIGINT::HUGEINT), 0) FROM {table} t {where}"
+)
+
+
 def fingerprints(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, str]:
-    """Rows and an order-free digest of every row, per table the audit reads."""
+    """Rows and an order-free digest of every row, per table the audit reads (what says
+    *where* a difference comes from)."""
     bounds = {"start": quarter.start, "end": quarter.end}
-    digests = {}
-    for table, where in TABLES.items():
-        params = bounds if where else {}
-        rows, digest = store.row(con, f"SELECT count(*), coalesce(sum(hash(t)), 0) FROM {table} t {where}", params)
-        digests[table] = f"{rows}:{digest}"
-    return digests
+    return {table: _digest(con, table, where, bounds if where else {}) for table, where in TABLES.items()}
+
+
+def items_digest(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> str:
+    """The digest of the pack's items judged now (what says *whether* the pack still holds)."""
+    con.execute(sql("evidence_items"), {"start": quarter.start, "end": quarter.end})
+    return _digest(con, "pack_items", "", {})
+
+
+def _digest(con, table: str, where: str, params: dict) -> str:
+    rows, digest = store.row(con, DIGEST.format(table=table, where=where), params)
+    return f"{rows}:{digest}"
 
 
 def write_pack(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path, generated_at: str) -> dict[str, Path]:
     """The items files and the manifest of ``quarter`` into ``folder``, from ``con``."""
-    con.execute(sql("evidence_items"), {"start": quarter.start, "end": quarter.end})
+    digest = items_digest(con, quarter)
     parquet, csv = (folder / name for name in ITEM_FILES)
     con.execute(f"COPY pack_items TO '{_quoted(parquet)}' (FORMAT parquet, COMPRESSION zstd)")
     inert = ", ".join(
@@ -73,6 +87,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path, g
         "duckdb": duckdb.__version__,
         "quarter": str(quarter),
         "items": {"appointments": counts.get("appointment", 0), "availabilities": counts.get("availability", 0)},
+        "items_digest": digest,
         "tables": fingerprints(con, quarter),
         "files": {path.name: _sha256(path) for path in (parquet, csv)},
     }
@@ -82,27 +97,33 @@ def write_pack(con: duckdb.DuckDBPyConnection, quarter: Quarter, folder: Path, g
 
 
 def verify(db, folder) -> dict:
-    """Does the pack in ``folder`` still match the database? ``{"quarter", "matches",
-    "tables_changed": [...], "files_changed": [...], "generated_at", "rules_version"}``."""
+    """Does the pack in ``folder`` still match the database: the quarter's items judged now
+    equal to the pack's, and its files as written? ``{"quarter", "matches", "items_changed",
+    "tables_changed": [...], "files_changed": [...], "generated_at", "rules_version",
+    "same_rules"}``. ``tables_changed`` says where a difference comes from (a table may also
+    change without changing the items: a new member with no item of the quarter)."""
     folder = Path(folder)
     manifest = _read_manifest(folder)
-    quarter = Quarter.parse(manifest["quarter"])
+    quarter = manifest["quarter"]
     files_changed = [
         name
         for name, digest in manifest["files"].items()
         if not (folder / name).is_file() or _sha256(folder / name) != digest
     ]
     with store.reading(db) as con:
-        now = fingerprints(con, quarter)
-    tables_changed = [t for t, digest in manifest["tables"].items() if now.get(t) != digest]
+        items_now = items_digest(con, quarter)
+        tables_now = fingerprints(con, quarter)
+    tables_changed = [t for t, digest in manifest["tables"].items() if tables_now.get(t) != digest]
+    items_changed = items_now != manifest["items_digest"]
     return {
         "quarter": str(quarter),
-        "matches": not tables_changed and not files_changed,
+        "matches": not items_changed and not files_changed,
+        "items_changed": items_changed,
         "tables_changed": tables_changed,
         "files_changed": files_changed,
-        "generated_at": manifest["generated_at"],
-        "rules_version": manifest["rules_version"],
-        "same_rules": manifest["rules_version"] == store.latest_version() and manifest["duckdb"] == duckdb.__version__,
+        "generated_at": manifest.get("generated_at"),
+        "rules_version": manifest.get("rules_version"),
+        "same_rules": manifest.get("rules_version") == store.latest_version(),
         "verified_at": dt.datetime.now(LOCAL).isoformat(timespec="seconds"),
     }
 
@@ -115,8 +136,22 @@ def _read_manifest(folder: Path) -> dict:
         raise InputError("pack_no_manifest", folder=folder) from None
     except (OSError, ValueError) as error:
         raise InputError("pack_bad_manifest", file=path, reason=str(error)) from None
-    if not isinstance(manifest, dict) or not {"quarter", "tables", "files"} <= manifest.keys():
-        raise InputError("pack_bad_manifest", file=path, reason="quarter, tables, files")
+    expected = {"quarter": str, "items_digest": str, "tables": dict, "files": dict}
+    wrong = [
+        key
+        for key, kind in expected.items()
+        if not isinstance(manifest, dict) or not isinstance(manifest.get(key), kind)
+    ]
+    if not wrong and not all(isinstance(v, str) for part in ("tables", "files") for v in manifest[part].values()):
+        wrong = ["tables", "files"]
+    if not wrong and any(Path(name).name != name for name in manifest["files"]):
+        wrong = ["files"]  # a file of the pack, never a path elsewhere
+    if wrong:
+        raise InputError("pack_bad_manifest", file=path, reason=", ".join(wrong))
+    try:
+        manifest["quarter"] = Quarter.parse(manifest["quarter"])
+    except OrchestratorError:
+        raise InputError("pack_bad_manifest", file=path, reason="quarter") from None
     return manifest
 
 

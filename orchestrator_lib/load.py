@@ -435,7 +435,12 @@ def _record_load(
     pending = [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY service_id").fetchall()]
     fingerprint = _fingerprint(con) if previous else None
     result = LoadResult(**counts, pending=pending, source=source)
-    if previous is not None and fingerprint == previous:
+    # The same rows, and the same word on volunteers: an export that gains (or loses) the
+    # volunteer column with everyone ticked has the same rows but says something new.
+    said = con.execute(
+        "SELECT coalesce(volunteer_column, false) FROM emr_loads ORDER BY load_id DESC LIMIT 1"
+    ).fetchone()
+    if previous is not None and fingerprint == previous and said is not None and said[0] == volunteers:
         result.changed = False
         raise _Unchanged(result)
     con.execute(

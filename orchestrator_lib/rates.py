@@ -5,6 +5,7 @@ monetary is shown. Every change is kept (``rate_changes``), with who and when.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from . import store
@@ -12,18 +13,29 @@ from .errors import InputError
 
 KINDS = ("availability", "held")  # per counted availability, per appointment held
 CENTS = Decimal("0.01")
+MAXIMUM = Decimal("1e10")  # DECIMAL(12, 2)
 
 
 def amount(text) -> Decimal:
-    """A dollar amount as the user writes it (``50``, ``50.00``, ``50,5``); refused when
-    negative or not a number."""
+    """A dollar amount as the user writes it (``50``, ``50.00``, ``50,5``, ``1 250,00 $``,
+    ``$1,250.00``); refused when negative, not a number, too large, or ambiguous (``1,250``:
+    fifty cents or a thousand?)."""
+    raw = str(text)
+    cleaned = re.sub(r"[\s\u00a0\u202f$]", "", raw)
+    if "," in cleaned and "." in cleaned:  # an English thousands separator: 1,250.00
+        cleaned = cleaned.replace(",", "") if cleaned.rfind(",") < cleaned.rfind(".") else ""
+    elif re.fullmatch(r"\d{1,3}(,\d{3})+", cleaned):
+        raise InputError("rate_ambiguous", value=raw)
     try:
-        value = Decimal(str(text).strip().replace(",", ".").replace("$", "").replace("\u00a0", "").strip())
+        value = Decimal(cleaned.replace(",", "."))
     except InvalidOperation:
-        raise InputError("rate_invalid", value=str(text)) from None
-    if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
-        raise InputError("rate_invalid", value=str(text))
-    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
+        raise InputError("rate_invalid", value=raw) from None
+    if not value.is_finite() or value < 0:
+        raise InputError("rate_invalid", value=raw)
+    value = value.quantize(CENTS, rounding=ROUND_HALF_UP) + 0  # + 0: no "-0.00"
+    if value >= MAXIMUM:
+        raise InputError("rate_invalid", value=raw)
+    return value
 
 
 def current(db=None, *, con=None) -> dict[str, float]:

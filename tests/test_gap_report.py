@@ -21,7 +21,8 @@ from conftest import run_cli, write_export
 
 # The clinic. SRV-A is imported and active by a sync whose reference time is 2026-07-15 00:00
 # (its configuration for the report); SRV-X is excluded; SRV-GONE is absent from the export.
-# STF-V active volunteer, STF-N active not a volunteer, STF-I inactive (a volunteer).
+# STF-V active volunteer, STF-N active not a volunteer, STF-I inactive (a volunteer), STF-J inactive and
+# not a volunteer.
 CONFIGURED = "2026-07-15T00:00:00"
 SERVICES = "service_id,name,emr_status\nSRV-A,Suivi régulier,active\nSRV-X,Pause,active\n"
 STAFF = (
@@ -29,6 +30,7 @@ STAFF = (
     "STF-V,Dre Véro Volontaire,active,medecin,Médecine familiale,true,true\n"
     "STF-N,Dr Noël Nonvolontaire,active,medecin,Médecine familiale,false,false\n"
     "STF-I,Dr Ian Inactif,inactive,medecin,Médecine familiale,false,true\n"
+    "STF-J,Dre Jo Inactive,inactive,medecin,Médecine familiale,false,false\n"
 )
 #  item  service   staff  status / published  expected reason         held  notes
 #  A1    SRV-A     STF-V  fulfilled           counted                 yes
@@ -44,6 +46,7 @@ STAFF = (
 #  V3    SRV-A     STF-N  published 07-20     staff_not_volunteer
 #  V4    SRV-A     STF-I  published 07-20     staff_inactive
 #  V5    SRV-A     STF-V  no publication date counted                       left to the attributes check
+#  V6    SRV-A     STF-J  published 07-20     staff_inactive                activating STF-J alone would not count it
 EXPECTED = {
     "A1": None,
     "A2": None,
@@ -58,6 +61,7 @@ EXPECTED = {
     "V3": "staff_not_volunteer",
     "V4": "staff_inactive",
     "V5": None,
+    "V6": "staff_inactive",
 }
 APPOINTMENTS = [
     ("A1", "SRV-A", "STF-V", "fulfilled"),
@@ -75,10 +79,11 @@ AVAILABILITIES = [
     ("V3", "STF-N", "2026-07-20T09:00:00"),
     ("V4", "STF-I", "2026-07-20T09:00:00"),
     ("V5", "STF-V", ""),
+    ("V6", "STF-J", "2026-07-20T09:00:00"),
 ]
 PATIENT = "RAMQ-SECRET-{}"
 # By hand, with the volunteer column: appointments 7 items (A3 cancelled), 1 excluded → 6 owed,
-# 4 counted; availabilities 5 owed, 3 counted. Coverage 7 / 11.
+# 4 counted; availabilities 6 owed, 3 counted. Coverage 7 / 12.
 COUNTS = {
     "appointments": {
         "total": 7,
@@ -92,30 +97,32 @@ COUNTS = {
         },
     },
     "availabilities": {
-        "total": 5,
-        "owed": 5,
+        "total": 6,
+        "owed": 6,
         "counted": 3,
-        "not_counted": {**dict.fromkeys(REASONS, 0), "staff_inactive": 1, "staff_not_volunteer": 1},
+        "not_counted": {**dict.fromkeys(REASONS, 0), "staff_inactive": 2, "staff_not_volunteer": 1},
     },
 }
-COVERAGE = 63.64  # 7 / 11
-# The funnel leaves SRV-X out: offered 5; booked A1-A6 and A8 = 7; held A1 A4 A5 A8.
+COVERAGE = 58.33  # 7 / 12
+# The funnel leaves SRV-X out: offered 6; booked A1-A6 and A8 = 7; held A1 A4 A5 A8.
 FUNNEL = {
-    "offered": 5,
+    "offered": 6,
     "booked": 7,
     "held": 4,
     "noshow": 1,
     "cancelled": 1,
     "pending": 1,
-    "booked_per_offered_pct": 140.0,
+    "booked_per_offered_pct": 116.67,
     "held_pct": 57.14,
     "noshow_pct": 14.29,
     "cancelled_pct": 14.29,
 }
-# At 50 $ per counted availability and 40 $ per appointment held: counted V1 V2 V5 (150 $) and
-# A1 A4 (80 $). At stake: STF-I 50 + 40, SRV-GONE 40, STF-N 50, V2 not eligible 50.
+# At 50 $ per counted availability and 40 $ per appointment held: counted and eligible V1 V5
+# (100 $; V2 is counted by the rule but not paid) and A1 A4 (80 $). At stake: STF-I 50 + 40,
+# SRV-GONE 40, STF-N 50, V2 not eligible 50; STF-J nothing (activating her leaves V6 out: no volunteer).
 AT_STAKE = {
     ("staff_inactive", "STF-I"): 90.0,
+    ("staff_inactive", "STF-J"): 0.0,
     ("service_not_imported", "SRV-GONE"): 40.0,
     ("staff_not_volunteer", "STF-N"): 50.0,
     ("published_before_configuration", "SRV-A"): 50.0,
@@ -124,7 +131,7 @@ MONEY = {
     "estimate": True,
     "currency": "CAD",
     "rates": {"availability": 50.0, "held": 40.0},
-    "counted": 230.0,
+    "counted": 180.0,
     "at_stake": 230.0,
 }
 
@@ -202,7 +209,7 @@ def test_the_scenario_counts_as_computed_by_hand(scenario):
     funnel = {k: v for k, v in document["funnel"].items() if not k.startswith("by_")}
     assert funnel == FUNNEL
     by_staff = {row["staff_id"]: (row["offered"], row["booked"], row["held"]) for row in document["funnel"]["by_staff"]}
-    assert by_staff == {"STF-V": (3, 5, 2), "STF-N": (1, 1, 1), "STF-I": (1, 1, 1)}  # A7 (SRV-X) left out
+    assert by_staff == {"STF-V": (3, 5, 2), "STF-N": (1, 1, 1), "STF-I": (1, 1, 1), "STF-J": (1, 0, 0)}  # not A7
     (early,) = by_kind(document, "published_before_configuration")
     assert (early["subject_id"], early["availabilities"], early["affects_count"]) == ("SRV-A", 1, False)
     assert early["staff"] == [{"staff_id": "STF-V", "name": "Dre Véro Volontaire", "availabilities": 1}]
@@ -224,8 +231,9 @@ def test_an_export_without_the_volunteer_column_counts_everyone_and_says_so_once
         document["availabilities"]["counted"] == 4
         and document["availabilities"]["not_counted"]["staff_not_volunteer"] == 0
     )
+    assert document["availabilities"]["not_counted"]["staff_inactive"] == 2  # V4, and V6: STF-J inactive
     assert document["appointments"] == COUNTS["appointments"]  # appointments never depended on it
-    assert document["coverage_pct"] == 72.73  # 8 / 11
+    assert document["coverage_pct"] == 66.67  # 8 / 12
     assert len(by_kind(document, "volunteer_column_absent")) == 1
 
 
@@ -246,7 +254,9 @@ def test_the_clinic_amounts_give_the_estimates_and_are_kept_in_the_history(scena
     assert priced == AT_STAKE
     assert sum(AT_STAKE.values()) == MONEY["at_stake"]
     text = run_cli("--db", str(scenario), "audit", "--quarter", "2026Q3", check=True).stdout
-    assert "230,00\u00a0$" in text and "estimation" in text.lower()  # Babel: a no-break space before $
+    assert (
+        "180,00\u00a0$" in text and "230,00\u00a0$" in text and "estimation" in text.lower()
+    )  # Babel: a no-break space before $
     refused = run_cli("--db", str(scenario), "rates", "set", "--held", "-1")
     assert refused.returncode == 2 and "-1" in refused.stderr
     run_cli("--db", str(scenario), "rates", "clear", check=True)
@@ -269,19 +279,19 @@ def test_json_report_workbook_and_pack_agree_with_the_table(reported):
 
     workbook = openpyxl.load_workbook(out / "audit-2026Q3.xlsx")
     resume = {row[0]: row[1:] for row in workbook["Résumé"].iter_rows(min_row=2, values_only=True)}
-    assert resume["Dus"] == (6, 5, 11) and resume["Comptés"] == (4, 3, 7)
+    assert resume["Dus"] == (6, 6, 12) and resume["Comptés"] == (4, 3, 7)
     funnel = list(workbook["Offre, rendez-vous par membre"].iter_rows(values_only=True))
     header, total = funnel[0], dict(zip(funnel[0], funnel[1]))
-    assert (total["Disponibilités offertes"], total["Rendez-vous pris"], total["Réalisés"]) == (5, 7, 4)
+    assert (total["Disponibilités offertes"], total["Rendez-vous pris"], total["Réalisés"]) == (6, 7, 4)
     assert (total["Absences"], total["Annulés"], total["À venir ou non saisis"]) == (1, 1, 1) and header[0] == "Membre"
     money = dict(workbook["Estimation en dollars"].iter_rows(min_row=2, values_only=True))
-    assert money["Pour ce qui est compté"] == 230 and money["En jeu dans les points à régler"] == 230
+    assert money["Pour ce qui est compté"] == 180 and money["En jeu dans les points à régler"] == 230
     issues = list(workbook["Problèmes"].iter_rows(values_only=True))
     stake = issues[0].index("En jeu (estimation, $)")
     assert sorted(r[stake] for r in issues[1:] if r[stake] is not None) == sorted(AT_STAKE.values())
 
     html = (out / "audit-2026Q3.html").read_text(encoding="utf-8")
-    assert "63,6" in html and "Disponibilités offertes : 5" in html and "230,00" in html
+    assert "58,3" in html and "Disponibilités offertes : 6" in html and "180,00" in html and "230,00" in html
 
     with open(out / "items.csv", encoding="utf-8", newline="") as f:
         items = {row["item_id"]: row for row in csv.DictReader(f)}
@@ -290,7 +300,7 @@ def test_json_report_workbook_and_pack_agree_with_the_table(reported):
     parquet = duckdb.sql(f"SELECT item_id, reason FROM '{out / 'items.parquet'}'").fetchall()
     assert dict(parquet) == EXPECTED
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["quarter"] == "2026Q3" and manifest["items"] == {"appointments": 8, "availabilities": 5}
+    assert manifest["quarter"] == "2026Q3" and manifest["items"] == {"appointments": 8, "availabilities": 6}
     assert set(manifest["tables"]) >= {"emr_appointments", "emr_availabilities", "emr_staff", "services"}
 
 
@@ -330,3 +340,53 @@ def test_verify_names_an_items_file_changed_by_hand_and_refuses_a_folder_without
     empty.mkdir()
     refused = run_cli("--db", str(scenario), "audit", "--verify", str(empty))
     assert refused.returncode == 2 and "manifest.json" in refused.stderr
+
+
+def test_an_export_that_gains_the_volunteer_column_with_everyone_ticked_is_a_new_load(tmp_path):
+    """Same rows, but now the export says who volunteers: the audit stops saying the column is absent."""
+    db = tmp_path / "clinic.duckdb"
+    everyone = STAFF.replace(",false\n", ",true\n")
+    without = "\n".join(line.rsplit(",", 1)[0] for line in everyone.splitlines()) + "\n"
+    run_cli("--db", str(db), "load", str(export(tmp_path / "without", staff=without)), check=True)
+    assert len(by_kind(audit_json(db), "volunteer_column_absent")) == 1
+    again = json.loads(
+        run_cli("--db", str(db), "load", str(export(tmp_path / "with", staff=everyone)), "--json").stdout
+    )
+    assert again["staff"] == 4
+    assert by_kind(audit_json(db), "volunteer_column_absent") == []
+
+
+def test_verify_still_matches_when_a_table_changes_without_changing_the_items(pack_copy, tmp_path):
+    """A new member with no item of the quarter: the pack holds, and verify says what changed."""
+    scenario, out = pack_copy
+    staff = STAFF + "STF-NEW,Dre Nouvelle,active,medecin,Médecine familiale,false,true\n"
+    run_cli("--db", str(scenario), "load", str(export(tmp_path / "more", staff=staff)), check=True)
+    found = run_cli("--db", str(scenario), "audit", "--verify", str(out), "--json")
+    document = json.loads(found.stdout)
+    assert found.returncode == 0 and document["matches"] is True and document["items_changed"] is False
+    assert document["tables_changed"] == ["emr_staff"]
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        "not json",
+        "[]",
+        '{"quarter": 2026, "items_digest": "1:2", "tables": {}, "files": {}}',
+        '{"quarter": "2026Q9", "items_digest": "1:2", "tables": {}, "files": {}}',
+        '{"quarter": "2026Q3", "items_digest": "1:2", "tables": {}, "files": ["items.csv"]}',
+        '{"quarter": "2026Q3", "items_digest": "1:2", "tables": {}, "files": {"../../etc/passwd": "x"}}',
+    ],
+)
+def test_a_bad_manifest_is_refused_naming_it(reported, tmp_path, manifest):
+    db, _out = reported
+    (tmp_path / "manifest.json").write_text(manifest, encoding="utf-8")
+    refused = run_cli("--db", str(db), "audit", "--verify", str(tmp_path))
+    assert refused.returncode == 2 and "manifest.json" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr and "inattendue" not in refused.stderr
+
+
+def test_verify_is_given_alone(reported):
+    db, out = reported
+    refused = run_cli("--db", str(db), "audit", "--verify", str(out), "--quarter", "2026Q3")
+    assert refused.returncode == 2 and "--verify" in refused.stderr

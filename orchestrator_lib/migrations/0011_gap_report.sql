@@ -22,10 +22,18 @@ FROM items i
 LEFT JOIN services s USING (service_id)
 LEFT JOIN emr_staff m USING (staff_id);
 
+-- fixable: an item not counted that its reason alone keeps out (once that reason is
+-- cleared, it counts): what an issue puts at stake. A service reason needs the member
+-- present, active and, for an availability, a volunteer; an inactive member, a volunteer.
+-- A member missing from Personnel médical is counted as created active and a volunteer.
 CREATE OR REPLACE VIEW remuneration_items AS
 SELECT kind, item_id, service_id, staff_id, start, status,
        reason_not_counted(kind, service_imported, service_excluded, service_active, staff_present, staff_active,
-                          staff_volunteer) AS reason
+                          staff_volunteer) AS reason,
+       CASE WHEN NOT service_imported OR service_excluded OR NOT service_active
+                THEN staff_present AND staff_active AND (kind = 'appointment' OR staff_volunteer)
+            WHEN staff_present AND NOT staff_active THEN kind = 'appointment' OR staff_volunteer
+            ELSE true END AS fixable
 FROM remuneration_facts;
 
 -- When each service was last configured for the report: the reference time (as_of, else

@@ -617,16 +617,15 @@ def export_resources(folder: str | os.PathLike) -> Iterator[dict]:
 
 def _staff_resources(row: dict) -> Iterator[dict]:
     family, _comma, given = (row["name"] or "").partition(", ")
-    volunteer = (row.get("volunteer") or "").strip().lower()
+    # With the column, every practitioner carries the box (an empty cell is "not ticked");
+    # without it, none does: the server then reads as an export without the column.
+    has_box = "volunteer" in row
+    volunteer = (row.get("volunteer") or "").strip().lower() in BOOLEAN_TRUE
     yield {
         "resourceType": "Practitioner",
         "id": row["staff_id"],
         "active": row["status"] == "active",
-        **(
-            {"extension": [{"url": EXTENSIONS["volunteer"], "valueBoolean": volunteer in BOOLEAN_TRUE}]}
-            if volunteer
-            else {}
-        ),
+        **({"extension": [{"url": EXTENSIONS["volunteer"], "valueBoolean": volunteer}]} if has_box else {}),
         "name": [
             {"use": "official", "text": row["name"], "family": family, **({"given": given.split(" ")} if given else {})}
         ],
