@@ -337,10 +337,13 @@ def sync(db, decisions_file: Path, as_of, dry_run: bool, user, as_json: bool) ->
 @click.pass_obj
 def history_command(db, as_json: bool) -> None:
     """List the runs (syncs, manual changes, undos)."""
-    from . import wording
+    from . import store, wording
     from .history import list_runs
+    from .rates import changes
 
-    runs = list_runs(db)
+    with store.reading(db) as con:
+        runs = list_runs(db, con=con)
+        amounts = changes(db, con=con)
     if as_json:
         _emit(runs)
         return
@@ -365,6 +368,12 @@ def history_command(db, as_json: bool) -> None:
             ("state", N_("col_run_state")),
         ],
     )
+    # The clinic's amounts are decisions too: their changes follow (``orchestrator rates``).
+    if amounts:
+        click.echo()
+        click.echo(_("history_rates"))
+        for change in amounts:
+            _say(f"  • {wording.rate_change(change)}")
 
 
 @main.command(help=N_("help_undo"))
@@ -640,15 +649,17 @@ def rates(ctx, as_json: bool) -> None:
 
 def _show_rates(db, as_json: bool, amounts: dict | None = None) -> None:
     from . import rates as clinic_rates
+    from . import store
     from .wording import rate_change
     from .wording import rates as said
 
-    amounts = clinic_rates.current(db) if amounts is None else amounts
+    with store.reading(db) as con:  # one read for the amounts and their changes
+        amounts = clinic_rates.current(con=con) if amounts is None else amounts
+        changes = clinic_rates.changes(con=con)
     if as_json:
-        _emit({"rates": amounts, "changes": clinic_rates.changes(db)})
+        _emit({"rates": amounts, "changes": changes})
         return
     click.echo(_("rates_set", rates=said(amounts)) if amounts else _("rates_none"))
-    changes = clinic_rates.changes(db)
     for change in changes:
         _say(f"  • {rate_change(change)}")
 

@@ -156,9 +156,9 @@ def _write_run_changes(con, run_id: str, changes: list[Change]) -> None:
 # --- reading and undoing ------------------------------------------------------------
 
 
-def list_runs(db=None) -> list[dict]:
+def list_runs(db=None, *, con=None) -> list[dict]:
     """Every run, newest first, with its counts of changes by decision."""
-    with store.reading(db) as con:
+    with store.reading_on(db, con) as con:
         cursor = con.execute("""
             SELECT r.run_id, r.kind, r.applied_at, r.applied_by, r.as_of, r.undoes, r.undone_by,
                    count(c.service_id) AS changes

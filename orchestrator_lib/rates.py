@@ -79,9 +79,9 @@ def _change(db, wanted: dict[str, Decimal | None], user: str | None) -> dict[str
         return current(con=con)
 
 
-def changes(db=None) -> list[dict]:
+def changes(db=None, *, con=None) -> list[dict]:
     """Every change of the amounts, newest first: when, who, which, before and after."""
-    with store.reading(db) as con:
+    with store.reading_on(db, con) as con:
         rows = con.execute(
             "SELECT number, changed_at, changed_by, kind, before, after FROM rate_changes ORDER BY number DESC"
         ).fetchall()

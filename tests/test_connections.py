@@ -47,6 +47,8 @@ COMMANDS = {
     "staff": (lambda d, f, s: ["staff", "--json"], 0),
     "explain": (lambda d, f, s: ["explain", s], 0),
     "history": (lambda d, f, s: ["history", "--json"], 0),
+    "history in words": (lambda d, f, s: ["history"], 0),  # the runs and the clinic's amounts
+    "rates": (lambda d, f, s: ["rates"], 0),
     "audit": (lambda d, f, s: ["audit", "--quarter", "2026Q3", "--json"], 0),
 }
 

@@ -261,6 +261,8 @@ def test_the_clinic_amounts_give_the_estimates_and_are_kept_in_the_history(scena
     assert refused.returncode == 2 and "-1" in refused.stderr
     run_cli("--db", str(scenario), "rates", "clear", check=True)
     assert "money" not in audit_json(scenario)
+    history = run_cli("--db", str(scenario), "history", check=True).stdout  # beside the runs, in words
+    assert "Montants de la clinique" in history and "par rendez-vous réalisé 40,00\u00a0$ → —" in history
     changes = json.loads(run_cli("--db", str(scenario), "rates", "--json", check=True).stdout)["changes"]
     assert [(c["kind"], c["before"], c["after"]) for c in reversed(changes)] == [
         ("availability", None, 50.0),
