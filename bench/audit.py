@@ -59,14 +59,6 @@ from orchestrator_lib.demo import SERVICES
 TABLES = ("services", "staff", "appointments", "availabilities")
 QUARTER = "2026Q3"
 QUARTER_START, QUARTER_END = "2026-07-01", "2026-10-01"  # local dates, end exclusive
-REASONS = (
-    "service_not_imported",
-    "service_excluded",
-    "service_inactive",
-    "staff_missing",
-    "staff_inactive",
-    "staff_not_volunteer",
-)
 MAX_FLOOR_RATIO = 2.0
 MAX_REPORT_SECONDS = 8.0
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"

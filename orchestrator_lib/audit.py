@@ -182,7 +182,7 @@ def run_audit(
     with store.reading(db) as con:
         con.execute(sql("audit_pairs"), bounds)
         con.execute(sql("audit_groups"))
-        counts = _counts(con)
+        counts, counted_held = _counts(con)
         extent = _extent(con)
         period = period_of(quarter, as_of)
         # Data first, then what loses items, then slots the GAP report refuses, then the other checks.
@@ -192,11 +192,10 @@ def run_audit(
         if rates:
             for issue in issues:
                 _price(issue, rates)
-        result = AuditResult(quarter, counts, issues, extent, period, fail_under, rates=rates)
-        result.funnel = funnel(con)
-        result.counted_held = store.scalar(
-            con, "SELECT coalesce(sum(held), 0) FROM quarter_groups WHERE reason IS NULL AND kind = 'appointment'"
+        result = AuditResult(
+            quarter, counts, issues, extent, period, fail_under, rates=rates, counted_held=counted_held
         )
+        result.funnel = funnel(con)
         if details:  # the breakdowns share one table of the quarter's items, names joined
             con.execute(sql("audit_items"), bounds)
             result.breakdowns = {
@@ -233,21 +232,25 @@ def _rows(cursor) -> list[dict]:
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def _counts(con) -> dict[str, dict]:
+def _counts(con) -> tuple[dict[str, dict], int]:
+    """The counts per kind, and the counted appointments that were held."""
     counts: dict[str, dict[str, Any]] = {
         plural: {"total": 0, "owed": 0, "counted": 0, "not_counted": dict.fromkeys(REASONS, 0)}
         for plural in KINDS.values()
     }
-    for kind, reason, n in con.execute("SELECT kind, reason, sum(items) FROM quarter_groups GROUP BY ALL").fetchall():
+    counted_held = 0
+    rows = con.execute("SELECT kind, reason, sum(items), sum(held) FROM quarter_groups GROUP BY ALL").fetchall()
+    for kind, reason, n, held in rows:
         side = counts[KINDS[kind]]
         side["total"] += n
         if reason is None:
             side["counted"] += n
+            counted_held += held
         else:
             side["not_counted"][reason] = n
     for side in counts.values():
         side["owed"] = side["total"] - side["not_counted"][NOT_OWED]
-    return counts
+    return counts, int(counted_held)
 
 
 def _local(moment) -> dt.datetime | None:

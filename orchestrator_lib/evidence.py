@@ -25,6 +25,7 @@ from . import __version__, store
 from .errors import InputError, OrchestratorError
 from .periods import LOCAL, Quarter
 from .queries import sql
+from .spreadsheet import FORMULA_STARTS
 
 MANIFEST = "manifest.json"
 ITEM_FILES = ("items.parquet", "items.csv")
@@ -39,7 +40,8 @@ TABLES = {
     "service_configured": "",  # when each was last configured (from the history of runs)
 }
 TEXT_COLUMNS = ("item_id", "service_id", "service_name", "staff_id", "staff_name")
-FORMULA_START = "^[=+\\-@\\t\\r]"  # spreadsheet.FORMULA_STARTS, as a pattern
+# Text that a spreadsheet would run (spreadsheet.FORMULA_STARTS), as a DuckDB pattern.
+FORMULA_START = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in FORMULA_STARTS) + "]"
 
 
 # Rows and an order-free digest of every row: the sum of the first 64 bits of each row's MD5

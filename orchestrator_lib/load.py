@@ -415,32 +415,36 @@ def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
     return "|".join(f"{name}:{':'.join(map(str, store.row(con, sql)))}" for name, sql in FINGERPRINT_SQL.items())
 
 
-def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The digest of what the EMR side holds now (None before the first load).
+def _current_fingerprint(con: duckdb.DuckDBPyConnection) -> tuple[str, bool] | None:
+    """What the EMR side holds now (None before the first load): the digest of its rows, and
+    whether its staff came with the volunteer column (the same rows without the column say
+    something else: everyone counted as a volunteer).
 
     Digests are computed lazily: a first load, the one that matters on a big
     export, has nothing to compare with and pays nothing.
     """
-    last = con.execute("SELECT fingerprint FROM emr_loads ORDER BY load_id DESC LIMIT 1").fetchone()
+    last = con.execute(
+        "SELECT fingerprint, coalesce(volunteer_column, false) FROM emr_loads ORDER BY load_id DESC LIMIT 1"
+    ).fetchone()
     if last is None:
         return None
-    return last[0] or _fingerprint(con)
+    return last[0] or _fingerprint(con), last[1]
 
 
 def _record_load(
-    con: duckdb.DuckDBPyConnection, source: str, previous: str | None, high_water=None, volunteers: bool = True
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    previous: tuple[str, bool] | None,
+    high_water=None,
+    volunteers: bool = True,
 ) -> LoadResult:
-    """Log the load, or roll it back through ``_Unchanged`` when the content is the same."""
+    """Log the load, or roll it back through ``_Unchanged`` when the content is the same
+    (``previous``: ``_current_fingerprint`` before the load)."""
     counts = {name: store.scalar(con, f"SELECT count(*) FROM emr_{name}") for name in FINGERPRINT_SQL}
     pending = [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY service_id").fetchall()]
     fingerprint = _fingerprint(con) if previous else None
     result = LoadResult(**counts, pending=pending, source=source)
-    # The same rows, and the same word on volunteers: an export that gains (or loses) the
-    # volunteer column with everyone ticked has the same rows but says something new.
-    said = con.execute(
-        "SELECT coalesce(volunteer_column, false) FROM emr_loads ORDER BY load_id DESC LIMIT 1"
-    ).fetchone()
-    if previous is not None and fingerprint == previous and said is not None and said[0] == volunteers:
+    if previous is not None and (fingerprint, volunteers) == previous:
         result.changed = False
         raise _Unchanged(result)
     con.execute(

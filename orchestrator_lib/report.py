@@ -45,7 +45,7 @@ from .errors import OrchestratorError
 from .evidence import write_pack
 from .i18n import N_, _, _n, current, date, dollars, language, moment, month, number, percent, quarter
 from .periods import LOCAL, parse_as_of
-from .wording import action, attributes, describe_extent, funnel, money, reason, yes_no
+from .wording import RATE_ROWS, action, attributes, describe_extent, funnel, money, reason, yes_no
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
 KERNEL = "python3"
@@ -285,7 +285,6 @@ def money_table(result: AuditResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[_("col_measure"), _("col_amount")], dtype=object)
 
 
-RATE_ROWS = {"availability": N_("row_rate_availability"), "held": N_("row_rate_held")}
 MONEY_COLUMNS = (N_("col_at_stake"), N_("col_amount"))  # dollars, estimates
 
 

@@ -161,10 +161,15 @@ def funnel(tally: dict) -> str:
     )
 
 
+# The clinic's two amounts (rates.KINDS): by themselves, with their value, as a table's row.
+RATE_KINDS = {"availability": N_("rate_kind_availability"), "held": N_("rate_kind_held")}
+RATE_AMOUNTS = {"availability": N_("rate_availability"), "held": N_("rate_held")}
+RATE_ROWS = {"availability": N_("row_rate_availability"), "held": N_("row_rate_held")}
+
+
 def rates(amounts: dict[str, float]) -> str:
     """``50,00 $ par disponibilité comptée, 50,00 $ par rendez-vous réalisé``: the amounts set."""
-    said = {"availability": N_("rate_availability"), "held": N_("rate_held")}
-    return ", ".join(_(said[kind], amount=dollars(amounts[kind])) for kind in said if kind in amounts)
+    return ", ".join(_(RATE_AMOUNTS[kind], amount=dollars(amounts[kind])) for kind in RATE_AMOUNTS if kind in amounts)
 
 
 # The tables an evidence pack fingerprints (evidence.TABLES), as a manager reads them.
@@ -181,9 +186,6 @@ PACK_TABLES = {
 def pack_table(name: str) -> str:
     """``rendez-vous du trimestre (DMÉ) (emr_appointments)``: a table of the pack, and its name."""
     return f"{_(PACK_TABLES[name])} ({name})" if name in PACK_TABLES else name
-
-
-RATE_KINDS = {"availability": N_("rate_kind_availability"), "held": N_("rate_kind_held")}
 
 
 def rate_change(change: dict) -> str:

@@ -2,6 +2,20 @@
 -- the appointments held count as well as the offer, slots made before their service
 -- was configured are not eligible, and the clinic may record what each is worth to it.
 
+-- The counting rule with volunteers (0010): an availability of an active member who is not a
+-- volunteer is not counted, reason staff_not_volunteer, last in the order; appointments are
+-- not affected.
+CREATE OR REPLACE MACRO reason_not_counted(kind, service_imported, service_excluded, service_active, staff_present,
+                                           staff_active, staff_volunteer) AS
+    CASE
+        WHEN NOT service_imported THEN 'service_not_imported'
+        WHEN service_excluded THEN 'service_excluded'
+        WHEN NOT service_active THEN 'service_inactive'
+        WHEN NOT staff_present THEN 'staff_missing'
+        WHEN NOT staff_active THEN 'staff_inactive'
+        WHEN kind = 'availability' AND NOT staff_volunteer THEN 'staff_not_volunteer'
+    END;
+
 -- Items keep their appointment status (NULL for an availability): held = 'fulfilled'.
 CREATE OR REPLACE VIEW remuneration_facts AS
 WITH items AS (
