@@ -30,6 +30,19 @@ def test_every_tab_draws_without_error(dashboard):
     assert "data-coverage" in dashboard.overview.coverage.value
 
 
+def test_the_wizard_is_made_while_the_overview_is_read_and_shown_on_the_click(dashboard, monkeypatch):
+    from orchestrator_lib.ui import dashboard as module
+
+    monkeypatch.setattr(module, "PREPARE_AFTER_SECONDS", 0)
+    placeholder = dashboard.tabs.children[module.SYNC]
+    dashboard.refresh_soon().join(timeout=60)
+    prepared = dashboard.panels[module.SYNC]
+    assert prepared is not None and prepared.wizard is not None  # built and drawn, from the thread
+    assert dashboard.tabs.children[module.SYNC] is placeholder  # the page's tabs untouched by the thread
+    dashboard.go(module.SYNC)
+    assert dashboard.tabs.children[module.SYNC] is prepared and prepared.error.value == ""
+
+
 def test_a_wizard_in_progress_survives_a_trip_to_another_tab(dashboard):
     view = _wizard(dashboard)
     pause = view.wizard.search(EXCLUDE, "pause")[0].service_id

@@ -19,6 +19,7 @@ import base64
 import datetime as dt
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,8 @@ MANUAL_ACTIONS = {
 # Issues about a service lead to that service; the others are fixed in the EMR, then synced.
 SERVICE_ISSUES = ("service_excluded", "service_inactive", "excluded_with_appointments", "will_reactivate")
 ISSUE_ACTIONS_SHOWN = 15
+# The overview is drawn 1.3–1.5 s after the page is asked for (bench/dashboard.py).
+PREPARE_AFTER_SECONDS = 2.0
 # The browser asks before a page with an unapplied wizard is left or reloaded.
 LEAVE_GUARD_JS = """
 window.addEventListener('beforeunload', function (event) {
@@ -491,10 +494,10 @@ class SyncPanel(_Panel):
             self._show_undo_error(str(error) if isinstance(error, OrchestratorError) else _("unexpected", detail=error))
             return
         _show(self.undo_box, False)
+        self.undo_error.value = _result_html(_("undone", run_id=run_id), run_id=run_id)  # said first, then redrawn
         self.wizard_box.children = []  # the undone run's services are pending again: a fresh wizard
         self.ctx.kept.pop("wizard", None)
         self.refresh()
-        self.undo_error.value = _result_html(_("undone", run_id=run_id), run_id=run_id)
 
     @guarded
     def _load(self) -> None:
@@ -736,11 +739,13 @@ class DashboardView(widgets.VBox):
         self.language.style.button_width = "4em"
         self.language.add_class("dashboard-language")
         self.language.observe(self._switch_language, names="value")
+        self._building = threading.RLock()  # a tab is built by the page's click or by refresh_soon's thread
         self._build()
 
     def _build(self, shown: int = 0) -> None:
-        # Only the shown tab is built now; the others on their first visit. The
-        # page then has few widgets to draw, and the overview appears sooner.
+        # Only the shown tab is built now; the others on their first visit (the
+        # wizard's just after the overview is drawn, by refresh_soon). The page
+        # then has few widgets to draw, and the overview appears sooner.
         self.panels: list[_Panel | None] = [None] * len(PANELS)
         self.tabs = widgets.Tab(children=[widgets.VBox() for _panel in PANELS], titles=[_(k) for k in TAB_KEYS])
         self.tabs.add_class("dashboard-tabs")
@@ -753,14 +758,25 @@ class DashboardView(widgets.VBox):
         self._show_panel(shown)
 
     def panel(self, index: int) -> _Panel:
-        """The tab's panel, built on first use."""
-        built = self.panels[index]
-        if built is None:
-            built = self.panels[index] = PANELS[index](self.ctx)
-            children = list(self.tabs.children)
-            children[index] = built
-            self.tabs.children = children
-        return built
+        """The tab's panel, built on first use, and put in its tab."""
+        with self._building:
+            built = self._prepare(index)
+            if self.tabs.children[index] is not built:
+                children = list(self.tabs.children)
+                children[index] = built
+                self.tabs.children = children
+            return built
+
+    def _prepare(self, index: int) -> _Panel:
+        """The tab's panel, built and drawn if it is not yet, but not put in its tab: the
+        page's tabs are only changed by the page's own clicks, never from a thread."""
+        with self._building:
+            built = self.panels[index]
+            if built is None:
+                built = self.panels[index] = PANELS[index](self.ctx)
+                if index != self.tabs.selected_index:
+                    guarded(type(built).refresh)(built)  # drawn now, while hidden
+            return built
 
     overview = property(lambda self: self.panel(OVERVIEW))
     services = property(lambda self: self.panel(SERVICES))
@@ -781,8 +797,17 @@ class DashboardView(widgets.VBox):
 
     def refresh_soon(self) -> threading.Thread:
         """Refresh from a thread: the kernel stays free to answer the page,
-        which draws the (preheated) widgets at once and the new figures after."""
-        thread = threading.Thread(target=self.refresh, name="dashboard-refresh", daemon=True)
+        which draws the (preheated) widgets at once and the new figures after.
+        Then, once the page has drawn the overview, the Synchronisation tab is built:
+        its wizard has some 900 widgets, made while the manager reads the overview
+        instead of after a click (a click before that builds it, as before)."""
+
+        def work() -> None:
+            self.refresh()
+            time.sleep(PREPARE_AFTER_SECONDS)  # the page's own drawing first: it needs the core
+            self._prepare(SYNC)
+
+        thread = threading.Thread(target=work, name="dashboard-refresh", daemon=True)
         thread.start()
         return thread
 
@@ -793,7 +818,8 @@ class DashboardView(widgets.VBox):
         if sync is not None and sync.wizard is not None:
             self.ctx.kept["wizard"] = sync.wizard.wizard
         set_language(change["new"])
-        self._build(shown)
+        with self._building:
+            self._build(shown)
 
     def _on_tab(self, change) -> None:
         if change["new"] is not None:
@@ -801,5 +827,6 @@ class DashboardView(widgets.VBox):
 
     def _show_panel(self, index: int) -> None:
         """Read the tab's figures now: another program may have changed the database."""
-        panel = self.panel(index)
-        guarded(type(panel).refresh)(panel)
+        with self._building:
+            panel = self.panel(index)
+            guarded(type(panel).refresh)(panel)

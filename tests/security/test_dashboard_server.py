@@ -154,6 +154,20 @@ def test_pages_closed_in_a_browser_free_their_kernels(dashboard_factory, demo_db
     assert kernels(server) <= 3  # the warm pool of two, and at most one being refilled (4 without the fix)
 
 
+def test_a_page_gone_without_a_word_frees_its_kernel(dashboard_factory, demo_db, kit):
+    """A tab that crashed, or lost the network, or whose browser dropped the shutdown request:
+    its websocket closed and nothing more came. The kernel is shut down after the grace."""
+    import time
+
+    server = dashboard_factory(demo_db, env=kit.clean_env(ORCHESTRATOR_KERNEL_GRACE_SECONDS="2"))
+    kernel = kernel_of(page(server))
+    assert ws(server, kernel) == 101  # the page connected, then was gone
+    deadline = time.monotonic() + 40
+    while ws(server, kernel) == 101 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert ws(server, kernel) in (403, 404)  # gone (it stayed 15 minutes, until idle culling, before)
+
+
 def test_kernels_of_plain_page_views_are_culled_when_idle(dashboard_factory, demo_db, kit):
     """A GET of the page (a crawler, a preview) starts a kernel no browser ever connects to."""
     import time
