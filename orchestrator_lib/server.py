@@ -132,7 +132,7 @@ def _dashboard_app(names: list[str] | None):
             """Voilà gives each visit its own kernel: one no page is connected to any more is
             never used again. (The warm pool's kernels were never connected: not touched.)"""
             manager = self.kernel_manager
-            if kernel_id in manager and not manager._kernel_connections.get(kernel_id, 0):
+            if kernel_id in manager and not manager.kernel_model(kernel_id)["connections"]:
                 self.log.info("Kernel %s: its page is gone; shut down", kernel_id)
                 await manager.shutdown_kernel(kernel_id)
 
