@@ -43,6 +43,11 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The shared store's tests start Debian's PostgreSQL themselves (tests/postgres_server.py).
+POSTGRES := /usr/lib/postgresql/15/bin/initdb
+$(POSTGRES):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+
 # The tests' local FHIR R4 server (tests/fhir_server, Node): its packages come from the
 # committed lockfile, installed again whenever the lockfile changes.
 FHIR_SERVER  := tests/fhir_server
@@ -68,12 +73,12 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix orchestrator_lib tests bench
 	$(BIN)/ruff format orchestrator_lib tests bench
 
-test: lint $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
+test: lint $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES) $(POSTGRES)
 	$(PYTEST)
 
 # The tests that need neither the browser nor Node and take no seconds each: run them often.
 test-fast: $(BIN)/.installed
-	$(PYTEST) -m "not browser and not fhir_server and not slow"
+	$(PYTEST) -m "not browser and not fhir_server and not postgres and not slow"
 
 bench: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
 	$(BIN)/python bench/cli.py

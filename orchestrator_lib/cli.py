@@ -152,18 +152,15 @@ tab_option = option("--tab", type=click.Choice(["active", "inactive"]), default=
 
 
 @click.group(cls=_Group, help=N_("help_main"))
-@option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    metavar=N_("metavar_file"),
-    help=N_("help_db"),
-)
+@option("--db", default=None, metavar=N_("metavar_store"), help=N_("help_db"))
+@option("--clinic", default=None, metavar=N_("metavar_clinic"), help=N_("help_clinic"))
 @click.version_option(package_name="orchestrator_lib", message="%(prog)s %(version)s", cls=_Option)
 @click.pass_context
-def main(ctx: click.Context, db: Path | None) -> None:
+def main(ctx: click.Context, db: str | None, clinic: str | None) -> None:
     """Keep the orchestrator's services in step with the EMR and audit the remuneration report."""
-    ctx.obj = db
+    from . import store
+
+    ctx.obj = store.resolve_db(db, clinic)
     if ctx.invoked_subcommand not in _WITH_PANDAS:
         ctx.with_resource(_without_pandas())
 
@@ -512,7 +509,7 @@ def _threshold(value: float | None) -> str:
     return "—" if value is None else i18n.percent(value, 0 if value == int(value) else 1)
 
 
-def _alarm(result, db: Path) -> str:
+def _alarm(result, db) -> str:
     values = {
         "quarter": i18n.quarter(result.quarter),
         "coverage": _pct(result.coverage_pct),

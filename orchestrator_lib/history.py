@@ -73,14 +73,17 @@ def apply_changes(
     changes = real_changes(changes)
     if not changes:
         return None
-    with store.writing(db) as con:
+
+    def work(con) -> str:
         _check_unchanged(con, changes)
         run_id = _new_run(con, kind, user or store.current_user(), as_of, undoes)
         _write_services(con, changes)
         _write_run_changes(con, run_id, changes)
         if undoes:
             con.execute("UPDATE runs SET undone_by = ? WHERE run_id = ?", [run_id, undoes])
-    return run_id
+        return run_id
+
+    return store.write(db, work)
 
 
 def _check_unchanged(con, changes: list[Change]) -> None:
@@ -91,10 +94,13 @@ def _check_unchanged(con, changes: list[Change]) -> None:
 
 
 def _new_run(con, kind: str, user: str, as_of, undoes) -> str:
-    number = store.scalar(con, "SELECT nextval('run_numbers')")
+    # The next number, read in the write transaction: a shared store has no sequences, and
+    # two writers of one clinic cannot both commit (store.write runs the second again).
+    number = store.scalar(con, "SELECT coalesce(max(number), 0) + 1 FROM runs")
     run_id = f"run-{number:04d}"
     con.execute(
-        "INSERT INTO runs (run_id, number, kind, applied_by, as_of, undoes) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (run_id, number, kind, applied_at, applied_by, as_of, undoes) "
+        "VALUES (?, ?, ?, current_timestamp, ?, ?, ?)",
         [run_id, number, kind, user, as_of, undoes],
     )
     return run_id
@@ -107,14 +113,14 @@ def _write_services(con, changes: list[Change]) -> None:
     kept = [(c, c.after) for c in changes if c.after is not None]
     if not kept:
         return
-    # One statement for all rows: thousands of decisions apply in milliseconds.
+    # Two statements for all rows: thousands of decisions apply in milliseconds. An update
+    # then an insert of the new ones (a shared store has no keys for ON CONFLICT); a
+    # service keeps its name and time of import.
     con.execute(
         """
-        INSERT INTO services (service_id, name, excluded, status, types)
-        SELECT * FROM (SELECT unnest($ids), unnest($names), unnest($excluded), unnest($status),
-                              unnest($types::VARCHAR[][]))
-        ON CONFLICT (service_id) DO UPDATE
-        SET excluded = excluded.excluded, status = excluded.status, types = excluded.types""",
+        CREATE OR REPLACE TEMP TABLE decided AS
+        SELECT unnest($ids) AS service_id, unnest($names) AS name, unnest($excluded) AS excluded,
+               unnest($status) AS status, unnest($types::VARCHAR[][]) AS types""",
         {
             "ids": [c.service_id for c, _ in kept],
             "names": [c.name for c, _ in kept],
@@ -123,6 +129,15 @@ def _write_services(con, changes: list[Change]) -> None:
             "types": [list(after.types) for _, after in kept],
         },
     )
+    con.execute(
+        "UPDATE services SET excluded = d.excluded, status = d.status, types = d.types "
+        "FROM decided d WHERE services.service_id = d.service_id"
+    )
+    con.execute(
+        "INSERT INTO services (service_id, name, excluded, status, types, imported_at) "
+        "SELECT d.*, current_timestamp FROM decided d ANTI JOIN services s USING (service_id)"
+    )
+    con.execute("DROP TABLE decided")
 
 
 def _write_run_changes(con, run_id: str, changes: list[Change]) -> None:

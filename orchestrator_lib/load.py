@@ -124,22 +124,26 @@ def load_source(
 def _load(files: Sequence[TableFile], db, source: str, progress, high_water=None) -> LoadResult:
     """Copy ``files`` into ``db`` in one transaction (or not at all)."""
     db = store.resolve_db(db)
+
+    def work(con) -> LoadResult:
+        # Rows need no order (every query sorts what it shows): DuckDB may then
+        # insert from both cores at once, 15 % faster on 5 M appointments.
+        con.execute("SET preserve_insertion_order = false")
+        key = store.patient_key(con, db)
+        previous = _current_fingerprint(con)
+        with _progress(files, progress) as bar:
+            for table_file in files:
+                _copy_table(con, table_file, key)
+                store.failpoint(f"after_{table_file.table.name}")
+                bar.update(table_file.path.stat().st_size)
+        staff = next((f for f in files if f.table.name == "staff"), None)
+        volunteers = staff is not None and "volunteer" in staff.positions
+        result = _record_load(con, source, previous, high_water, volunteers)
+        store.failpoint("before_commit")
+        return result
+
     try:
-        with store.writing(db, create=True) as con:
-            # Rows need no order (every query sorts what it shows): DuckDB may then
-            # insert from both cores at once, 15 % faster on 5 M appointments.
-            con.execute("SET preserve_insertion_order = false")
-            key = store.patient_key(con, db)
-            previous = _current_fingerprint(con)
-            with _progress(files, progress) as bar:
-                for table_file in files:
-                    _copy_table(con, table_file, key)
-                    store.failpoint(f"after_{table_file.table.name}")
-                    bar.update(table_file.path.stat().st_size)
-            staff = next((f for f in files if f.table.name == "staff"), None)
-            volunteers = staff is not None and "volunteer" in staff.positions
-            result = _record_load(con, source, previous, high_water, volunteers)
-            store.failpoint("before_commit")
+        result = store.write(db, work, create=True)
     except _Unchanged as unchanged:
         return unchanged.args[0]
     finally:
@@ -448,8 +452,9 @@ def _record_load(
         result.changed = False
         raise _Unchanged(result)
     con.execute(
-        "INSERT INTO emr_loads (loaded_by, source, fingerprint, services, staff, appointments, availabilities, "
-        "high_water, volunteer_column) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO emr_loads (load_id, loaded_at, loaded_by, source, fingerprint, services, staff, appointments, "
+        "availabilities, high_water, volunteer_column) "
+        "SELECT coalesce(max(load_id), 0) + 1, current_timestamp, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM emr_loads",
         [store.current_user(), source, fingerprint, *counts.values(), high_water, volunteers],
     )
     return result

@@ -63,20 +63,23 @@ def clear_rates(db=None, *, user: str | None = None) -> dict[str, float]:
 
 def _change(db, wanted: dict[str, Decimal | None], user: str | None) -> dict[str, float]:
     who = user or store.current_user()
-    with store.writing(db) as con:
+
+    def work(con) -> dict[str, float]:
         before = dict(con.execute("SELECT kind, amount FROM rates").fetchall())
         for kind, value in wanted.items():
             if before.get(kind) == value:
                 continue  # nothing changes: nothing to keep
-            if value is None:
-                con.execute("DELETE FROM rates WHERE kind = ?", [kind])
-            else:
-                con.execute("INSERT OR REPLACE INTO rates (kind, amount, set_by) VALUES (?, ?, ?)", [kind, value, who])
+            con.execute("DELETE FROM rates WHERE kind = ?", [kind])
+            if value is not None:
+                con.execute("INSERT INTO rates VALUES (?, ?, current_timestamp, ?)", [kind, value, who])
             con.execute(
-                "INSERT INTO rate_changes (changed_by, kind, before, after) VALUES (?, ?, ?, ?)",
+                "INSERT INTO rate_changes (number, changed_at, changed_by, kind, before, after) "
+                "SELECT coalesce(max(number), 0) + 1, current_timestamp, ?, ?, ?, ? FROM rate_changes",
                 [who, kind, before.get(kind), value],
             )
         return current(con=con)
+
+    return store.write(db, work)
 
 
 def changes(db=None, *, con=None) -> list[dict]:

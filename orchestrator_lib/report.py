@@ -332,7 +332,7 @@ def clinic_name(db=None) -> str:
             "SELECT location FROM emr_availabilities WHERE location IS NOT NULL "
             "GROUP BY location ORDER BY count(*) DESC, location LIMIT 1"
         ).fetchone()
-    return row[0].split(",")[0].strip() if row else store.resolve_db(db).stem
+    return row[0].split(",")[0].strip() if row else store.resolve_db(db).label
 
 
 # --- what a notebook cell shows -------------------------------------------------------------------
@@ -601,7 +601,7 @@ def _building(out_dir: Path) -> Iterator[Path]:
 
 
 def _write_files(result: AuditResult, db, out_dir: Path, as_of) -> dict[str, Path]:
-    db_path = store.resolve_db(db).resolve()
+    db_path = store.resolve_db(db).absolute()
     # One reference time for the whole report, so that the notebook's audit is the same as this one.
     as_of_text = parse_as_of(as_of).isoformat(timespec="seconds")
     generated_at = dt.datetime.now(LOCAL).isoformat(timespec="seconds")
@@ -681,7 +681,7 @@ def notebook_path() -> Path:
 def execute_notebook(
     output: Path,
     *,
-    db: Path,
+    db: store.Location,
     quarter: str,
     as_of: str | None,
     fail_under: float | None = None,
@@ -692,7 +692,8 @@ def execute_notebook(
     from traitlets.config import Config
 
     parameters = {
-        "db": str(db),
+        "db": db.target,
+        "clinic": db.clinic,
         "quarter": quarter,
         "as_of": as_of,
         "fail_under": fail_under,

@@ -193,9 +193,10 @@ def serve(db=None, host: str = "127.0.0.1", port: int = 8866, token: str | None 
 
     token = token or os.environ.get("ORCHESTRATOR_TOKEN") or None
     config = Config(voila_config(host, port, token))
-    # The kernels read the database path from the environment, like every tool here.
-    os.environ["ORCHESTRATOR_DB"] = str(store.resolve_db(db).resolve())
-    with store.reading(db):
+    # The kernels read the database and the clinic from the environment, like every tool here.
+    where = store.resolve_db(db).absolute()
+    os.environ["ORCHESTRATOR_DB"], os.environ["ORCHESTRATOR_CLINIC"] = where.target, where.clinic
+    with store.reading(where):
         pass  # refuse a missing database and upgrade an old one now, not in a visitor's kernel
     templates = _offline_template()
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(templates), os.environ.get("JUPYTER_PATH")]))

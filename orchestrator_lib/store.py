@@ -22,43 +22,119 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
-from .errors import DatabaseBusyError, DatabaseMissingError, InputError, SchemaTooNewError
+from .errors import DatabaseBusyError, DatabaseMissingError, InputError, RefusedError, SchemaTooNewError
 from .resources import shipped
 
 DEFAULT_DB = Path("data") / "orchestrator.duckdb"
 LOCAL_TIMEZONE = "America/Montreal"
 MIGRATIONS_DIR = shipped("orchestrator_lib", "migrations")
+T = TypeVar("T")
 
 
-def resolve_db(path: str | os.PathLike | None = None) -> Path:
-    """The database path: the argument, else ``$ORCHESTRATOR_DB``, else the default.
+DEFAULT_CLINIC = "main"
+CLINIC_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+LAKE_PREFIX = "ducklake:"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a clinic's data lives: a DuckDB file, or a DuckLake store shared by many
+    clinics and machines (``ducklake:postgres:<libpq connection string>``), and which
+    clinic of it. Each clinic is a schema of its own: every table, view and macro of
+    the migrations is made in it and reads only it, so one clinic's commands never see
+    another's rows. The default clinic is ``main``, the schema a DuckDB file starts with."""
+
+    target: str
+    clinic: str = DEFAULT_CLINIC
+
+    @property
+    def is_lake(self) -> bool:
+        return self.target.startswith(LAKE_PREFIX)
+
+    @property
+    def path(self) -> Path:
+        """The DuckDB file (a DuckLake store has none)."""
+        if self.is_lake:
+            raise ValueError(f"{self} is not a file")
+        return Path(self.target)
+
+    @property
+    def label(self) -> str:
+        """A short name for titles: the clinic, or the file's name for a file's only clinic."""
+        return self.clinic if self.is_lake or self.clinic != DEFAULT_CLINIC else self.path.stem
+
+    def with_clinic(self, clinic: str) -> Location:
+        return replace(self, clinic=_checked_clinic(clinic))
+
+    def absolute(self) -> Location:
+        """The same place named from anywhere (a kernel runs in another folder)."""
+        return self if self.is_lake else replace(self, target=str(self.path.resolve()))
+
+    def exists(self) -> bool:
+        """Whether this clinic's database exists (opening nothing for a file that is absent)."""
+        return clinic_exists(self)
+
+    def __str__(self) -> str:
+        where = self.target if not self.is_lake else lake_display(self.target)
+        return where if self.clinic == DEFAULT_CLINIC else f"{where} [{self.clinic}]"
+
+
+def lake_display(target: str) -> str:
+    """A DuckLake target as shown in a message: its connection string never holds a password
+    (``resolve_db`` refuses one), and only the names that say where it is are kept."""
+    kept = [part for part in target[len(LAKE_PREFIX) :].split() if not part.lower().startswith("password")]
+    return LAKE_PREFIX + " ".join(kept)
+
+
+def _checked_clinic(clinic: str) -> str:
+    if not CLINIC_ID.fullmatch(clinic):
+        raise InputError("clinic_invalid", clinic=clinic[:60])
+    return clinic
+
+
+def resolve_db(path: str | os.PathLike | Location | None = None, clinic: str | None = None) -> Location:
+    """The database: the argument, else ``$ORCHESTRATOR_DB``, else the default file; and the clinic:
+    ``clinic``, else ``$ORCHESTRATOR_CLINIC``, else ``main``.
 
     The default ``data/orchestrator.duckdb`` is looked for in the working folder
     and then in each folder above it, as git looks for its repository: a
     notebook's kernel runs in ``notebooks/`` and still finds the project's
     database. When none exists, it is the one of the working folder.
+
+    A DuckLake target naming a password is refused (without repeating it): the
+    password belongs in ``$PGPASSWORD`` or ``~/.pgpass``, never on a command line.
     """
-    chosen = path or os.environ.get("ORCHESTRATOR_DB")
+    if isinstance(path, Location):
+        return path.with_clinic(clinic) if clinic else path
+    chosen_clinic = _checked_clinic(clinic or os.environ.get("ORCHESTRATOR_CLINIC") or DEFAULT_CLINIC)
+    chosen = os.fspath(path) if path else os.environ.get("ORCHESTRATOR_DB")
+    if chosen and chosen.startswith(LAKE_PREFIX):
+        if re.search(r"(^|[\s:])password\s*=", chosen, re.IGNORECASE):
+            raise InputError("lake_password_in_target")
+        return Location(chosen, chosen_clinic)
     if chosen:
-        return Path(chosen)
+        return Location(chosen, chosen_clinic)
     here = Path.cwd()
     for folder in (here, *here.parents):
         if (folder / DEFAULT_DB).is_file():
-            return folder / DEFAULT_DB
-    return DEFAULT_DB
+            return Location(str(folder / DEFAULT_DB), chosen_clinic)
+    return Location(str(DEFAULT_DB), chosen_clinic)
 
 
-def require_existing(db: Path) -> None:
+def require_existing(db: Location) -> None:
     """Refuse a database that does not exist: only ``load`` and ``demo`` create one,
-    so a mistyped path is said, never silently replaced by an empty database."""
-    if not db.is_file():
+    so a mistyped path or clinic is said, never silently replaced by an empty database."""
+    if not db.is_lake and not db.path.is_file():
         raise DatabaseMissingError("db_missing", db=db)
+    # A clinic is looked for once its store is open (_connect_to).
 
 
 def current_user() -> str:
@@ -91,7 +167,6 @@ def _open(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if not _is_lock_conflict(error):  # a file the system will not let us open (permissions, read-only disk)
             raise InputError("db_unopenable", db=db, detail=str(error).splitlines()[0].split(": ", 1)[-1]) from None
         con = _open_when_free(db, read_only)
-    con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
     return con
 
 
@@ -170,50 +245,144 @@ def _open_when_free(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise
 
 
+def _connect_to(db: Location, *, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection with ``db``'s clinic in use (made first when ``create``)."""
+    if db.is_lake:
+        from . import lake
+
+        con = lake.connect(db, read_only=read_only)
+    else:
+        con = _open(db.path, read_only)
+    try:
+        con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
+        if create:
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db.clinic}"')
+        elif (db.is_lake or db.clinic != DEFAULT_CLINIC) and not _holds_clinic(con, db.clinic):
+            raise DatabaseMissingError("clinic_missing", db=db, clinic=db.clinic)
+        con.execute(f'USE "{db.clinic}"')
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _holds_clinic(con: duckdb.DuckDBPyConnection, clinic: str) -> bool:
+    return bool(
+        scalar(
+            con,
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ? AND table_name = 'schema_migrations'",
+            [clinic],
+        )
+    )
+
+
+def clinic_exists(db: Location) -> bool:
+    if not db.is_lake and not db.path.is_file():
+        return False
+    if not db.is_lake and db.clinic == DEFAULT_CLINIC:
+        return True
+    try:
+        _connect_to(db, read_only=True).close()
+    except DatabaseMissingError:
+        return False
+    return True
+
+
 @contextmanager
-def reading(db: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(db: str | os.PathLike | Location | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to an up-to-date database, closed on exit."""
     db = resolve_db(db)
     require_existing(db)
-    con = _open(db, read_only=True)
+    con = _connect_to(db, read_only=True)
     try:
         version = schema_version(con)
-        _refuse_newer(con, version)
+        _refuse_newer(db, version)
         if version < latest_version():
             con.close()
-            with writing(db):
-                pass
-            con = _open(db, read_only=True)
+            write(db, lambda _con: None)  # the migrations, in their own transactions
+            con = _connect_to(db, read_only=True)
         yield con
     finally:
         con.close()
 
 
 @contextmanager
-def writing(db: str | os.PathLike | None = None, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(
+    db: str | os.PathLike | Location | None = None, *, create: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection inside one transaction: committed on success,
     rolled back on any error, so a write is all or nothing. Only ``create``
-    (a load) makes a database that does not exist yet."""
+    (a load) makes a database (or a clinic) that does not exist yet.
+
+    On a shared store another process may commit a write of the same clinic
+    first; DuckLake then refuses this commit (``WriteConflict``): ``write`` runs
+    the work again rather than calling this directly."""
     db = resolve_db(db)
-    if create:
-        db.parent.mkdir(parents=True, exist_ok=True)
-    else:
+    if create and not db.is_lake:
+        db.path.parent.mkdir(parents=True, exist_ok=True)
+    elif not create and not db.is_lake:
         require_existing(db)
     with _private_files():
-        con = _open(db, read_only=False)
+        con = _connect_to(db, read_only=False, create=create)
         try:
-            migrate(con)
+            migrate(con, lake=db.is_lake, label=str(db))
             con.execute("BEGIN TRANSACTION")
             try:
+                if db.is_lake:  # any two writers of this clinic now conflict (lake.py)
+                    con.execute("UPDATE write_turns SET turn = turn + 1")
                 yield con
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-            con.execute("COMMIT")
+            _commit(con, db)
         finally:
             con.close()
-    if db.stat().st_mode & 0o077:  # made by an earlier version, or copied by hand
-        db.chmod(0o600)
+    if not db.is_lake and db.path.stat().st_mode & 0o077:  # made by an earlier version, or copied by hand
+        db.path.chmod(0o600)
+
+
+class WriteConflict(Exception):
+    """DuckLake refused a commit: another process wrote the same clinic first."""
+
+
+def _is_conflict(error: BaseException) -> bool:
+    return isinstance(error, duckdb.TransactionException) and "conflict" in str(error).lower()
+
+
+def _commit(con: duckdb.DuckDBPyConnection, db: Location | str) -> None:
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as error:
+        if _is_conflict(error):
+            raise WriteConflict(str(db)) from None
+        raise
+
+
+WRITE_ATTEMPTS = 8
+
+
+def write(db, work: Callable[[duckdb.DuckDBPyConnection], T], *, create: bool = False) -> T:
+    """``work(con)`` in one write transaction of ``db``; run again from the start when another
+    process wrote the clinic first (at most ``WRITE_ATTEMPTS`` times, waiting a little longer
+    each time, then said clearly). ``work`` reads what it needs inside the transaction, so each
+    attempt decides on the state it writes over."""
+    import tenacity
+
+    db = resolve_db(db)
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(WriteConflict),
+        wait=tenacity.wait_random_exponential(multiplier=0.05, max=1),
+        stop=tenacity.stop_after_attempt(WRITE_ATTEMPTS),
+        reraise=True,
+    )
+    try:
+        for attempt in retrying:
+            with attempt, writing(db, create=create) as con:
+                return work(con)
+    except WriteConflict:
+        raise RefusedError("write_conflict", db=db, attempts=WRITE_ATTEMPTS) from None
+    raise AssertionError("unreachable")  # tenacity either returns or raises
 
 
 @contextmanager
@@ -264,41 +433,60 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
     return row(con, sql, params)[0]
 
 
+TABLE_IN_USE = (
+    "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+    "AND schema_name = current_schema() AND table_name = ?"
+)
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    exists = scalar(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'schema_migrations'")
-    if not exists:
+    """The clinic's schema version (0: none yet). Only the clinic in use counts: a store holds many."""
+    if not scalar(con, TABLE_IN_USE, ["schema_migrations"]):
         return 0
     return scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations")
 
 
-def _refuse_newer(con: duckdb.DuckDBPyConnection, version: int) -> None:
+def _refuse_newer(db: Location | str, version: int) -> None:
     if version > latest_version():
-        path = scalar(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
-        raise SchemaTooNewError("db_newer", db=path, found=version, known=latest_version())
+        raise SchemaTooNewError("db_newer", db=db, found=version, known=latest_version())
 
 
-def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None) -> int:
-    """Apply the missing migrations (each in its own transaction); return the version."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
-    )
-    version = start = schema_version(con)
-    _refuse_newer(con, version)
-    for number, path in migrations():
-        if number <= version or (upto is not None and number > upto):
-            continue
+def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bool = False, label: str = "") -> int:
+    """Apply the missing migrations (each in its own transaction); return the version.
+    On DuckLake (``lake``) each is rewritten as it takes them (``lake.schema_sql``)."""
+    from .lake import schema_sql
+
+    def run(*statements: tuple[str, list]) -> None:
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(path.read_text(encoding="utf-8"))
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [number, path.stem])
+            for sql, params in statements:
+                con.execute(sql, params)
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        con.execute("COMMIT")
+        _commit(con, label)
+
+    if not scalar(con, TABLE_IN_USE, ["schema_migrations"]):
+        # The applied time is given by each insert: DuckLake has no computed defaults.
+        run(
+            (
+                "CREATE TABLE schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, "
+                "applied_at TIMESTAMPTZ NOT NULL)",
+                [],
+            )
+        )
+    version = start = schema_version(con)
+    _refuse_newer(label, version)
+    for number, path in migrations():
+        if number <= version or (upto is not None and number > upto):
+            continue
+        sql = path.read_text(encoding="utf-8")
+        run(
+            (schema_sql(sql) if lake else sql, []),
+            ("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [number, path.stem]),
+        )
         version = number
-    if version != start:
+    if version != start and not lake:
         # Write the new schema into the file itself: DuckDB 1.5.5 cannot replay a
         # write-ahead log holding these DDL statements (a column DEFAULT calling
         # nextval) if the process is killed before its next checkpoint, which
@@ -324,17 +512,30 @@ SCRYPT = {"n": 2**15, "r": 8, "p": 1, "maxmem": 64 * 2**20, "dklen": KEY_BYTES}
 PASSPHRASE_SALT = b"orchestrator-lib patient key from a passphrase, v1"
 
 
-def key_file(db: Path) -> Path:
-    return db.with_name(db.name + ".key")
+def key_file(db: Location | str | os.PathLike) -> Path:
+    """Where a clinic's key is kept when ``$ORCHESTRATOR_PATIENT_KEY`` is not set: beside a
+    DuckDB file (``orchestrator.duckdb.key``, or ``orchestrator.duckdb.CLINIC.key`` for another
+    clinic of it); for a shared store, ``CLINIC.key`` in ``$ORCHESTRATOR_KEY_DIR`` (the user's
+    configuration folder by default): the store's machines never hold it."""
+    db = resolve_db(db)
+    if db.is_lake:
+        import platformdirs
+
+        folder = os.environ.get("ORCHESTRATOR_KEY_DIR") or platformdirs.user_config_dir("orchestrator-lib")
+        return Path(folder) / f"{db.clinic}.key"
+    suffix = ".key" if db.clinic == DEFAULT_CLINIC else f".{db.clinic}.key"
+    return db.path.with_name(db.path.name + suffix)
 
 
-def patient_key(con: duckdb.DuckDBPyConnection, db: Path) -> bytes:
+def patient_key(con: duckdb.DuckDBPyConnection, db: Location) -> bytes:
     """The secret that turns ``patient_ref`` into a pseudonym, checked against
     the one this database's pseudonyms were made with.
 
     From ``$ORCHESTRATOR_PATIENT_KEY`` when set (64 hexadecimal digits, or a
-    passphrase stretched by scrypt), else from the key file beside the
-    database, created once, atomically (mode 600). A key file that is not
+    passphrase stretched by scrypt), else from the clinic's key file (``key_file``),
+    created once, atomically (mode 600). From the variable, every clinic but ``main``
+    gets a key of its own, derived from it (``clinic_key``): one secret for a group's
+    server, and still no pseudonym shared between two clinics. A key file that is not
     exactly 64 hexadecimal digits is refused: a load never falls back to an
     empty or weak key.
     """
@@ -342,12 +543,13 @@ def patient_key(con: duckdb.DuckDBPyConnection, db: Path) -> bytes:
     from_env = os.environ.get("ORCHESTRATOR_PATIENT_KEY")
     path = key_file(db)
     if from_env:
-        key = _key_from_environment(from_env.strip())
+        key = clinic_key(_key_from_environment(from_env.strip()), db.clinic)
     elif path.exists():
         key = read_key_file(path)
     elif stored is not None:  # a new key would silently break every pseudonym already stored
         raise InputError("key_missing", db=db, key_file=path)
     else:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         key = _create_key_file(path)
     check = hmac.new(key, KEY_CHECK, hashlib.sha256).hexdigest()
     if stored is None:
@@ -355,6 +557,14 @@ def patient_key(con: duckdb.DuckDBPyConnection, db: Path) -> bytes:
     elif not hmac.compare_digest(stored[0], check):
         raise InputError("key_mismatch", db=db, key_file=path)
     return key
+
+
+def clinic_key(master: bytes, clinic: str) -> bytes:
+    """The key of ``clinic`` made from the group's key: the key itself for ``main`` (what a
+    single clinic's database always used), else HMAC-SHA256(master, clinic)."""
+    if clinic == DEFAULT_CLINIC:
+        return master
+    return hmac.new(master, b"orchestrator-lib clinic key: " + clinic.encode("ascii"), hashlib.sha256).digest()
 
 
 def _key_from_environment(text: str) -> bytes:

@@ -401,13 +401,17 @@ def sync(db=None, decisions=None, *, as_of=None, user: str | None = None, dry_ru
 
 def save_draft(wizard: Wizard) -> None:
     """Keep the wizard's choices (or forget them when there are none left)."""
-    with store.writing(wizard.db) as con:
+
+    def work(con) -> None:
         con.execute("DELETE FROM wizard_draft")
         if wizard.has_choices():
             con.execute(
-                "INSERT INTO wizard_draft (draft, saved_by, step, choices) VALUES (1, ?, ?, ?)",
+                "INSERT INTO wizard_draft (draft, saved_at, saved_by, step, choices) "
+                "VALUES (1, current_timestamp, ?, ?, ?)",
                 [wizard.user or store.current_user(), wizard.step, json.dumps(wizard.choices())],
             )
+
+    store.write(wizard.db, work)
 
 
 def read_draft(db) -> dict | None:
@@ -420,5 +424,4 @@ def read_draft(db) -> dict | None:
 
 
 def drop_draft(db) -> None:
-    with store.writing(db) as con:
-        con.execute("DELETE FROM wizard_draft")
+    store.write(db, lambda con: con.execute("DELETE FROM wizard_draft"))

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 # The dashboard's browser fixtures (Voilà server, Chromium) live in their own module.
-pytest_plugins = ["browser_fixtures", "fake_fhir", "fhir_fixtures"]
+pytest_plugins = ["browser_fixtures", "fake_fhir", "fhir_fixtures", "lake_fixtures"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -26,6 +26,7 @@ ORCHESTRATOR = str(Path(sys.executable).parent / "orchestrator")
 NEEDS = {
     "browser": ({"page", "context", "browser"}, "drives the Voilà dashboard in a real browser (Chromium)"),
     "fhir_server": ({"fhir_server", "fhir_server_with_token"}, "starts the test FHIR server (Node.js)"),
+    "postgres": ({"postgres", "lake"}, "starts Debian's PostgreSQL, the shared store's catalogue"),
 }
 
 
@@ -40,9 +41,12 @@ def pytest_configure(config):
 def missing_requirements() -> dict[str, str]:
     """Marker -> why its tests cannot run on this machine."""
     from browser_fixtures import CHROMIUM
+    import postgres_server
     from fhir_server.launch import node_missing
 
     missing = {}
+    if not postgres_server.available():
+        missing["postgres"] = f"{postgres_server.BINARIES} is missing (apt-get install postgresql)"
     if not Path(CHROMIUM).exists():
         missing["browser"] = f"{CHROMIUM} is missing (apt-get install chromium)"
     if (why := node_missing()) is not None:
@@ -117,6 +121,9 @@ OUR_VARIABLES = (
     "ORCHESTRATOR_FHIR_TOKEN",
     "ORCHESTRATOR_FHIR_TIMEOUT",
     "ORCHESTRATOR_EXPORT_DIR",
+    "ORCHESTRATOR_CLINIC",
+    "ORCHESTRATOR_DATA_PATH",
+    "ORCHESTRATOR_KEY_DIR",
 )
 
 

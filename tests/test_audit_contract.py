@@ -197,7 +197,7 @@ def test_the_default_database_is_found_from_a_subfolder(tmp_path, monkeypatch):
     (project / "notebooks").mkdir(parents=True)
     load_export(DEMO, project / "data" / "orchestrator.duckdb")
     monkeypatch.chdir(project / "notebooks")
-    assert store.resolve_db() == project / "data" / "orchestrator.duckdb"
+    assert store.resolve_db().path == project / "data" / "orchestrator.duckdb"
     assert run_audit(None, "2026Q3").counts["appointments"]["total"] > 0
 
 

@@ -371,7 +371,7 @@ def test_labels_follow_the_language(demo_db):
 def test_an_error_opening_the_wizard_is_shown_not_raised(demo_db):
     con = duckdb.connect(str(demo_db))  # a database written by a newer orchestrator_lib
     try:
-        con.execute("INSERT INTO schema_migrations (version, name) VALUES (9999, 'from_the_future')")
+        con.execute("INSERT INTO schema_migrations VALUES (9999, 'from_the_future', current_timestamp)")
     finally:
         con.close()
     view = WizardView(demo_db, as_of=AS_OF)

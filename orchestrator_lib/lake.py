@@ -1,0 +1,166 @@
+"""The shared store: DuckLake, its catalogue in PostgreSQL, its tables as Parquet files.
+
+A group of clinics shares one store: every clinic's manager, analysts on their own
+machines and scheduled audits read and write it at once, which one DuckDB file cannot
+allow. DuckLake speaks the same SQL; what differs is said here once:
+
+- its extensions come from the ``duckdb-extension-ducklake`` and ``-postgres`` wheels,
+  installed into a folder of our own, never downloaded at run time;
+- its tables know no sequences, keys, CHECK constraints nor computed defaults, so the
+  migrations are rewritten for it (``schema_sql``) and every writer gives each value;
+- two processes that write one clinic at once both work, and DuckLake refuses the
+  second commit: ``store.write`` runs the work again, a bounded number of times. Every
+  write transaction bumps the clinic's one ``write_turns`` row first, so that any two
+  writers of a clinic conflict, even when they only add rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from .errors import DatabaseMissingError, InputError
+
+ALIAS = "lake"
+EXTENSIONS = ("ducklake", "postgres")
+
+
+def extension_directory() -> Path:
+    """DuckDB's extension folder for this project: the user's cache, never the network."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("orchestrator-lib")) / "duckdb-extensions"
+
+
+def _shipped_extension(name: str) -> Path:
+    """The binary the ``duckdb-extension-NAME`` wheel carries for this exact DuckDB."""
+    import importlib
+
+    package = importlib.import_module(f"duckdb_extension_{name}")
+    folder = Path(package.__file__ or "").parent / "extensions" / f"v{duckdb.__version__}"
+    return next(folder.glob("*.duckdb_extension"))
+
+
+def _load_extensions(con: duckdb.DuckDBPyConnection) -> None:
+    for name in EXTENSIONS:
+        try:
+            con.execute(f"LOAD {name}")
+        except duckdb.Error:  # first use on this machine: install it from the wheel
+            con.execute(f"INSTALL '{_shipped_extension(name)}'")
+            con.execute(f"LOAD {name}")
+
+
+def data_path() -> str | None:
+    """Where a new store keeps its Parquet files: ``$ORCHESTRATOR_DATA_PATH`` (shared storage
+    every machine mounts at the same place). An existing store remembers its own."""
+    return os.environ.get("ORCHESTRATOR_DATA_PATH") or None
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def connect(db, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the store attached as ``lake`` (its ``main`` schema in use)."""
+    con = duckdb.connect(
+        config={
+            "extension_directory": str(extension_directory()),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+    try:
+        _load_extensions(con)
+        options = []
+        if data_path() and not read_only:
+            options.append(f"DATA_PATH {_quoted(data_path() or '')}")
+        if read_only:
+            options.append("READ_ONLY")
+        suffix = f" ({', '.join(options)})" if options else ""
+        con.execute(f"ATTACH {_quoted(db.target)} AS {ALIAS}{suffix}")
+    except duckdb.Error as error:
+        con.close()
+        raise _explained(error, db) from None
+    con.execute(f"USE {ALIAS}")
+    return con
+
+
+def _explained(error: duckdb.Error, db) -> Exception:
+    """DuckLake's and libpq's reason, without the connection string (said by ``db`` already)."""
+    text = str(error)
+    if "creating a new DuckLake is explicitly disabled" in text:
+        return DatabaseMissingError("clinic_missing", db=db, clinic=db.clinic)
+    if "data_path is not set" in text:
+        return InputError("lake_needs_data_path", db=db)
+    reason = re.sub(r'"[^"]*"', "", text.splitlines()[0] if text else type(error).__name__)
+    found = re.search(r"(?:failed|Unable to connect[^:]*):\s*(.+)", text)
+    detail = (found.group(1) if found else reason).strip()
+    return InputError("lake_unreachable", db=db, detail=re.sub(r"password\S*", "", detail)[:300])
+
+
+# --- the migrations, as DuckLake takes them ----------------------------------------------
+
+_DROPPED = [
+    re.compile(r"--[^\n]*"),  # comments first: they may hold any word below
+    re.compile(r"CREATE SEQUENCE \w+;"),
+    re.compile(r"\s+DEFAULT\s+(nextval\('\w+'\)|current_timestamp|\[\]|true|false)", re.IGNORECASE),
+    re.compile(r"\s+UNIQUE\b(?!\s*\()"),
+]
+_COLUMN_KEY = re.compile(r"\s+PRIMARY KEY\b(?!\s*\()")  # a key's column is NOT NULL still
+_WITH_PARENTHESES = re.compile(r"\b(CHECK|PRIMARY KEY)\s*\(")
+_DANGLING_COMMA = re.compile(r",(\s*)(?=[,)])")
+
+
+def schema_sql(sql: str) -> str:
+    """A migration as DuckLake takes it: no sequences, keys, CHECK constraints or defaults
+    (the code gives every value they gave, and checks what they checked)."""
+    for pattern in _DROPPED:
+        sql = pattern.sub("", sql)
+    sql = _COLUMN_KEY.sub(" NOT NULL", sql)
+    sql = _without_parenthesised(sql)
+    return _DANGLING_COMMA.sub(r"\1", sql)
+
+
+def _without_parenthesised(sql: str) -> str:
+    """Drop every ``CHECK (…)`` and table-level ``PRIMARY KEY (…)``, nested parentheses included."""
+    while found := _WITH_PARENTHESES.search(sql):
+        depth, end = 0, found.end() - 1
+        for end in range(found.end() - 1, len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        sql = sql[: found.start()].rstrip() + sql[end + 1 :]
+    return sql
+
+
+# --- clinics and upkeep -----------------------------------------------------------------------
+
+
+def clinics_on(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The clinics of the store ``con`` uses: the schemas that hold our migrations' table."""
+    rows = con.execute(
+        "SELECT schema_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = 'schema_migrations' ORDER BY schema_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+# DuckLake's own upkeep, in the order its documentation gives: small files merged, old
+# snapshots expired (time travel kept for ``keep``), files no snapshot needs deleted.
+MAINTENANCE = (
+    ("merged", "SELECT count(*) FROM ducklake_merge_adjacent_files('lake')"),
+    ("expired", "SELECT count(*) FROM ducklake_expire_snapshots('lake', older_than => now() - ?::INTERVAL)"),
+    ("cleaned", "SELECT count(*) FROM ducklake_cleanup_old_files('lake', cleanup_all => true)"),
+)
+
+
+def maintain(con: duckdb.DuckDBPyConnection, keep: str) -> dict[str, int]:
+    """Run DuckLake's upkeep; how many files or snapshots each step touched."""
+    done = {}
+    for name, sql in MAINTENANCE:
+        params = [keep] if "?" in sql else []
+        done[name] = int(con.execute(sql, params).fetchone()[0])  # type: ignore[index]
+    return done

@@ -1,0 +1,163 @@
+"""The shared store (DuckLake, its catalogue in a real PostgreSQL): the same commands give
+the same answers as a DuckDB file, clinics never see each other, and bad targets are said."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from conftest import DEMO, run_cli
+
+from orchestrator_lib import store
+from orchestrator_lib.errors import InputError
+
+AS_OF = "2026-09-15T12:00:00"
+QUARTER = "2026Q3"
+# Times of the moment a command ran: they differ between two runs, everything else must not.
+MOMENTS = {"applied_at", "loaded_at", "generated_at", "changed_at", "set_at", "saved_at", "at"}
+
+
+def without_moments(document):
+    if isinstance(document, dict):
+        return {k: without_moments(v) for k, v in document.items() if k not in MOMENTS}
+    if isinstance(document, list):
+        return [without_moments(v) for v in document]
+    return document
+
+
+def cli_json(db: str, *args: str, clinic: str = "main") -> object:
+    result = run_cli("--db", db, "--clinic", clinic, *args, "--json", check=True)
+    return without_moments(json.loads(result.stdout))
+
+
+def demo_decisions(folder, pending: list[str]):
+    """Two services excluded, one kept inactive, every other typed: a sync that changes much."""
+    path = folder / "decisions.json"
+    decisions = {
+        "exclude": pending[:2],
+        "inactive": pending[2:3],
+        "types": {sid: ["suivi_regulier", "urgent"] if i % 3 else ["semi_urgent"] for i, sid in enumerate(pending[3:])},
+    }
+    path.write_text(json.dumps(decisions), encoding="utf-8")
+    return path
+
+
+def the_flow(db: str, folder, clinic: str = "main") -> dict[str, object]:
+    """Load the demo, sync it, change one service by hand, undo that, audit: every answer."""
+    seen: dict[str, object] = {"load": cli_json(db, "load", str(DEMO), clinic=clinic)}
+    decisions = demo_decisions(folder, seen["load"]["pending"])  # type: ignore[index]
+    seen["sync"] = cli_json(db, "sync", "--decisions", str(decisions), "--as-of", AS_OF, clinic=clinic)
+    first_typed = sorted(json.loads(decisions.read_text())["types"])[0]
+    seen["manual"] = cli_json(db, "service", "deactivate", first_typed, clinic=clinic)
+    seen["undo"] = cli_json(db, "undo", clinic=clinic)
+    seen["services"] = cli_json(db, "services", clinic=clinic)
+    seen["staff"] = cli_json(db, "staff", clinic=clinic)
+    seen["explain"] = cli_json(db, "explain", first_typed, "--as-of", AS_OF, clinic=clinic)
+    seen["history"] = cli_json(db, "history", clinic=clinic)
+    seen["audit"] = cli_json(db, "audit", "--quarter", QUARTER, "--as-of", AS_OF, clinic=clinic)
+    return seen
+
+
+def test_every_flow_answers_on_the_shared_store_as_on_a_file(lake, tmp_path, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_PATIENT_KEY", "11" * 32)
+    (tmp_path / "file").mkdir()
+    (tmp_path / "shared").mkdir()
+    on_file = the_flow(str(tmp_path / "file" / "clinic.duckdb"), tmp_path / "file")
+    on_lake = the_flow(lake, tmp_path / "shared")
+    for step in on_file:
+        assert on_lake[step] == on_file[step], step
+    assert on_lake["sync"]["run_id"] == "run-0001" and on_lake["undo"]["run_id"] == "run-0003"
+    assert on_lake["audit"]["coverage_pct"] > 50 and on_lake["audit"]["issues"]
+    # The rows themselves, pseudonyms included (same key, same clinic: the same pseudonyms).
+    file_rows = _rows(store.Location(str(tmp_path / "file" / "clinic.duckdb")))
+    lake_rows = _rows(store.Location(lake))
+    assert lake_rows == file_rows
+
+
+def _rows(db) -> dict[str, list]:
+    queries = {
+        "appointments": "SELECT appointment_id, patient_hash, status FROM emr_appointments ORDER BY 1",
+        "services": "SELECT service_id, excluded, status, types FROM services ORDER BY 1",
+        "runs": "SELECT run_id, number, kind, undoes, undone_by FROM runs ORDER BY number",
+        "changes": "SELECT * FROM run_changes ORDER BY run_id, service_id",
+    }
+    with store.reading(db) as con:
+        return {name: con.execute(sql).fetchall() for name, sql in queries.items()}
+
+
+def test_the_store_s_tables_have_the_file_s_columns(lake, db):
+    with store.writing(db) as con:
+        on_file = _columns(con)
+    with store.writing(lake, create=True) as con:
+        on_lake = _columns(con)
+    assert on_lake == on_file
+    assert {"services", "runs", "run_changes", "emr_appointments", "rates", "write_turns"} <= {t for t, *_ in on_lake}
+
+
+def _columns(con) -> list[tuple]:
+    return con.execute(
+        "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = current_schema() ORDER BY ALL"
+    ).fetchall()
+
+
+def test_a_clinic_sees_only_its_own_rows_and_keys(lake, tmp_path, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_PATIENT_KEY", "a passphrase the group's server holds")
+    run_cli("--db", lake, "--clinic", "est", "load", str(DEMO), check=True)
+    run_cli("--db", lake, "--clinic", "ouest", "load", str(DEMO), check=True)
+    decisions = demo_decisions(tmp_path, _pending(lake, "est"))
+    run_cli("--db", lake, "--clinic", "est", "sync", "--decisions", str(decisions), check=True)
+    assert len(cli_json(lake, "services", clinic="est")) > 30
+    assert cli_json(lake, "services", clinic="ouest") == []
+    assert cli_json(lake, "history", clinic="ouest") == []
+    assert len(cli_json(lake, "history", clinic="est")) == 1
+    est, ouest = (_rows(store.Location(lake, c))["appointments"] for c in ("est", "ouest"))
+    assert [a[0] for a in est] == [a[0] for a in ouest]
+    assert not {a[1] for a in est if a[1]} & {a[1] for a in ouest if a[1]}  # a key of its own
+    missing = run_cli("--db", lake, "--clinic", "nord", "services")
+    assert missing.returncode == 2 and "nord" in missing.stderr
+
+
+def _pending(db: str, clinic: str) -> list[str]:
+    with store.reading(store.Location(db, clinic)) as con:
+        return [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY 1").fetchall()]
+
+
+def test_a_password_in_the_target_is_refused_and_never_repeated(postgres):
+    target = f"ducklake:postgres:{postgres.dsn} password=S3cret-Word"
+    result = run_cli("--db", target, "services")
+    assert result.returncode == 2
+    assert "S3cret" not in result.stdout + result.stderr and "PGPASSWORD" in result.stderr
+    with pytest.raises(InputError):
+        store.resolve_db(target.replace("password=", "PASSWORD = "))
+
+
+def test_a_store_that_does_not_answer_is_said_without_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_DATA_PATH", str(tmp_path / "data"))
+    result = run_cli("--db", "ducklake:postgres:dbname=orchestrator host=127.0.0.1 port=1 user=x", "services")
+    assert result.returncode == 2 and "PostgreSQL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_new_store_needs_its_data_path(postgres):
+    dsn = postgres.create_database("without_data_path")
+    result = run_cli("--db", f"ducklake:postgres:{dsn}", "load", str(DEMO))
+    assert result.returncode == 2 and "ORCHESTRATOR_DATA_PATH" in result.stderr
+
+
+@pytest.mark.parametrize("clinic", ["Est", "-est", "a" * 41, "est;drop", "é"])
+def test_a_clinic_name_outside_the_rule_is_refused(clinic, tmp_path):
+    result = run_cli("--db", str(tmp_path / "x.duckdb"), "--clinic", clinic, "load", str(DEMO))
+    assert result.returncode == 2 and not (tmp_path / "x.duckdb").exists()
+
+
+def test_clinics_of_one_file_are_schemas_of_it(tmp_path):
+    db = str(tmp_path / "group.duckdb")
+    run_cli("--db", db, "load", str(DEMO), check=True)
+    run_cli("--db", db, "--clinic", "est", "load", str(DEMO), check=True)
+    assert (tmp_path / "group.duckdb.key").exists() and (tmp_path / "group.duckdb.est.key").exists()
+    con = duckdb.connect(db, read_only=True)
+    try:
+        assert {"main", "est"} <= {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
+    finally:
+        con.close()
