@@ -172,14 +172,21 @@ class AuditResult:
 
 
 def run_audit(
-    db=None, quarter: str | Quarter | None = None, *, as_of=None, details: bool = False, fail_under: float | None = None
+    db=None,
+    quarter: str | Quarter | None = None,
+    *,
+    as_of=None,
+    details: bool = False,
+    fail_under: float | None = None,
+    con=None,
 ) -> AuditResult:
     """Audit ``quarter`` (``2026Q3``, ``T3 2026``…); ``details`` adds breakdowns and the trend;
-    ``fail_under`` is the coverage threshold that ``status`` is judged against."""
+    ``fail_under`` is the coverage threshold that ``status`` is judged against; ``con``: a
+    connection already open on the clinic (the regional audit reads many on one)."""
     quarter = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
     as_of = parse_as_of(as_of)
     bounds = {"start": quarter.start, "end": quarter.end}
-    with store.reading(db) as con:
+    with store.reading_on(db, con) as con:
         con.execute(sql("audit_pairs"), bounds)
         con.execute(sql("audit_groups"))
         counts, counted_held = _counts(con)
@@ -205,9 +212,9 @@ def run_audit(
     return result
 
 
-def coverage_trend(db=None, as_of=None) -> list[dict]:
+def coverage_trend(db=None, as_of=None, *, con=None) -> list[dict]:
     """Coverage per quarter, for every quarter present in the data up to the current one."""
-    with store.reading(db) as con:
+    with store.reading_on(db, con) as con:
         return _trend(con, parse_as_of(as_of))
 
 

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import os
-
 from . import store
 from .queries import sql
 
 TABS = ("active", "inactive")
 
 
-def list_services(
-    db: str | os.PathLike | None = None, tab: str | None = None, search: str | None = None, *, con=None
-) -> list[dict]:
+def list_services(db: store.DbArg = None, tab: str | None = None, search: str | None = None, *, con=None) -> list[dict]:
     """Imported services of a tab (``active``/``inactive``, None for all), sorted by id.
     ``search`` matches name or id, ignoring case and accents (``vaccin`` finds ``Vaccination``).
     On ``con`` when the caller already has a connection open."""
     return _read(db, "services", {"tab": tab, "search": search or None}, _dicts, con)
 
 
-def list_staff(db: str | os.PathLike | None = None, tab: str | None = None) -> list[dict]:
+def list_staff(db: store.DbArg = None, tab: str | None = None) -> list[dict]:
     """Members of Personnel médical (``active``/``inactive`` tab, None for all), sorted by id."""
     return _read(db, "staff", {"tab": tab}, _dicts)
 
 
-def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
+def catalogue_counts(db: store.DbArg = None) -> dict[str, int]:
     """How many services are active, inactive (included), excluded, and pending a sync."""
     with store.reading(db) as con:
         active, inactive, excluded = store.row(
@@ -36,7 +32,7 @@ def catalogue_counts(db: str | os.PathLike | None = None) -> dict[str, int]:
     return {"active": active, "inactive": inactive, "excluded": excluded, "pending": pending}
 
 
-def list_types(db: str | os.PathLike | None = None, *, con=None) -> list[dict]:
+def list_types(db: store.DbArg = None, *, con=None) -> list[dict]:
     """The service type catalogue, in display order: code, label_fr, label_en
     (on ``con`` when the caller already has a connection open)."""
     with store.reading_on(db, con) as con:

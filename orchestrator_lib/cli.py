@@ -565,6 +565,99 @@ def _print_audit(result, written: Path | None) -> None:
         click.echo(_("audit_written", out=written))
 
 
+@main.command(help=N_("help_region"))
+@option("--quarter", required=True, metavar=N_("metavar_quarter"), help=N_("help_quarter"))
+@option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    metavar=N_("metavar_folder"),
+    help=N_("help_region_out"),
+)
+@option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar=N_("metavar_threshold"),
+    help=N_("help_fail_under"),
+)
+@as_of_option
+@json_option
+@click.pass_obj
+def region(db, quarter: str, out_dir: Path | None, fail_under: float | None, as_of, as_json: bool) -> None:
+    """Audit a quarter for every clinic of the store, and the group's total."""
+    from .region import run_region
+
+    if out_dir is None:
+        result = run_region(db, quarter, as_of=as_of, fail_under=fail_under)
+    else:
+        _need_pandas()
+        from .report import region_report
+
+        result, out_dir = region_report(db, quarter, out_dir, as_of=as_of, fail_under=fail_under)
+    if as_json:
+        _emit(result.to_json())
+    else:
+        _print_region(result, out_dir)
+    if fail_under is not None and result.status != "ok":
+        sys.exit(3)
+
+
+def _print_region(result, written: Path | None) -> None:
+    from .wording import region_rows
+
+    click.echo(
+        _n(
+            "region_summary",
+            len(result.clinics),
+            quarter=i18n.quarter(result.quarter),
+            coverage=_pct(result.coverage_pct),
+            counted=result.counted,
+            owed=result.owed,
+        )
+    )
+    for line in region_rows(result):
+        _say(f"  {line}")
+    if written is not None:
+        click.echo(_("audit_written", out=written))
+
+
+@main.command("migrate-store", help=N_("help_migrate_store"))
+@option("--to", "target", required=True, metavar=N_("metavar_store"), help=N_("help_migrate_to"))
+@option("--to-clinic", "target_clinic", default=None, metavar=N_("metavar_clinic"), help=N_("help_migrate_to_clinic"))
+@json_option
+@click.pass_obj
+def migrate_store(db, target: str, target_clinic: str | None, as_json: bool) -> None:
+    """Copy a clinic (its data, decisions and history) into another store."""
+    from . import store
+    from .moves import copy_clinic
+
+    destination = store.resolve_db(target, target_clinic or db.clinic)
+    copied = copy_clinic(db, destination)
+    if as_json:
+        _emit({"from": str(db), "to": str(destination), "clinic": destination.clinic, "rows": copied})
+        return
+    click.echo(_n("migrate_done", sum(copied.values()), source=db, target=destination.where, clinic=destination.clinic))
+
+
+@main.command(help=N_("help_maintain"))
+@option("--keep", default="7 days", show_default=True, metavar=N_("metavar_duration"), help=N_("help_maintain_keep"))
+@json_option
+@click.pass_obj
+def maintain(db, keep: str, as_json: bool) -> None:
+    """Keep the shared store's data path compact (DuckLake's own upkeep)."""
+    from .moves import maintain_store
+
+    done = maintain_store(db, keep)
+    if as_json:
+        _emit(done or {})
+    elif done is None:
+        click.echo(_("maintain_not_lake", db=db))
+    else:
+        click.echo(_("maintain_done", **done))
+
+
 @main.command(help=N_("help_dashboard"))
 @option("--host", default="127.0.0.1", show_default=True, metavar=N_("metavar_address"), help=N_("help_host"))
 @option("--port", type=int, default=8866, show_default=True, metavar=N_("metavar_port"), help=N_("help_port"))

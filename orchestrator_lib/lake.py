@@ -139,28 +139,32 @@ def _without_parenthesised(sql: str) -> str:
 # --- clinics and upkeep -----------------------------------------------------------------------
 
 
-def clinics_on(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The clinics of the store ``con`` uses: the schemas that hold our migrations' table."""
-    rows = con.execute(
-        "SELECT schema_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND table_name = 'schema_migrations' ORDER BY schema_name"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-# DuckLake's own upkeep, in the order its documentation gives: small files merged, old
-# snapshots expired (time travel kept for ``keep``), files no snapshot needs deleted.
+# DuckLake's own upkeep, in the order its documentation gives: small inserts kept in the
+# catalogue written out as Parquet, small files merged, files with many deleted rows rewritten,
+# snapshots older than ``keep`` expired (time travel kept that long), then the files no
+# snapshot needs any more deleted, and those a killed process left behind.
 MAINTENANCE = (
-    ("merged", "SELECT count(*) FROM ducklake_merge_adjacent_files('lake')"),
-    ("expired", "SELECT count(*) FROM ducklake_expire_snapshots('lake', older_than => now() - ?::INTERVAL)"),
-    ("cleaned", "SELECT count(*) FROM ducklake_cleanup_old_files('lake', cleanup_all => true)"),
+    ("flushed", "SELECT count(*) FROM ducklake_flush_inlined_data('lake')"),
+    ("merged", "SELECT coalesce(sum(files_processed), 0) FROM ducklake_merge_adjacent_files('lake')"),
+    ("rewritten", "SELECT coalesce(sum(files_processed), 0) FROM ducklake_rewrite_data_files('lake')"),
+    ("expired", "SELECT count(*) FROM ducklake_expire_snapshots('lake', older_than => now() - $keep::INTERVAL)"),
+    ("removed", "SELECT count(*) FROM ducklake_cleanup_old_files('lake', cleanup_all => true)"),
+    ("orphans", "SELECT count(*) FROM ducklake_delete_orphaned_files('lake', older_than => now() - $keep::INTERVAL)"),
 )
 
 
-def maintain(con: duckdb.DuckDBPyConnection, keep: str) -> dict[str, int]:
-    """Run DuckLake's upkeep; how many files or snapshots each step touched."""
-    done = {}
-    for name, sql in MAINTENANCE:
-        params = [keep] if "?" in sql else []
-        done[name] = int(con.execute(sql, params).fetchone()[0])  # type: ignore[index]
-    return done
+def maintain(db, keep: str) -> dict[str, int]:
+    """Run DuckLake's upkeep on the whole store; how many files or snapshots each step touched."""
+    con = connect(db, read_only=False)
+    try:
+        try:
+            con.execute("SELECT $keep::INTERVAL", {"keep": keep})
+        except duckdb.Error:
+            raise InputError("maintain_keep_invalid", value=keep[:60]) from None
+        done = {}
+        for name, sql in MAINTENANCE:
+            params = {"keep": keep} if "$keep" in sql else {}
+            done[name] = int(con.execute(sql, params).fetchone()[0])  # type: ignore[index]
+        return done
+    finally:
+        con.close()

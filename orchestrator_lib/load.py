@@ -53,7 +53,7 @@ class _Unchanged(Exception):
 
 def load_export(
     folder: str | os.PathLike,
-    db: str | os.PathLike | None = None,
+    db: store.DbArg = None,
     *,
     progress: bool | Callable[[int, int], None] = False,
 ) -> LoadResult:
@@ -68,7 +68,7 @@ def load_export(
 
 def load_fhir(
     url: str,
-    db: str | os.PathLike | None = None,
+    db: store.DbArg = None,
     *,
     full: bool = False,
     progress: bool | Callable[[int, int], None] = False,
@@ -81,17 +81,17 @@ def load_fhir(
     a full read is what notices resources deleted on the server."""
     from .sources import fhir
 
-    db = store.resolve_db(db)
-    since = None if full else _previous_high_water(db, fhir.display_url(url))
+    where = store.resolve_db(db)
+    since = None if full else _previous_high_water(where, fhir.display_url(url))
     export = fhir.fetch_export(url, since=since, progress=progress)
     with scratch.folder() as folder:
         files = export.table_files(folder)
-        result = _load(files, db, export.server, progress, high_water=export.high_water)
+        result = _load(files, where, export.server, progress, high_water=export.high_water)
     result.warnings, result.read = export.warnings(), export.summary()
     return result
 
 
-def configured_source(db: str | os.PathLike | None = None) -> str | None:
+def configured_source(db: store.DbArg = None) -> str | None:
     """The EMR the dashboard's *Synchroniser* (and ``load`` without argument) reads:
     ``$ORCHESTRATOR_FHIR_URL``, else the export folder ``$ORCHESTRATOR_EXPORT_DIR``, else, with
     ``db``, the source of its last load when it can still be read (a FHIR server, or a folder
@@ -109,7 +109,7 @@ def configured_source(db: str | os.PathLike | None = None) -> str | None:
 
 def load_source(
     source: str,
-    db: str | os.PathLike | None = None,
+    db: store.DbArg = None,
     *,
     full: bool = False,
     progress: bool | Callable[[int, int], None] = False,

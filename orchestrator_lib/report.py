@@ -45,7 +45,8 @@ from .errors import OrchestratorError
 from .evidence import write_pack
 from .i18n import N_, _, _n, current, date, dollars, language, moment, month, number, percent, quarter
 from .periods import LOCAL, parse_as_of
-from .wording import RATE_ROWS, action, attributes, describe_extent, funnel, money, reason, yes_no
+from .region import RegionResult
+from .wording import RATE_ROWS, action, attributes, describe_extent, funnel, money, reason, verdict, yes_no
 
 NOTEBOOK = "02_audit_remuneration.ipynb"
 KERNEL = "python3"
@@ -345,42 +346,78 @@ def first_screen(result: AuditResult, db=None, generated_at: str | None = None):
     from IPython.display import HTML
 
     a, v = result.counts["appointments"], result.counts["availabilities"]
-    last = result.quarter.end.date() - dt.timedelta(days=1)
-    made = dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now(LOCAL)
-    lines = [
-        f'<p class="audit-clinic">{_e(clinic_name(db))}</p>',
-        f'<p class="audit-period">{_e(_("period", quarter=quarter(result.quarter), first=date(result.quarter.start.date()), last=date(last)))}</p>',
-    ]
-    if result.period == "in_progress":
-        lines.append(f'<p class="audit-in-progress">{_e(_("period_in_progress", last=date(last)))}</p>')
-    status = result.status
-    # Green or red only against a threshold (or for no data): 83 % is no success by itself.
-    judged = status if result.threshold is not None or status == "no_data" else "unjudged"
-    lines.append(
-        f'<p class="audit-coverage audit-{judged}">{_e(_("headline_coverage"))} '
-        f"<b>{_e(_coverage_text(result.coverage_pct))}</b></p>"
-    )
-    if status == "no_data":
+    lines = [f'<p class="audit-clinic">{_e(clinic_name(db))}</p>', *_period_lines(result)]
+    lines.append(_coverage_line(result))
+    if result.status == "no_data":
         lines.append(f'<p class="audit-counts">{_e(_("headline_no_data"))}</p>')
     else:
         lines.append(
             f'<p class="audit-counts">{_e(_n("headline_counts", result.counted, owed=result.owed, appointments_counted=a["counted"], appointments=a["owed"], availabilities_counted=v["counted"], availabilities=v["owed"]))}</p>'
         )
-    if result.threshold is not None:
-        verdict = {
-            "ok": N_("threshold_ok"),
-            "under_threshold": N_("threshold_under"),
-            "no_data": N_("threshold_no_data"),
-        }[status]
-        lines.append(
-            f'<p class="audit-verdict audit-{status}">{_e(_(verdict, threshold=percent(result.threshold, 0)))}</p>'
-        )
+    lines += _verdict_lines(result)
     if result.excluded:
         lines.append(f'<p class="audit-excluded">{_e(_n("audit_excluded", result.excluded))}</p>')
     lines.append(f'<p class="audit-funnel">{_e(funnel(result.funnel))}</p>')
     if result.money is not None:
         lines.append(f'<p class="audit-money">{_e(money(result.money))}</p>')
-    lines.append(f'<p class="audit-generated">{_e(_("generated", when=moment(made)))} {_e(data_seen(result))}</p>')
+    lines.append(
+        f'<p class="audit-generated">{_e(_("generated", when=moment(_made(generated_at))))} {_e(data_seen(result))}</p>'
+    )
+    return HTML(f'<div class="audit-first-screen">{"".join(lines)}</div>')
+
+
+def _made(generated_at: str | None) -> dt.datetime:
+    return dt.datetime.fromisoformat(generated_at) if generated_at else dt.datetime.now(LOCAL)
+
+
+def _period_lines(result: AuditResult | RegionResult) -> list[str]:
+    last = result.quarter.end.date() - dt.timedelta(days=1)
+    lines = [
+        f'<p class="audit-period">{_e(_("period", quarter=quarter(result.quarter), first=date(result.quarter.start.date()), last=date(last)))}</p>'
+    ]
+    if result.period == "in_progress":
+        lines.append(f'<p class="audit-in-progress">{_e(_("period_in_progress", last=date(last)))}</p>')
+    return lines
+
+
+def _coverage_line(result: AuditResult | RegionResult) -> str:
+    # Green or red only against a threshold (or for no data): 83 % is no success by itself.
+    judged = result.status if result.threshold is not None or result.status == "no_data" else "unjudged"
+    return (
+        f'<p class="audit-coverage audit-{judged}">{_e(_("headline_coverage"))} '
+        f"<b>{_e(_coverage_text(result.coverage_pct))}</b></p>"
+    )
+
+
+def _verdict_lines(result: AuditResult | RegionResult) -> list[str]:
+    if result.threshold is None:
+        return []
+    verdict = {
+        "ok": N_("threshold_ok"),
+        "under_threshold": N_("threshold_under"),
+        "no_data": N_("threshold_no_data"),
+    }[result.status]
+    return [
+        f'<p class="audit-verdict audit-{result.status}">{_e(_(verdict, threshold=percent(result.threshold, 0)))}</p>'
+    ]
+
+
+def region_first_screen(result: RegionResult, generated_at: str | None = None):
+    """The group's report first screen: how many clinics, the quarter, the group's coverage,
+    how many clinics need attention, and when it was made."""
+    from IPython.display import HTML
+
+    alarmed = sum(1 for r in result.clinics.values() if r.status != "ok")
+    lines = [
+        f'<p class="audit-clinic">{_e(_n("region_clinics", len(result.clinics)))}</p>',
+        *_period_lines(result),
+        _coverage_line(result),
+        f'<p class="audit-counts">{_e(_n("region_counts", result.counted, owed=number(result.owed)))}</p>',
+        *_verdict_lines(result),
+    ]
+    if alarmed:
+        lines.append(f'<p class="audit-verdict audit-under_threshold">{_e(_n("region_alarmed", alarmed))}</p>')
+    lines.append(f'<p class="audit-generated">{_e(_("generated", when=moment(_made(generated_at))))}</p>')
     return HTML(f'<div class="audit-first-screen">{"".join(lines)}</div>')
 
 
@@ -671,11 +708,11 @@ def write_workbook(result: AuditResult, path: Path, db=None) -> None:
     workbook.save(path)
 
 
-def notebook_path() -> Path:
-    """The audit notebook (shipped with the package: ``resources.notebook``)."""
+def notebook_path(name: str = NOTEBOOK) -> Path:
+    """A report notebook (shipped with the package: ``resources.notebook``)."""
     from .resources import notebook
 
-    return notebook(NOTEBOOK)
+    return notebook(name)
 
 
 def execute_notebook(
@@ -686,8 +723,9 @@ def execute_notebook(
     as_of: str | None,
     fail_under: float | None = None,
     generated_at: str | None = None,
+    notebook: str = NOTEBOOK,
 ) -> None:
-    """Run the audit notebook with papermill (no progress bar) into ``output``."""
+    """Run a report notebook (the audit's by default) with papermill (no progress bar) into ``output``."""
     import papermill
     from traitlets.config import Config
 
@@ -704,7 +742,7 @@ def execute_notebook(
     with tempfile.TemporaryDirectory(prefix="orchestrator-kernel-") as sockets:
         try:
             papermill.execute_notebook(
-                str(notebook_path()),
+                str(notebook_path(notebook)),
                 str(output),
                 kernel_name=KERNEL,
                 progress_bar=False,
@@ -770,3 +808,79 @@ def write_html(notebook: Path, output: Path, *, title: str) -> None:
         nbformat.read(notebook, as_version=4), resources={"metadata": {"name": title}}
     )
     output.write_text(body, encoding="utf-8")
+
+
+# --- the group's report (orchestrator region --out) -----------------------------------------------
+
+REGION_NOTEBOOK = "03_audit_regional.ipynb"
+
+
+def region_table(result: RegionResult) -> pd.DataFrame:
+    """One row per clinic, the clinics most in need first, then the group's total."""
+    rows = [
+        {
+            _("col_clinic"): name,
+            _("col_status"): verdict(clinic.status, result.threshold),
+            _("col_owed"): clinic.owed,
+            _("col_counted"): clinic.counted,
+            _("col_not_counted"): clinic.owed - clinic.counted,
+            _("col_coverage"): clinic.coverage_pct,
+            _("col_issues"): len(clinic.issues),
+            _("col_main_issue"): clinic.issues_with_actions()[0]["action"] if clinic.issues else "—",
+        }
+        for name, clinic in result.neediest_first()
+    ]
+    rows.append(
+        {
+            _("col_clinic"): _("region_total"),
+            _("col_status"): verdict(result.status, result.threshold),
+            _("col_owed"): result.owed,
+            _("col_counted"): result.counted,
+            _("col_not_counted"): result.owed - result.counted,
+            _("col_coverage"): result.coverage_pct,
+            _("col_issues"): sum(len(c.issues) for c in result.clinics.values()),
+            _("col_main_issue"): "",
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def region_chart(result: RegionResult, limit: int = CHART_ROWS) -> Figure:
+    """Coverage by clinic, the least covered first."""
+    shown = result.neediest_first()[:limit]
+    figure, axes = _figure(len(shown))
+    _coverage_bars(axes, [name for name, _r in shown], [r.coverage_pct for _n, r in shown])
+    axes.set_title(_("chart_by_clinic", quarter=quarter(result.quarter), coverage=_coverage_text(result.coverage_pct)))
+    return figure
+
+
+def region_report(db, quarter_text, out_dir, *, as_of=None, fail_under: float | None = None):
+    """``orchestrator region --out``: every clinic's audit of the quarter, and the report
+    (``region-Q.json``, the executed notebook and its HTML) written into ``out_dir``, whole
+    or not at all. Returns the result and the folder."""
+    from .region import run_region
+
+    db = store.resolve_db(db).absolute()
+    as_of_text = parse_as_of(as_of).isoformat(timespec="seconds")
+    generated_at = dt.datetime.now(LOCAL).isoformat(timespec="seconds")
+    result = run_region(db, quarter_text, as_of=as_of_text, fail_under=fail_under)
+    out_dir = Path(out_dir)
+    with _building(out_dir) as folder:
+        name = f"region-{result.quarter}"
+        document = {**result.to_json(), "generated_at": generated_at}
+        (folder / f"{name}.json").write_text(
+            json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8"
+        )
+        execute_notebook(
+            folder / f"{name}.ipynb",
+            db=db,
+            quarter=str(result.quarter),
+            as_of=as_of_text,
+            fail_under=fail_under,
+            generated_at=generated_at,
+            notebook=REGION_NOTEBOOK,
+        )
+        write_html(
+            folder / f"{name}.ipynb", folder / f"{name}.html", title=_("region_title", quarter=quarter(result.quarter))
+        )
+    return result, out_dir

@@ -41,6 +41,7 @@ T = TypeVar("T")
 
 DEFAULT_CLINIC = "main"
 CLINIC_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+RESERVED_SCHEMAS = {"temp", "system", "information_schema", "pg_catalog"}  # DuckDB's own
 LAKE_PREFIX = "ducklake:"
 
 
@@ -82,9 +83,18 @@ class Location:
         """Whether this clinic's database exists (opening nothing for a file that is absent)."""
         return clinic_exists(self)
 
+    @property
+    def where(self) -> str:
+        """The file or the store, as a message names it (no clinic)."""
+        return self.target if not self.is_lake else lake_display(self.target)
+
     def __str__(self) -> str:
-        where = self.target if not self.is_lake else lake_display(self.target)
-        return where if self.clinic == DEFAULT_CLINIC else f"{where} [{self.clinic}]"
+        return self.where if self.clinic == DEFAULT_CLINIC else f"{self.where} [{self.clinic}]"
+
+
+# What every function taking a database accepts: a path, a DuckLake target, a Location, or None
+# (then $ORCHESTRATOR_DB and $ORCHESTRATOR_CLINIC, else the default file).
+DbArg = str | os.PathLike | Location | None
 
 
 def lake_display(target: str) -> str:
@@ -95,12 +105,12 @@ def lake_display(target: str) -> str:
 
 
 def _checked_clinic(clinic: str) -> str:
-    if not CLINIC_ID.fullmatch(clinic):
+    if not CLINIC_ID.fullmatch(clinic) or clinic in RESERVED_SCHEMAS:
         raise InputError("clinic_invalid", clinic=clinic[:60])
     return clinic
 
 
-def resolve_db(path: str | os.PathLike | Location | None = None, clinic: str | None = None) -> Location:
+def resolve_db(path: DbArg = None, clinic: str | None = None) -> Location:
     """The database: the argument, else ``$ORCHESTRATOR_DB``, else the default file; and the clinic:
     ``clinic``, else ``$ORCHESTRATOR_CLINIC``, else ``main``.
 
@@ -245,25 +255,84 @@ def _open_when_free(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         raise
 
 
-def _connect_to(db: Location, *, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection with ``db``'s clinic in use (made first when ``create``)."""
+def _open_store(db: Location, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """A connection to the file or the shared store, no clinic chosen yet."""
     if db.is_lake:
         from . import lake
 
         con = lake.connect(db, read_only=read_only)
     else:
         con = _open(db.path, read_only)
+    con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
+    return con
+
+
+def _use(con: duckdb.DuckDBPyConnection, clinic: str) -> None:
+    """Every unqualified name now means this clinic's (its schema, in the store in use)."""
+    catalog = scalar(con, "SELECT current_database()")
+    con.execute(f'USE "{catalog}"."{clinic}"')
+
+
+def _connect_to(db: Location, *, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection with ``db``'s clinic in use (made first when ``create``)."""
+    con = _open_store(db, read_only=read_only)
     try:
-        con.execute(f"SET TimeZone = '{LOCAL_TIMEZONE}'")
         if create:
             con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db.clinic}"')
         elif (db.is_lake or db.clinic != DEFAULT_CLINIC) and not _holds_clinic(con, db.clinic):
             raise DatabaseMissingError("clinic_missing", db=db, clinic=db.clinic)
-        con.execute(f'USE "{db.clinic}"')
+        _use(con, db.clinic)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def clinics(db=None) -> list[str]:
+    """Every clinic of the store (or file) ``db`` names, in order; each is brought up to date."""
+    db = resolve_db(db)
+    require_existing(db)
+    con = _open_store(db, read_only=True)
+    try:
+        found = _clinics_on(con)
+        behind = [c for c in found if _version_of(con, c) < latest_version()]
+    finally:
+        con.close()
+    for clinic in behind:  # the migrations, in their own write transactions
+        write(db.with_clinic(clinic), lambda _con: None)
+    return found
+
+
+@contextmanager
+def reading_each(db=None) -> Iterator[tuple[list[str], Callable[[str], duckdb.DuckDBPyConnection]]]:
+    """The store's clinics, one read-only connection to it all, and a function that puts a clinic
+    in use on it: a regional audit attaches the store once, not once a clinic."""
+    db = resolve_db(db)
+    names = clinics(db)  # refuses a missing store, migrates what is behind
+    con = _open_store(db, read_only=True)
+
+    def clinic(name: str) -> duckdb.DuckDBPyConnection:
+        if not _holds_clinic(con, name):
+            raise DatabaseMissingError("clinic_missing", db=db, clinic=name)
+        _use(con, name)
+        return con
+
+    try:
+        yield names, clinic
+    finally:
+        con.close()
+
+
+def _clinics_on(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "SELECT schema_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND table_name = 'schema_migrations' ORDER BY schema_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _version_of(con: duckdb.DuckDBPyConnection, clinic: str) -> int:
+    return scalar(con, f'SELECT coalesce(max(version), 0) FROM "{clinic}".schema_migrations')
 
 
 def _holds_clinic(con: duckdb.DuckDBPyConnection, clinic: str) -> bool:
@@ -290,7 +359,7 @@ def clinic_exists(db: Location) -> bool:
 
 
 @contextmanager
-def reading(db: str | os.PathLike | Location | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(db: DbArg = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to an up-to-date database, closed on exit."""
     db = resolve_db(db)
     require_existing(db)
@@ -308,9 +377,7 @@ def reading(db: str | os.PathLike | Location | None = None) -> Iterator[duckdb.D
 
 
 @contextmanager
-def writing(
-    db: str | os.PathLike | Location | None = None, *, create: bool = False
-) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(db: DbArg = None, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection inside one transaction: committed on success,
     rolled back on any error, so a write is all or nothing. Only ``create``
     (a load) makes a database (or a clinic) that does not exist yet.
@@ -540,23 +607,48 @@ def patient_key(con: duckdb.DuckDBPyConnection, db: Location) -> bytes:
     empty or weak key.
     """
     stored = con.execute("SELECT value FROM settings WHERE key = 'patient_key_check'").fetchone()
-    from_env = os.environ.get("ORCHESTRATOR_PATIENT_KEY")
     path = key_file(db)
-    if from_env:
-        key = clinic_key(_key_from_environment(from_env.strip()), db.clinic)
-    elif path.exists():
-        key = read_key_file(path)
-    elif stored is not None:  # a new key would silently break every pseudonym already stored
+    key = _configured_key(db)
+    if key is None and stored is not None:  # a new key would silently break every pseudonym already stored
         raise InputError("key_missing", db=db, key_file=path)
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if key is None:
         key = _create_key_file(path)
-    check = hmac.new(key, KEY_CHECK, hashlib.sha256).hexdigest()
+    check = _key_check(key)
     if stored is None:
         con.execute("INSERT INTO settings VALUES ('patient_key_check', ?)", [check])
     elif not hmac.compare_digest(stored[0], check):
         raise InputError("key_mismatch", db=db, key_file=path)
     return key
+
+
+def _configured_key(db: Location) -> bytes | None:
+    """The clinic's key as configured (the variable, else its key file), or None."""
+    from_env = os.environ.get("ORCHESTRATOR_PATIENT_KEY")
+    if from_env:
+        return clinic_key(_key_from_environment(from_env.strip()), db.clinic)
+    path = key_file(db)
+    return read_key_file(path) if path.exists() else None
+
+
+def _key_check(key: bytes) -> str:
+    return hmac.new(key, KEY_CHECK, hashlib.sha256).hexdigest()
+
+
+def adopt_key(source: Location, destination: Location, check: str | None) -> None:
+    """Before a clinic's pseudonyms are copied into ``destination`` (``migrate-store``): make
+    sure its loads will go on making the same ones. With no key of its own, the destination gets
+    a copy of the source's key file; a key that differs from the one the pseudonyms were made
+    with (``check``) is refused, before anything is written."""
+    if check is None:  # nothing pseudonymised yet: the destination makes its own key at its first load
+        return
+    key = _configured_key(destination)
+    if key is None:
+        key = _configured_key(source)
+        if key is None or not hmac.compare_digest(_key_check(key), check):
+            raise InputError("key_missing", db=source, key_file=key_file(source))
+        _create_key_file(key_file(destination), key)
+    elif not hmac.compare_digest(_key_check(key), check):
+        raise RefusedError("migrate_key_differs", db=destination, clinic=destination.clinic)
 
 
 def clinic_key(master: bytes, clinic: str) -> bytes:
@@ -588,13 +680,14 @@ def read_key_file(path: Path) -> bytes:
     return bytes.fromhex(text)
 
 
-def _create_key_file(path: Path) -> bytes:
-    """Write a new random key to a private temporary file, flush it to disk,
+def _create_key_file(path: Path, key: bytes | None = None) -> bytes:
+    """Write a new random key (or ``key``) to a private temporary file, flush it to disk,
     then link it into place: the key file is either absent or whole, never
     empty, even if the disk fills or the process is killed half-way. If
     another process created one meanwhile, that one wins."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    key = secrets.token_bytes(KEY_BYTES)
+    key = key or secrets.token_bytes(KEY_BYTES)
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         try:

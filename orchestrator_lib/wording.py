@@ -362,3 +362,48 @@ def prose(msgid: str, **values: object):
     from IPython.display import Markdown
 
     return Markdown(_(msgid, **values))
+
+
+# The group's view (region.py): a clinic's status in a word.
+STATUSES = {
+    "ok": N_("status_ok"),
+    "under_threshold": N_("status_under_threshold"),
+    "no_data": N_("status_no_data"),
+}
+
+
+def status(code: str) -> str:
+    return _(STATUSES[code])
+
+
+def verdict(code: str, threshold: float | None) -> str:
+    """The status where it judges (against a threshold, or no data), else a dash: a coverage
+    is no success by itself."""
+    return status(code) if threshold is not None or code == "no_data" else "—"
+
+
+def coverage_text(value: float | None) -> str:
+    """A coverage, or the words for none (nothing owed: never shown as 100 %)."""
+    return percent(value) if value is not None else _("audit_no_coverage")
+
+
+def region_rows(result) -> list[str]:
+    """One line per clinic for ``orchestrator region``: its coverage, counted over owed, status
+    and first issue, the clinics most in need first."""
+    lines = []
+    for entry in result.to_json()["clinics"]:  # the clinics most in need first
+        first = entry["main_issues"][0]["action"] if entry["main_issues"] else _("region_no_issue")
+        # A status word only where it judges: against a threshold, or for no data.
+        judged = result.threshold is not None or entry["status"] == "no_data"
+        lines.append(
+            _(
+                "region_row" if judged else "region_row_unjudged",
+                clinic=entry["clinic"],
+                coverage=coverage_text(entry["coverage_pct"]),
+                counted=number(entry["counted"]),
+                owed=number(entry["owed"]),
+                status=status(entry["status"]),
+                issue=first,
+            )
+        )
+    return lines

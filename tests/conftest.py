@@ -40,8 +40,9 @@ def pytest_configure(config):
 
 def missing_requirements() -> dict[str, str]:
     """Marker -> why its tests cannot run on this machine."""
-    from browser_fixtures import CHROMIUM
     import postgres_server
+
+    from browser_fixtures import CHROMIUM
     from fhir_server.launch import node_missing
 
     missing = {}

@@ -7,10 +7,11 @@ import json
 
 import duckdb
 import pytest
-from conftest import DEMO, run_cli
 
 from orchestrator_lib import store
 from orchestrator_lib.errors import InputError
+
+from conftest import DEMO, run_cli
 
 AS_OF = "2026-09-15T12:00:00"
 QUARTER = "2026Q3"

@@ -113,7 +113,7 @@ class Context:
     """What every tab shares: the database, the reference time, what must outlive a language
     switch (``kept``), and ``go(tab, **what)`` to lead the manager to a control."""
 
-    db: Path
+    db: store.Location
     as_of: Any = None
     kept: dict = field(default_factory=dict)
     go: Any = None
