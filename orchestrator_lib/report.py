@@ -464,7 +464,7 @@ def _dollars_cell(value) -> str:
 
 
 def _id_columns() -> set[str]:
-    return {_(key) for key in ("col_subject", "col_service", "col_staff")}
+    return {_(key) for key in ("col_subject", "col_service", "col_staff", "col_clinic")}
 
 
 # --- charts ---------------------------------------------------------------------------------------

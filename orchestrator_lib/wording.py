@@ -397,7 +397,7 @@ def region_rows(result) -> list[str]:
         judged = result.threshold is not None or entry["status"] == "no_data"
         lines.append(
             _(
-                "region_row" if judged else "region_row_unjudged",
+                N_("region_row") if judged else N_("region_row_unjudged"),
                 clinic=entry["clinic"],
                 coverage=coverage_text(entry["coverage_pct"]),
                 counted=number(entry["counted"]),

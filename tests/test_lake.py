@@ -162,3 +162,67 @@ def test_clinics_of_one_file_are_schemas_of_it(tmp_path):
         assert {"main", "est"} <= {r[0] for r in con.execute("SELECT schema_name FROM duckdb_schemas()").fetchall()}
     finally:
         con.close()
+
+
+def test_the_dashboard_runs_a_clinic_of_the_shared_store_and_shows_the_group(lake, tmp_path):
+    from orchestrator_lib.ui.dashboard import GROUP, DashboardView
+
+    for clinic in ("est", "ouest"):
+        run_cli("--db", lake, "--clinic", clinic, "load", str(DEMO), check=True)
+    view = DashboardView(store.Location(lake, "est"), as_of="2026-10-15T12:00")
+    assert len(view.tabs.children) == GROUP + 1 and "est" in view.children[0].children[0].value
+    for index in range(len(view.tabs.children)):
+        view.tabs.selected_index = index
+        assert view.panel(index).error.value == "", (index, view.panel(index).error.value)
+    wizard = view.sync.wizard_box.children[0]
+    for _ in range(3):
+        wizard.next_button.click()
+    wizard.apply_button.click()
+    assert cli_json(lake, "history", clinic="est")[0]["run_id"] == "run-0001"
+    assert cli_json(lake, "history", clinic="ouest") == []
+    view.tabs.selected_index = GROUP
+    table = view.group.table.value
+    assert "est" in table and "ouest" in table and "Groupe (total)" in table
+
+
+def test_a_single_clinic_has_no_group_tab(loaded_demo):
+    from orchestrator_lib.ui.dashboard import GROUP, DashboardView
+
+    assert len(DashboardView(loaded_demo).tabs.children) == GROUP
+
+
+def test_the_regional_audit_sums_the_clinics_and_alarms_for_any(lake, tmp_path):
+    run_cli("--db", lake, "--clinic", "est", "load", str(DEMO), check=True)
+    run_cli("--db", lake, "--clinic", "ouest", "load", str(DEMO), check=True)
+    decisions = demo_decisions(tmp_path, _pending(lake, "est"))
+    run_cli("--db", lake, "--clinic", "est", "sync", "--decisions", str(decisions), check=True)
+    args = ("--db", lake, "region", "--quarter", QUARTER, "--as-of", AS_OF)
+    region = json.loads(run_cli(*args, "--json", check=True).stdout)
+    clinics = {c["clinic"]: c for c in region["clinics"]}
+    for name in ("est", "ouest"):
+        alone = cli_json(lake, "audit", "--quarter", QUARTER, "--as-of", AS_OF, clinic=name)
+        counted = alone["appointments"]["counted"] + alone["availabilities"]["counted"]
+        assert (clinics[name]["counted"], clinics[name]["coverage_pct"]) == (counted, alone["coverage_pct"])
+    assert region["counted"] == sum(c["counted"] for c in clinics.values())
+    assert region["owed"] == sum(c["owed"] for c in clinics.values())
+    assert [c["clinic"] for c in region["clinics"]] == ["ouest", "est"]  # the neediest first
+    assert clinics["ouest"]["counted"] == 0 < clinics["est"]["counted"]
+    failing = run_cli(*args, "--fail-under", "50")
+    assert failing.returncode == 3 and "ouest" in failing.stdout
+
+
+@pytest.mark.slow
+def test_the_clinic_and_group_reports_are_written_from_the_shared_store(lake, tmp_path):
+    for clinic in ("est", "ouest"):
+        run_cli("--db", lake, "--clinic", clinic, "load", str(DEMO), check=True)
+    run_cli("--db", lake, "--clinic", "est", "audit", "--quarter", QUARTER, "--out", str(tmp_path / "est"), check=True)
+    summary = json.loads((tmp_path / "est" / "summary.json").read_text(encoding="utf-8"))
+    assert without_moments(summary)["coverage_pct"] == cli_json(lake, "audit", "--quarter", QUARTER, clinic="est")[
+        "coverage_pct"
+    ]
+    written = run_cli("--db", lake, "region", "--quarter", QUARTER, "--out", str(tmp_path / "group"), check=True)
+    assert str(tmp_path / "group") in written.stdout
+    document = json.loads((tmp_path / "group" / f"region-{QUARTER}.json").read_text(encoding="utf-8"))
+    assert without_moments(document) == cli_json(lake, "region", "--quarter", QUARTER)
+    page = (tmp_path / "group" / f"region-{QUARTER}.html").read_text(encoding="utf-8")
+    assert "Groupe de 2 cliniques" in page and "ouest" in page and "Traceback" not in page

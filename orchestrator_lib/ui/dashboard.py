@@ -1,7 +1,7 @@
 """The managers' dashboard, served by Voilà (``notebooks/tableau_de_bord.ipynb``).
 
 Five tabs over the library: *Vue d'ensemble*, *Services*, *Synchronisation*,
-*Personnel médical*, *Audit*. Presentation only: every figure comes from
+*Personnel médical*, *Audit*, and a sixth, *Groupe*, in a store of several clinics. Presentation only: every figure comes from
 ``audit``, ``catalogue``, ``wizard``, ``history``, ``manual`` and ``report``.
 Each tab reads the database when it is shown (short read-only connections, so
 other programs can write in between) and says when its figures were read.
@@ -74,8 +74,16 @@ PAGE_CSS = (
     ".widget-toggle-button,.widget-button{min-width:fit-content}"
     ".jupyter-widgets.widget-tab>.lm-TabBar .lm-TabBar-tab{flex:0 0 auto;min-width:9em}</style>"
 )
-TAB_KEYS = (N_("tab_overview"), N_("tab_services"), N_("tab_sync"), N_("tab_staff"), N_("tab_audit"))
-OVERVIEW, SERVICES, SYNC, STAFF, AUDIT = range(5)
+TAB_KEYS = (
+    N_("tab_overview"),
+    N_("tab_services"),
+    N_("tab_sync"),
+    N_("tab_staff"),
+    N_("tab_audit"),
+    N_("tab_group"),
+)
+OVERVIEW, SERVICES, SYNC, STAFF, AUDIT, GROUP = range(6)
+GROUP_QUARTERS = 4  # the group tab offers the quarter in progress and the three before it
 BREAKDOWN_HEADINGS = {
     "type": N_("by_type"),
     "staff": N_("by_staff"),
@@ -717,7 +725,64 @@ class AuditPanel(_Panel):
             self.downloads.value = " · ".join(links)
 
 
-PANELS = (OverviewPanel, ServicesPanel, SyncPanel, StaffPanel, AuditPanel)
+class GroupPanel(_Panel):
+    """The group's view, in a store of several clinics: each clinic's coverage, owed and counted
+    items and first issue for a quarter, the group's total and its trend (``region``)."""
+
+    def __init__(self, ctx: Context):
+        super().__init__(ctx, "group")
+        self.quarter = widgets.Dropdown(description=_("quarter")).add_class("group-quarter")
+        refresh = button(_("refresh"), "group-refresh", icon="refresh")
+        refresh.on_click(lambda _b: self._refresh())
+        self.headline = widgets.HTML().add_class("group-headline")
+        self.table = widgets.HTML().add_class("group-table")
+        self.trend = widgets.Box()
+        self._drawing = False
+        self.children = [
+            widgets.HBox([self.quarter, refresh, self.stamp], layout=widgets.Layout(align_items="center")),
+            self.error,
+            self.headline,
+            self.table,
+            widgets.HTML(f"<h4>{_e(_('group_trend_heading'))}</h4>"),
+            self.trend,
+        ]
+        self.quarter.observe(self._on_quarter, names="value")
+
+    @guarded
+    def _refresh(self) -> None:
+        self.refresh()
+
+    @guarded
+    def _on_quarter(self, change) -> None:
+        if not self._drawing and change["new"] and change["new"] != change["old"]:
+            self.ctx.kept["group_quarter"] = change["new"]
+            self.refresh()
+
+    def draw(self) -> None:
+        from ..region import run_region
+        from ..report import FIRST_SCREEN_CSS, region_first_screen, region_table, show, trend_chart
+
+        current = Quarter.of(parse_as_of(self.as_of))
+        codes = [str(current)]
+        while len(codes) < GROUP_QUARTERS:
+            codes.append(str(Quarter.parse(codes[-1]).previous()))
+        chosen = self.ctx.kept.get("group_quarter") or self.quarter.value or str(current.previous())
+        self._drawing = True  # the choices set here are no manager's choice
+        try:
+            self.quarter.options = [
+                (_("quarter_in_progress", quarter=quarter(code)) if code == str(current) else quarter(code), code)
+                for code in codes
+            ]
+            self.quarter.value = chosen if chosen in codes else codes[1]
+        finally:
+            self._drawing = False
+        result = run_region(self.db, self.quarter.value, as_of=self.as_of)
+        self.headline.value = f"<style>{FIRST_SCREEN_CSS}</style>" + region_first_screen(result).data
+        self.table.value = f'{AUDIT_TABLE_CSS}<div class="audit-result">{show(region_table(result)).to_html()}</div>'
+        self.trend.children = [_figure_image(trend_chart(result))]
+
+
+PANELS = (OverviewPanel, ServicesPanel, SyncPanel, StaffPanel, AuditPanel, GroupPanel)
 
 
 def _download(path: Path, text: str, mime: str) -> str:
@@ -725,6 +790,13 @@ def _download(path: Path, text: str, mime: str) -> str:
     name = Path(path).name
     data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
     return f'<a download="{_e(name)}" href="data:{mime};base64,{data}" class="download-{Path(name).suffix[1:]}">{_e(text)}</a>'
+
+
+def _is_group(db: store.Location) -> bool:
+    try:
+        return len(store.clinics(db)) > 1
+    except OrchestratorError:  # no database yet: the overview says so
+        return False
 
 
 class DashboardView(widgets.VBox):
@@ -740,18 +812,25 @@ class DashboardView(widgets.VBox):
         self.language.add_class("dashboard-language")
         self.language.observe(self._switch_language, names="value")
         self._building = threading.RLock()  # a tab is built by the page's click or by refresh_soon's thread
+        # The group's tab only where there is a group: a store of several clinics.
+        self.shown_panels = PANELS if _is_group(self.db) else PANELS[:GROUP]
         self._build()
 
     def _build(self, shown: int = 0) -> None:
         # Only the shown tab is built now; the others on their first visit (the
         # wizard's just after the overview is drawn, by refresh_soon). The page
         # then has few widgets to draw, and the overview appears sooner.
-        self.panels: list[_Panel | None] = [None] * len(PANELS)
-        self.tabs = widgets.Tab(children=[widgets.VBox() for _panel in PANELS], titles=[_(k) for k in TAB_KEYS])
+        self.panels: list[_Panel | None] = [None] * len(self.shown_panels)
+        self.tabs = widgets.Tab(
+            children=[widgets.VBox() for _panel in self.shown_panels],
+            titles=[_(k) for k in TAB_KEYS[: len(self.shown_panels)]],
+        )
         self.tabs.add_class("dashboard-tabs")
         self.tabs.selected_index = shown
         self.tabs.observe(self._on_tab, names="selected_index")
-        title = widgets.HTML(f"{PAGE_CSS}<h2>{_e(_('dashboard_title'))}</h2>")
+        default = not self.db.is_lake and self.db.clinic == store.DEFAULT_CLINIC
+        heading = _("dashboard_title") if default else _("dashboard_title_clinic", clinic=self.db.clinic)
+        title = widgets.HTML(f"{PAGE_CSS}<h2>{_e(heading)}</h2>")
         header = widgets.HBox([title, self.language], layout=widgets.Layout(width="100%"))
         header.add_class("dashboard-header")
         self.children = [header, self.tabs]
@@ -773,7 +852,7 @@ class DashboardView(widgets.VBox):
         with self._building:
             built = self.panels[index]
             if built is None:
-                built = self.panels[index] = PANELS[index](self.ctx)
+                built = self.panels[index] = self.shown_panels[index](self.ctx)
                 if index != self.tabs.selected_index:
                     guarded(type(built).refresh)(built)  # drawn now, while hidden
             return built
@@ -783,6 +862,7 @@ class DashboardView(widgets.VBox):
     sync = property(lambda self: self.panel(SYNC))
     staff = property(lambda self: self.panel(STAFF))
     audit = property(lambda self: self.panel(AUDIT))
+    group = property(lambda self: self.panel(GROUP))
 
     def go(self, index: int, **what) -> None:
         """Lead the manager to a tab and what it should show (a service, a load)."""
