@@ -81,6 +81,7 @@ def apply_changes(
         _write_run_changes(con, run_id, changes)
         if undoes:
             con.execute("UPDATE runs SET undone_by = ? WHERE run_id = ?", [run_id, undoes])
+        store.failpoint("apply_before_commit")
         return run_id
 
     return store.write(db, work)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from pathlib import Path
 
 import duckdb
@@ -63,8 +64,28 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# One DuckDB instance per store and process, with the extensions loaded and the store attached
+# once: loading them and attaching cost ~0.2 s, and a command, a dashboard kernel or the
+# concurrency test's workers open many connections. Each connection is a cursor of it, with
+# its own transaction and clinic; DuckLake reads its catalogue's latest snapshot at each
+# transaction, so a cursor sees what other processes committed.
+_attached: dict[tuple[str, bool], duckdb.DuckDBPyConnection] = {}
+_attaching = threading.Lock()
+
+
 def connect(db, *, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with the store attached as ``lake`` (its ``main`` schema in use)."""
+    """A connection to the store ``db`` names, as ``lake`` (its ``main`` schema in use). A
+    reader never creates a store: it attaches it read-only until a writer of this process has."""
+    with _attaching:
+        hub = _attached.get((db.target, False)) or (read_only and _attached.get((db.target, True)))
+        if not hub:
+            hub = _attached[(db.target, read_only)] = _attach(db, read_only=read_only)
+    con = hub.cursor()
+    con.execute(f"USE {ALIAS}")
+    return con
+
+
+def _attach(db, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         config={
             "extension_directory": str(extension_directory()),
@@ -84,8 +105,15 @@ def connect(db, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as error:
         con.close()
         raise _explained(error, db) from None
-    con.execute(f"USE {ALIAS}")
     return con
+
+
+def forget_connections() -> None:
+    """Detach every store (a test that stops its PostgreSQL server, or a process that forks)."""
+    with _attaching:
+        for hub in _attached.values():
+            hub.close()
+        _attached.clear()
 
 
 def _explained(error: duckdb.Error, db) -> Exception:
