@@ -83,7 +83,9 @@ def read(db, _share) -> dict:
     own = f"{db.clinic}-"
     foreign = [s["service_id"] for s in list_services(db) if not s["service_id"].startswith(own)]
     audit = run_audit(db, QUARTER)
-    foreign += [i["subject_id"] for i in audit.issues if i["kind"].startswith("service") and not i["subject_id"].startswith(own)]
+    foreign += [
+        i["subject_id"] for i in audit.issues if i["kind"].startswith("service") and not i["subject_id"].startswith(own)
+    ]
     return {"action": "read", "owed": audit.owed, **({"error": f"foreign rows: {foreign[:5]}"} if foreign else {})}
 
 

@@ -217,12 +217,70 @@ def test_the_clinic_and_group_reports_are_written_from_the_shared_store(lake, tm
         run_cli("--db", lake, "--clinic", clinic, "load", str(DEMO), check=True)
     run_cli("--db", lake, "--clinic", "est", "audit", "--quarter", QUARTER, "--out", str(tmp_path / "est"), check=True)
     summary = json.loads((tmp_path / "est" / "summary.json").read_text(encoding="utf-8"))
-    assert without_moments(summary)["coverage_pct"] == cli_json(lake, "audit", "--quarter", QUARTER, clinic="est")[
-        "coverage_pct"
-    ]
+    assert (
+        without_moments(summary)["coverage_pct"]
+        == cli_json(lake, "audit", "--quarter", QUARTER, clinic="est")["coverage_pct"]
+    )
     written = run_cli("--db", lake, "region", "--quarter", QUARTER, "--out", str(tmp_path / "group"), check=True)
     assert str(tmp_path / "group") in written.stdout
     document = json.loads((tmp_path / "group" / f"region-{QUARTER}.json").read_text(encoding="utf-8"))
     assert without_moments(document) == cli_json(lake, "region", "--quarter", QUARTER)
     page = (tmp_path / "group" / f"region-{QUARTER}.html").read_text(encoding="utf-8")
     assert "Groupe de 2 cliniques" in page and "ouest" in page and "Traceback" not in page
+
+
+def _another_process_changes(lake: str, service_id: str) -> None:
+    from conftest import run_process
+
+    run_process("--db", lake, "--clinic", "est", "service", "deactivate", service_id, check=True)
+
+
+@pytest.mark.slow
+def test_a_write_that_another_process_overtakes_runs_again_on_the_new_state(lake, tmp_path):
+    from orchestrator_lib import history, manual
+
+    db = store.Location(lake, "est")
+    run_cli("--db", lake, "--clinic", "est", "load", str(DEMO), check=True)
+    decisions = demo_decisions(tmp_path, _pending(lake, "est"))
+    run_cli("--db", lake, "--clinic", "est", "sync", "--decisions", str(decisions), check=True)
+    typed = sorted(json.loads(decisions.read_text())["types"])
+    attempts = []
+    write = history._write_services
+
+    def overtaken(con, changes):  # the first attempt is overtaken by another process's commit
+        attempts.append(len(attempts) + 1)
+        if len(attempts) == 1:
+            _another_process_changes(lake, typed[1])
+        write(con, changes)
+
+    history._write_services = overtaken
+    try:
+        run_id = manual.deactivate(db, typed[0])
+    finally:
+        history._write_services = write
+    assert attempts == [1, 2] and run_id == "run-0003"  # its number taken again, after run-0002
+    states = {s["service_id"]: s["status"] for s in cli_json(lake, "services", clinic="est")}
+    assert states[typed[0]] == states[typed[1]] == "inactive"
+    assert [r["run_id"] for r in cli_json(lake, "history", clinic="est")] == ["run-0003", "run-0002", "run-0001"]
+
+
+@pytest.mark.slow
+def test_a_write_overtaken_every_time_is_refused_clearly_and_changes_nothing(lake, tmp_path, monkeypatch):
+    from orchestrator_lib import history, manual
+    from orchestrator_lib.errors import RefusedError
+
+    db = store.Location(lake, "est")
+    run_cli("--db", lake, "--clinic", "est", "load", str(DEMO), check=True)
+    decisions = demo_decisions(tmp_path, _pending(lake, "est"))
+    run_cli("--db", lake, "--clinic", "est", "sync", "--decisions", str(decisions), check=True)
+    typed = sorted(json.loads(decisions.read_text())["types"])
+    monkeypatch.setattr(store, "WRITE_ATTEMPTS", 2)
+    others = iter(typed[1:])
+    write = history._write_services
+    monkeypatch.setattr(
+        history, "_write_services", lambda con, c: (_another_process_changes(lake, next(others)), write(con, c))
+    )
+    with pytest.raises(RefusedError) as refused:
+        manual.deactivate(db, typed[0])
+    assert "2" in str(refused.value) and "password" not in str(refused.value)
+    assert {s["service_id"]: s["status"] for s in cli_json(lake, "services", clinic="est")}[typed[0]] == "active"

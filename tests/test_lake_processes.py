@@ -130,7 +130,10 @@ def snapshot(db: store.Location) -> dict[str, list]:
 def orchestrator(lake: str, *args: str, failpoint: str | None = None) -> subprocess.Popen:
     env = {**os.environ, **({"ORCHESTRATOR_FAILPOINT": failpoint} if failpoint else {})}
     return subprocess.Popen(
-        [ORCHESTRATOR, "--db", lake, "--clinic", "est", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [ORCHESTRATOR, "--db", lake, "--clinic", "est", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
 
 
@@ -139,7 +142,9 @@ def second_export(tmp_path) -> Path:
     """The demo whose no-shows were held after all: a load that changes the appointments."""
     folder = clinic_export(tmp_path / "second", "est")
     appointments = folder / "appointments.csv"
-    appointments.write_text(appointments.read_text(encoding="utf-8").replace(",noshow,", ",fulfilled,"), encoding="utf-8")
+    appointments.write_text(
+        appointments.read_text(encoding="utf-8").replace(",noshow,", ",fulfilled,"), encoding="utf-8"
+    )
     return folder
 
 
