@@ -102,7 +102,9 @@ def main() -> int:
             for number in range(2, args.clinics + 1):
                 loads.append(timed(lambda n=number: load_export(export, store.Location(lake, f"clinic-{n:02d}")))[0])
             if loads:
-                print(f"loads of clinics 2..{args.clinics}: median {statistics.median(loads):.2f} s, max {max(loads):.2f} s")
+                print(
+                    f"loads of clinics 2..{args.clinics}: median {statistics.median(loads):.2f} s, max {max(loads):.2f} s"
+                )
             seconds = median_of(3, lambda: run_region(store.Location(lake), QUARTER, as_of=AS_OF))
             result = run_region(store.Location(lake), QUARTER, as_of=AS_OF)
             print(

@@ -294,10 +294,11 @@ def clinics(db=None) -> list[str]:
     require_existing(db)
     con = _open_store(db, read_only=True)
     try:
-        found = _clinics_on(con)
-        behind = [c for c in found if _version_of(con, c) < latest_version()]
+        versions = _clinics_on(con)
     finally:
         con.close()
+    found = sorted(versions)
+    behind = [c for c in found if versions[c] < latest_version()]
     for clinic in behind:  # the migrations, in their own write transactions
         write(db.with_clinic(clinic), lambda _con: None)
     return found
@@ -323,27 +324,30 @@ def reading_each(db=None) -> Iterator[tuple[list[str], Callable[[str], duckdb.Du
         con.close()
 
 
-def _clinics_on(con: duckdb.DuckDBPyConnection) -> list[str]:
-    rows = con.execute(
-        "SELECT schema_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND table_name = 'schema_migrations' ORDER BY schema_name"
+def _clinics_on(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Clinic -> its version, for every schema of the store that holds our migrations."""
+    schemas = con.execute(
+        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
     ).fetchall()
-    return [r[0] for r in rows]
-
-
-def _version_of(con: duckdb.DuckDBPyConnection, clinic: str) -> int:
-    return scalar(con, f'SELECT coalesce(max(version), 0) FROM "{clinic}".schema_migrations')
+    versions = {name: _version_in(con, name) for (name,) in schemas if name not in RESERVED_SCHEMAS}
+    return {name: version for name, version in versions.items() if version is not None}
 
 
 def _holds_clinic(con: duckdb.DuckDBPyConnection, clinic: str) -> bool:
-    return bool(
-        scalar(
-            con,
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = ? AND table_name = 'schema_migrations'",
-            [clinic],
-        )
-    )
+    return _version_in(con, clinic) is not None
+
+
+def _version_in(con: duckdb.DuckDBPyConnection, clinic: str | None) -> int | None:
+    """The migration version of ``clinic`` (None: the clinic in use), or None when it has no
+    migrations table. One table is bound, never listed: on DuckLake, listing the tables of
+    every clinic costs 0.15 s at 20 clinics, binding one 0.01 s."""
+    # Always qualified: an unqualified name a schema lacks is looked for in ``main`` too.
+    clinic = clinic or scalar(con, "SELECT current_schema()")
+    table = f'"{clinic}".schema_migrations'
+    try:
+        return scalar(con, f"SELECT coalesce(max(version), 0) FROM {table}")
+    except duckdb.CatalogException:
+        return None
 
 
 def clinic_exists(db: Location) -> bool:
@@ -500,17 +504,9 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params=None):
     return row(con, sql, params)[0]
 
 
-TABLE_IN_USE = (
-    "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-    "AND schema_name = current_schema() AND table_name = ?"
-)
-
-
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The clinic's schema version (0: none yet). Only the clinic in use counts: a store holds many."""
-    if not scalar(con, TABLE_IN_USE, ["schema_migrations"]):
-        return 0
-    return scalar(con, "SELECT coalesce(max(version), 0) FROM schema_migrations")
+    return _version_in(con, None) or 0
 
 
 def _refuse_newer(db: Location | str, version: int) -> None:
@@ -533,7 +529,7 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bo
             raise
         _commit(con, label)
 
-    if not scalar(con, TABLE_IN_USE, ["schema_migrations"]):
+    if _version_in(con, None) is None:
         # The applied time is given by each insert: DuckLake has no computed defaults.
         run(
             (

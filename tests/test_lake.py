@@ -284,3 +284,46 @@ def test_a_write_overtaken_every_time_is_refused_clearly_and_changes_nothing(lak
         manual.deactivate(db, typed[0])
     assert "2" in str(refused.value) and "password" not in str(refused.value)
     assert {s["service_id"]: s["status"] for s in cli_json(lake, "services", clinic="est")}[typed[0]] == "active"
+
+
+def test_a_clinic_s_file_moves_into_the_store_whole_and_loads_on(lake, tmp_path):
+    file = str(tmp_path / "clinic.duckdb")
+    the_flow(file, tmp_path)
+    before = {step: cli_json(file, step) for step in ("services", "history", "staff")}
+    moved = json.loads(run_cli("--db", file, "migrate-store", "--to", lake, "--to-clinic", "est", "--json").stdout)
+    assert moved["clinic"] == "est" and moved["rows"]["emr_appointments"] == 17_500
+    assert {step: cli_json(lake, step, clinic="est") for step in before} == before
+    assert cli_json(lake, "audit", "--quarter", QUARTER, "--as-of", AS_OF, clinic="est") == cli_json(
+        file, "audit", "--quarter", QUARTER, "--as-of", AS_OF
+    )
+    assert _rows(store.Location(lake, "est"))["appointments"] == _rows(store.Location(file))["appointments"]
+    assert (tmp_path / "keys" / "est.key").read_text() == (tmp_path / "clinic.duckdb.key").read_text()
+    reload = cli_json(lake, "load", str(DEMO), clinic="est")  # the copied key: the same pseudonyms, nothing new
+    assert reload["pending"] == [] or reload["pending"] == before["services"] == []
+    again = run_cli("--db", file, "migrate-store", "--to", lake, "--to-clinic", "est")
+    assert again.returncode == 2 and "est" in again.stderr
+    back = str(tmp_path / "back.duckdb")
+    run_cli("--db", lake, "--clinic", "est", "migrate-store", "--to", back, "--to-clinic", "main", check=True)
+    assert cli_json(back, "history") == before["history"]
+
+
+def test_a_move_whose_key_would_differ_is_refused_before_anything_is_written(lake, tmp_path, monkeypatch):
+    file = str(tmp_path / "clinic.duckdb")
+    monkeypatch.setenv("ORCHESTRATOR_PATIENT_KEY", "one passphrase for the group")
+    run_cli("--db", file, "load", str(DEMO), check=True)
+    refused = run_cli("--db", file, "migrate-store", "--to", lake, "--to-clinic", "est")
+    assert refused.returncode == 2 and "ORCHESTRATOR_PATIENT_KEY" in refused.stderr
+    assert not store.Location(lake, "est").exists()
+
+
+def test_upkeep_keeps_every_row_and_says_what_it_did(lake, tmp_path):
+    run_cli("--db", lake, "--clinic", "est", "load", str(DEMO), check=True)
+    for amount in ("10", "11", "12"):
+        run_cli("--db", lake, "--clinic", "est", "rates", "set", "--availability", amount, check=True)
+    before = _rows(store.Location(lake, "est"))
+    done = json.loads(run_cli("--db", lake, "maintain", "--keep", "0 seconds", "--json", check=True).stdout)
+    assert set(done) == {"flushed", "merged", "rewritten", "expired", "removed", "orphans"} and done["expired"] > 0
+    assert _rows(store.Location(lake, "est")) == before
+    assert cli_json(lake, "rates", clinic="est")["rates"]["availability"] == 12
+    bad = run_cli("--db", lake, "maintain", "--keep", "a while")
+    assert bad.returncode == 2 and "a while" in bad.stderr

@@ -14,11 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from test_lake import demo_decisions
 
 from orchestrator_lib import store
 
 from conftest import DEMO, ORCHESTRATOR, run_cli
-from test_lake import demo_decisions
 
 pytestmark = pytest.mark.slow  # real processes for tens of seconds: left out of make test-fast
 
