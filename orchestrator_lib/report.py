@@ -842,7 +842,10 @@ def region_table(result: RegionResult) -> pd.DataFrame:
             _("col_main_issue"): "",
         }
     )
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if (table[_("col_status")] == "—").all():  # no threshold and data everywhere: nothing is judged
+        table = table.drop(columns=[_("col_status")])
+    return table
 
 
 def region_chart(result: RegionResult, limit: int = CHART_ROWS) -> Figure:

@@ -162,3 +162,21 @@ def test_the_token_is_sent_and_a_wrong_one_refused(fhir_server_with_token, db, t
     assert refused.returncode == 2 and "401" in refused.stderr and token not in refused.stderr
     monkeypatch.setenv("ORCHESTRATOR_FHIR_TOKEN", token)
     assert load_fhir(base, db).services == 4
+
+
+def test_the_connector_refreshes_a_clinic_of_the_shared_store_incrementally(small_server, lake, db):
+    from orchestrator_lib import store
+
+    clinic = store.Location(lake, "est")
+    first = load_fhir(small_server, clinic)
+    assert "lecture complète" in str(first.read) and first.appointments == 4
+    time.sleep(1.1)
+    put(small_server, {**get(small_server, "Appointment/APT-1"), "status": "cancelled"})
+    time.sleep(1.1)
+    second = load_fhir(small_server, clinic)
+    assert "changements depuis" in str(second.read) and "Appointment 1" in str(second.read)
+    load_fhir(small_server, db)  # the same server into a DuckDB file: the same rows
+    with store.reading(clinic) as con:
+        on_lake = con.execute("SELECT appointment_id, status FROM emr_appointments ORDER BY 1").fetchall()
+    assert on_lake == query(db, "SELECT appointment_id, status FROM emr_appointments ORDER BY 1")
+    assert ("APT-1", "cancelled") in on_lake

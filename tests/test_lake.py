@@ -327,3 +327,15 @@ def test_upkeep_keeps_every_row_and_says_what_it_did(lake, tmp_path):
     assert cli_json(lake, "rates", clinic="est")["rates"]["availability"] == 12
     bad = run_cli("--db", lake, "maintain", "--keep", "a while")
     assert bad.returncode == 2 and "a while" in bad.stderr
+
+
+def test_the_group_notebook_is_stored_thin_and_without_outputs():
+    import nbformat
+
+    from orchestrator_lib.report import REGION_NOTEBOOK, notebook_path
+
+    cells = nbformat.read(notebook_path(REGION_NOTEBOOK), as_version=4).cells
+    assert "parameters" in cells[0].metadata["tags"]
+    for cell in cells:
+        assert cell.cell_type == "code" and cell.outputs == [] and cell.execution_count is None
+        assert len(cell.source.splitlines()) <= (7 if cell is cells[0] else 5), cell.source

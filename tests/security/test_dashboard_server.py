@@ -164,7 +164,7 @@ def test_a_page_gone_without_a_word_frees_its_kernel(dashboard_factory, demo_db,
     assert ws(server, kernel) == 101  # the page connected, then was gone
     deadline = time.monotonic() + 40
     while ws(server, kernel) == 101 and time.monotonic() < deadline:
-        time.sleep(1)
+        time.sleep(3)  # longer than the grace: no check connection is open when the server looks
     assert ws(server, kernel) in (403, 404)  # gone (it stayed 15 minutes, until idle culling, before)
 
 
