@@ -80,13 +80,14 @@ test: lint $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES) $(POSTGRES)
 test-fast: $(BIN)/.installed
 	$(PYTEST) -m "not browser and not fhir_server and not postgres and not slow"
 
-bench: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES)
+bench: $(BIN)/.installed $(CHROMIUM) $(FHIR_MODULES) $(POSTGRES)
 	$(BIN)/python bench/cli.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/wizard.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/fhir.py
+	$(BIN)/python bench/region.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

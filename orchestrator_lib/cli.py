@@ -148,6 +148,27 @@ def _emit(document) -> None:
 
 
 json_option = option("--json", "as_json", is_flag=True, help=N_("help_json"))
+
+
+def out_option(help_id: str):
+    """``--out DIR``: the folder a report is written to (whole or not at all)."""
+    return option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        metavar=N_("metavar_folder"),
+        help=help_id,
+    )
+
+
+fail_under_option = option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    default=None,
+    metavar=N_("metavar_threshold"),
+    help=N_("help_fail_under"),
+)
 tab_option = option("--tab", type=click.Choice(["active", "inactive"]), default=None, help=N_("help_tab"))
 
 
@@ -409,21 +430,8 @@ def explain(db, item_id: str, as_of, as_json: bool) -> None:
 
 @main.command(help=N_("help_audit"))
 @option("--quarter", default=None, metavar=N_("metavar_quarter"), help=N_("help_quarter"))
-@option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    metavar=N_("metavar_folder"),
-    help=N_("help_out"),
-)
-@option(
-    "--fail-under",
-    type=click.FloatRange(0, 100),
-    default=None,
-    metavar=N_("metavar_threshold"),
-    help=N_("help_fail_under"),
-)
+@out_option(N_("help_out"))
+@fail_under_option
 @option(
     "--verify",
     "pack_dir",
@@ -567,21 +575,8 @@ def _print_audit(result, written: Path | None) -> None:
 
 @main.command(help=N_("help_region"))
 @option("--quarter", required=True, metavar=N_("metavar_quarter"), help=N_("help_quarter"))
-@option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    metavar=N_("metavar_folder"),
-    help=N_("help_region_out"),
-)
-@option(
-    "--fail-under",
-    type=click.FloatRange(0, 100),
-    default=None,
-    metavar=N_("metavar_threshold"),
-    help=N_("help_fail_under"),
-)
+@out_option(N_("help_region_out"))
+@fail_under_option
 @as_of_option
 @json_option
 @click.pass_obj

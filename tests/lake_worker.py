@@ -23,14 +23,18 @@ from orchestrator_lib.catalogue import list_services
 from orchestrator_lib.region import run_region
 
 QUARTER = "2026Q3"
+MIN_ACTIONS = 3
 
 
 def main(role: str, target: str, clinic: str, seconds: float, out: str, share: str | None = None) -> None:
     db = store.Location(target, clinic)
     deadline = time.monotonic() + seconds
     conflicts = _count_conflicts()
+    done = 0
     with open(out, "w", encoding="utf-8") as log:
-        while time.monotonic() < deadline:
+        # For SECONDS, and at least MIN_ACTIONS (a machine busy with other work stays tested).
+        while time.monotonic() < deadline or done < MIN_ACTIONS:
+            done += 1
             entry: dict = {"role": role}
             try:
                 entry.update(ACTIONS[role](db, share))
@@ -63,7 +67,7 @@ MINE: list[str] = []  # this writer's runs not undone yet, the latest last
 
 def write(db, share: str | None) -> dict:
     """A change by hand of one service, or (a writer alone on its clinic) the undo of its latest run."""
-    if share is None and MINE and random.random() < 0.3:
+    if share is None and MINE and (len(MINE) == 1 or random.random() < 0.3):  # its first change undone at once
         undone = MINE.pop()
         return {"action": "undo", "undoes": undone, "run_id": history.undo(db, undone)}
     services = list_services(db)

@@ -23,7 +23,7 @@ from conftest import DEMO, ORCHESTRATOR, run_cli
 pytestmark = pytest.mark.slow  # real processes for tens of seconds: left out of make test-fast
 
 WORKER = Path(__file__).with_name("lake_worker.py")
-SECONDS = float(os.environ.get("ORCHESTRATOR_CONCURRENCY_SECONDS", "15"))
+SECONDS = float(os.environ.get("ORCHESTRATOR_CONCURRENCY_SECONDS", "10"))
 CLINICS = ("est", "nord", "ouest")
 
 
@@ -99,9 +99,8 @@ def test_three_clinics_written_at_once_with_a_regional_audit_and_readers(lake, t
     seen = {name: entries(logs / name) for name in processes}
     errors = {name: [e for e in log if "error" in e] for name, log in seen.items()}
     assert errors == {name: [] for name in processes}, json.dumps(errors, indent=1)[:3000]
-    # Every process worked (on the 2-core machine, beside the rest of the suite, a writer
-    # makes a few runs in 15 s; alone, about one every 0.3 s).
-    assert all(seen.values()), {name: len(log) for name, log in seen.items()}
+    # Every process worked all along (each makes at least lake_worker.MIN_ACTIONS).
+    assert all(len(log) >= 3 for log in seen.values()), {name: len(log) for name, log in seen.items()}
     assert all(e["clinics"] == list(CLINICS) for e in seen["region"])
     assert any(e["action"] == "undo" for name in ("nord-writer", "ouest-writer") for e in seen[name])
     for clinic, db in dbs.items():
@@ -148,7 +147,7 @@ def second_export(tmp_path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("moment", ["after_appointments", "before_commit", "after_commit", 0.6, 1.2])
+@pytest.mark.parametrize("moment", ["before_commit", "after_commit", 0.8])
 def test_a_load_killed_on_the_shared_store_is_all_or_nothing(lake, tmp_path, second_export, moment):
     db = loaded_and_synced(lake, tmp_path, "est")
     before = snapshot(db)
@@ -171,7 +170,7 @@ def test_a_load_killed_on_the_shared_store_is_all_or_nothing(lake, tmp_path, sec
         assert load.returncode == -signal.SIGKILL and point != "after_commit"
 
 
-@pytest.mark.parametrize("moment", ["apply_before_commit", 0.3, 0.7])
+@pytest.mark.parametrize("moment", ["apply_before_commit", 0.5])
 def test_an_apply_killed_on_the_shared_store_is_all_or_nothing(lake, tmp_path, moment):
     db = store.Location(lake, "est")
     run_cli("--db", lake, "--clinic", "est", "load", str(clinic_export(tmp_path / "est", "est")), check=True)
