@@ -86,6 +86,28 @@ def connect(db, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 def _attach(db, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Attach the store; when two processes create a new store at the same moment, the one
+    whose catalogue tables the other made first attaches again (it then finds them)."""
+    import tenacity
+
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception(_created_meanwhile),
+        wait=tenacity.wait_random(0.05, 0.5),
+        stop=tenacity.stop_after_attempt(5),
+        reraise=True,
+    )
+    try:
+        return retrying(_attach_once, db, read_only)
+    except duckdb.Error as error:
+        raise _explained(error, db) from None
+
+
+def _created_meanwhile(error: BaseException) -> bool:
+    text = str(error)
+    return "Failed to initialize DuckLake" in text and ("duplicate key" in text or "already exists" in text)
+
+
+def _attach_once(db, read_only: bool) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         config={
             "extension_directory": str(extension_directory()),
@@ -102,9 +124,9 @@ def _attach(db, *, read_only: bool) -> duckdb.DuckDBPyConnection:
             options.append("READ_ONLY")
         suffix = f" ({', '.join(options)})" if options else ""
         con.execute(f"ATTACH {_quoted(db.target)} AS {ALIAS}{suffix}")
-    except duckdb.Error as error:
+    except BaseException:
         con.close()
-        raise _explained(error, db) from None
+        raise
     return con
 
 

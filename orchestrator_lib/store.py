@@ -278,7 +278,12 @@ def _connect_to(db: Location, *, read_only: bool, create: bool = False) -> duckd
     con = _open_store(db, read_only=read_only)
     try:
         if create:
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db.clinic}"')
+            try:
+                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db.clinic}"')
+            except duckdb.TransactionException as error:  # another process made it at the same moment
+                if not _is_conflict(error):
+                    raise
+                raise WriteConflict(str(db)) from None
         elif (db.is_lake or db.clinic != DEFAULT_CLINIC) and not _holds_clinic(con, db.clinic):
             raise DatabaseMissingError("clinic_missing", db=db, clinic=db.clinic)
         _use(con, db.clinic)
@@ -524,11 +529,20 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bo
         try:
             for sql, params in statements:
                 con.execute(sql, params)
+        except duckdb.CatalogException as error:
+            con.execute("ROLLBACK")
+            if lake and "already exists" in str(error):  # another process migrated it first
+                raise WriteConflict(label) from None
+            raise
         except BaseException:
             con.execute("ROLLBACK")
             raise
         _commit(con, label)
 
+    # On DuckLake, two processes may migrate one clinic at once; each migration there first
+    # updates the table's row 0, so that the second to commit conflicts (and is run again,
+    # finding the migration applied) instead of applying it twice.
+    turn = [("UPDATE schema_migrations SET applied_at = current_timestamp WHERE version = 0", [])] if lake else []
     if _version_in(con, None) is None:
         # The applied time is given by each insert: DuckLake has no computed defaults.
         run(
@@ -536,7 +550,8 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bo
                 "CREATE TABLE schema_migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, "
                 "applied_at TIMESTAMPTZ NOT NULL)",
                 [],
-            )
+            ),
+            *([("INSERT INTO schema_migrations VALUES (0, 'turn', current_timestamp)", [])] if lake else []),
         )
     version = start = schema_version(con)
     _refuse_newer(label, version)
@@ -545,6 +560,7 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bo
             continue
         sql = path.read_text(encoding="utf-8")
         run(
+            *turn,
             (schema_sql(sql) if lake else sql, []),
             ("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [number, path.stem]),
         )

@@ -193,3 +193,22 @@ def test_an_apply_killed_on_the_shared_store_is_all_or_nothing(lake, tmp_path, m
 
 def pending_before(before: dict[str, list]) -> list[str]:
     return [r for r in before["emr_services"] if "'active'" in r]
+
+
+def test_two_processes_making_the_same_new_clinic_at_once_both_succeed(lake, tmp_path):
+    """Racing DDL (the clinic's schema and its migrations) conflicts at commit: the second is
+    run again, finds the clinic made, and loads into it."""
+    export = clinic_export(tmp_path / "est", "est")
+    loads = [orchestrator(lake, "load", str(export), "--json") for _ in range(2)]
+    for load in loads:
+        _out, err = load.communicate(timeout=120)
+        assert load.returncode == 0, err.decode()
+    with store.reading(store.Location(lake, "est")) as con:
+        versions = [
+            r[0] for r in con.execute("SELECT version FROM schema_migrations WHERE version > 0 ORDER BY 1").fetchall()
+        ]
+        assert versions == list(range(1, store.latest_version() + 1))  # each migration once
+        assert store.scalar(con, "SELECT count(*) FROM emr_appointments") == 17_500
+        assert store.scalar(con, "SELECT count(DISTINCT load_id) FROM emr_loads") == store.scalar(
+            con, "SELECT count(*) FROM emr_loads"
+        )
