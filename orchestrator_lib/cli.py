@@ -657,12 +657,13 @@ def maintain(db, keep: str, as_json: bool) -> None:
 @option("--host", default="127.0.0.1", show_default=True, metavar=N_("metavar_address"), help=N_("help_host"))
 @option("--port", type=int, default=8866, show_default=True, metavar=N_("metavar_port"), help=N_("help_port"))
 @option("--token", default=None, metavar=N_("metavar_token"), help=N_("help_token"))
+@option("--group", is_flag=True, help=N_("help_dashboard_group"))
 @click.pass_obj
-def dashboard(db, host: str, port: int, token: str | None) -> None:
+def dashboard(db, host: str, port: int, token: str | None, group: bool) -> None:
     """Serve the managers' dashboard (Voilà)."""
     from .server import serve
 
-    serve(db, host=host, port=port, token=token)
+    serve(db, host=host, port=port, token=token, group=group)
 
 
 @main.group(help=N_("help_service"))

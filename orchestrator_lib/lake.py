@@ -108,6 +108,8 @@ def _created_meanwhile(error: BaseException) -> bool:
 
 
 def _attach_once(db, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The store attached; ``$ORCHESTRATOR_DATA_PATH`` is given only to create a new one (an
+    existing store keeps the data path it was made with, wherever this machine mounts it)."""
     con = duckdb.connect(
         config={
             "extension_directory": str(extension_directory()),
@@ -117,13 +119,13 @@ def _attach_once(db, read_only: bool) -> duckdb.DuckDBPyConnection:
     )
     try:
         _load_extensions(con)
-        options = []
-        if data_path() and not read_only:
-            options.append(f"DATA_PATH {_quoted(data_path() or '')}")
-        if read_only:
-            options.append("READ_ONLY")
-        suffix = f" ({', '.join(options)})" if options else ""
-        con.execute(f"ATTACH {_quoted(db.target)} AS {ALIAS}{suffix}")
+        attach = f"ATTACH {_quoted(db.target)} AS {ALIAS}"
+        try:
+            con.execute(attach + (" (READ_ONLY)" if read_only else ""))
+        except duckdb.Error as error:
+            if read_only or not data_path() or "data_path is not set" not in str(error):
+                raise
+            con.execute(f"{attach} (DATA_PATH {_quoted(data_path() or '')})")  # a new store
     except BaseException:
         con.close()
         raise
@@ -145,10 +147,16 @@ def _explained(error: duckdb.Error, db) -> Exception:
         return DatabaseMissingError("clinic_missing", db=db, clinic=db.clinic)
     if "data_path is not set" in text:
         return InputError("lake_needs_data_path", db=db)
-    reason = re.sub(r'"[^"]*"', "", text.splitlines()[0] if text else type(error).__name__)
-    found = re.search(r"(?:failed|Unable to connect[^:]*):\s*(.+)", text)
-    detail = (found.group(1) if found else reason).strip()
-    return InputError("lake_unreachable", db=db, detail=re.sub(r"password\S*", "", detail)[:300])
+    return InputError("lake_unreachable", db=db, detail=_reason(text) or type(error).__name__)
+
+
+def _reason(text: str) -> str:
+    """libpq's or DuckLake's own reason, without any connection string: what follows the last
+    quoted part of the first line (the target is named by the message already)."""
+    first = text.splitlines()[0] if text else ""
+    reason = first.rsplit('"', 1)[-1] if '"' in first else first.split(": ", 1)[-1]
+    reason = reason.lstrip(" :,").strip()
+    return re.sub(r"\S*(@|password)\S*", "", reason, flags=re.IGNORECASE)[:300]
 
 
 # --- the migrations, as DuckLake takes them ----------------------------------------------
@@ -203,18 +211,40 @@ MAINTENANCE = (
 )
 
 
+SHORTEST_KEEP = "1 hour"  # files younger than this may still be written by a transaction in progress
+
+
+def _checked_keep(keep: str) -> None:
+    """``--keep`` as an interval of at least ``SHORTEST_KEEP``: deleting younger files
+    could delete those another process's open transaction is writing."""
+    try:
+        long_enough = duckdb.execute(
+            "SELECT $keep::INTERVAL >= $short::INTERVAL", {"keep": keep, "short": SHORTEST_KEEP}
+        )
+        ok = long_enough.fetchone()[0]  # type: ignore[index]
+    except duckdb.Error:
+        raise InputError("maintain_keep_invalid", value=keep[:60]) from None
+    if not ok:
+        raise InputError("maintain_keep_too_short", value=keep[:60], shortest=SHORTEST_KEEP)
+
+
 def maintain(db, keep: str) -> dict[str, int]:
     """Run DuckLake's upkeep on the whole store; how many files or snapshots each step touched."""
-    con = connect(db, read_only=False)
+    from .store import _private_files
+
+    _checked_keep(keep)
     try:
-        try:
-            con.execute("SELECT $keep::INTERVAL", {"keep": keep})
-        except duckdb.Error:
-            raise InputError("maintain_keep_invalid", value=keep[:60]) from None
+        connect(db, read_only=True).close()  # an existing store: upkeep never creates one
+    except DatabaseMissingError:
+        raise DatabaseMissingError("lake_missing", db=db.where) from None
+    with _private_files(shared=True):
+        con = connect(db, read_only=False)
+    try:
         done = {}
-        for name, sql in MAINTENANCE:
-            params = {"keep": keep} if "$keep" in sql else {}
-            done[name] = int(con.execute(sql, params).fetchone()[0])  # type: ignore[index]
+        with _private_files(shared=True):
+            for name, sql in MAINTENANCE:
+                params = {"keep": keep} if "$keep" in sql else {}
+                done[name] = int(con.execute(sql, params).fetchone()[0])  # type: ignore[index]
         return done
     finally:
         con.close()

@@ -26,10 +26,11 @@ def copy_clinic(source, destination) -> dict[str, int]:
         raise RefusedError("migrate_same_store", db=source)
     with scratch.folder() as folder:
         # One read of the source, as Parquet files (every type kept exactly), then one write.
+        # The tables the migrations make, and only those: a name is never taken from the source.
+        tables = [t for t in store.clinic_tables() if t not in MADE_BY_MIGRATIONS]
         with store.reading(source) as con:
-            tables = [t for t in _tables(con) if t not in MADE_BY_MIGRATIONS]
-            for table in tables:
-                con.execute(f"COPY \"{table}\" TO '{folder / table}.parquet' (FORMAT parquet)")
+            for number, table in enumerate(tables):
+                con.execute(f"COPY {store.ident(table)} TO {_parquet(folder, number)} (FORMAT parquet)")
             check = con.execute("SELECT value FROM settings WHERE key = 'patient_key_check'").fetchone()
         store.adopt_key(source, destination, check[0] if check else None)
 
@@ -37,22 +38,20 @@ def copy_clinic(source, destination) -> dict[str, int]:
             if store.scalar(con, "SELECT (SELECT count(*) FROM emr_loads) + (SELECT count(*) FROM runs)"):
                 raise RefusedError("migrate_target_not_empty", db=destination, clinic=destination.clinic)
             copied = {}
-            for table in tables:
-                con.execute(f'DELETE FROM "{table}"')
+            for number, table in enumerate(tables):
+                con.execute(f"DELETE FROM {store.ident(table)}")
                 copied[table] = store.scalar(
-                    con, f"INSERT INTO \"{table}\" BY NAME SELECT * FROM read_parquet('{folder / table}.parquet')"
+                    con,
+                    f"INSERT INTO {store.ident(table)} BY NAME SELECT * FROM read_parquet({_parquet(folder, number)})",
                 )
             return copied
 
         return store.write(destination, work, create=True)
 
 
-def _tables(con) -> list[str]:
-    rows = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = current_schema() ORDER BY table_name"
-    ).fetchall()
-    return [r[0] for r in rows]
+def _parquet(folder, number: int) -> str:
+    """The scratch file of the ``number``-th table, as an SQL string."""
+    return "'" + str(folder / f"{number}.parquet").replace("'", "''") + "'"
 
 
 def maintain_store(db=None, keep: str = "7 days") -> dict[str, int] | None:

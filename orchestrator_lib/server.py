@@ -187,7 +187,7 @@ def same_origin(origin: str | None, host: str) -> bool:
     return bool(origin) and urlsplit(origin).netloc.lower() == host.lower()
 
 
-def serve(db=None, host: str = "127.0.0.1", port: int = 8866, token: str | None = None) -> None:
+def serve(db=None, host: str = "127.0.0.1", port: int = 8866, token: str | None = None, group: bool = False) -> None:
     """Start Voilà on the dashboard; returns when the server stops."""
     from traitlets.config import Config
 
@@ -196,6 +196,8 @@ def serve(db=None, host: str = "127.0.0.1", port: int = 8866, token: str | None 
     # The kernels read the database and the clinic from the environment, like every tool here.
     where = store.resolve_db(db).absolute()
     os.environ["ORCHESTRATOR_DB"], os.environ["ORCHESTRATOR_CLINIC"] = where.target, where.clinic
+    # The group's tab shows every clinic's figures: only on a dashboard started for the group.
+    os.environ["ORCHESTRATOR_GROUP_VIEW"] = "1" if group else ""
     with store.reading(where):
         pass  # refuse a missing database and upgrade an old one now, not in a visitor's kernel
     templates = _offline_template()

@@ -15,6 +15,7 @@ every quarter, month or "future" test a plain comparison.
 from __future__ import annotations
 
 import fcntl
+import functools
 import getpass
 import hashlib
 import hmac
@@ -41,7 +42,8 @@ T = TypeVar("T")
 
 DEFAULT_CLINIC = "main"
 CLINIC_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
-RESERVED_SCHEMAS = {"temp", "system", "information_schema", "pg_catalog"}  # DuckDB's own
+# DuckDB's own schemas and catalogues, and the store's alias (lake.ALIAS).
+RESERVED_SCHEMAS = {"temp", "system", "information_schema", "pg_catalog", "memory", "lake"}
 LAKE_PREFIX = "ducklake:"
 
 
@@ -104,6 +106,12 @@ def lake_display(target: str) -> str:
     return LAKE_PREFIX + " ".join(kept)
 
 
+def _names_a_password(target: str) -> bool:
+    """Whether a DuckLake target holds a secret, in either of libpq's forms: a ``password=``
+    (or ``sslpassword=``…) keyword, or a URI with ``user:secret@``."""
+    return bool(re.search(r"password", target, re.IGNORECASE) or re.search(r"://[^/@\s]*:[^/@\s]*@", target))
+
+
 def _checked_clinic(clinic: str) -> str:
     if not CLINIC_ID.fullmatch(clinic) or clinic in RESERVED_SCHEMAS:
         raise InputError("clinic_invalid", clinic=clinic[:60])
@@ -127,7 +135,7 @@ def resolve_db(path: DbArg = None, clinic: str | None = None) -> Location:
     chosen_clinic = _checked_clinic(clinic or os.environ.get("ORCHESTRATOR_CLINIC") or DEFAULT_CLINIC)
     chosen = os.fspath(path) if path else os.environ.get("ORCHESTRATOR_DB")
     if chosen and chosen.startswith(LAKE_PREFIX):
-        if re.search(r"(^|[\s:])password\s*=", chosen, re.IGNORECASE):
+        if _names_a_password(chosen):
             raise InputError("lake_password_in_target")
         return Location(chosen, chosen_clinic)
     if chosen:
@@ -267,10 +275,20 @@ def _open_store(db: Location, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def ident(name: str) -> str:
+    """``name`` as an SQL identifier, whatever it holds (a file's name may hold a quote)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _in_store(con: duckdb.DuckDBPyConnection, clinic: str) -> str:
+    """``"catalog"."clinic"``: always qualified by the store, so that a clinic named like a
+    catalogue (``lake``, ``memory``, the file's own name) is never taken for one."""
+    return f"{ident(scalar(con, 'SELECT current_database()'))}.{ident(clinic)}"
+
+
 def _use(con: duckdb.DuckDBPyConnection, clinic: str) -> None:
     """Every unqualified name now means this clinic's (its schema, in the store in use)."""
-    catalog = scalar(con, "SELECT current_database()")
-    con.execute(f'USE "{catalog}"."{clinic}"')
+    con.execute(f"USE {_in_store(con, clinic)}")
 
 
 def _connect_to(db: Location, *, read_only: bool, create: bool = False) -> duckdb.DuckDBPyConnection:
@@ -279,7 +297,7 @@ def _connect_to(db: Location, *, read_only: bool, create: bool = False) -> duckd
     try:
         if create:
             try:
-                con.execute(f'CREATE SCHEMA IF NOT EXISTS "{db.clinic}"')
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {_in_store(con, db.clinic)}")
             except duckdb.TransactionException as error:  # another process made it at the same moment
                 if not _is_conflict(error):
                     raise
@@ -324,7 +342,8 @@ def reading_each(db=None) -> Iterator[tuple[list[str], Callable[[str], duckdb.Du
         return con
 
     try:
-        yield names, clinic
+        with _snapshot(con, db):  # every clinic as of one commit
+            yield names, clinic
     finally:
         con.close()
 
@@ -334,7 +353,12 @@ def _clinics_on(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     schemas = con.execute(
         "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
     ).fetchall()
-    versions = {name: _version_in(con, name) for (name,) in schemas if name not in RESERVED_SCHEMAS}
+    # Only names a clinic may have: a schema someone else made in the catalogue is no clinic.
+    versions = {
+        name: _version_in(con, name)
+        for (name,) in schemas
+        if CLINIC_ID.fullmatch(name) and name not in RESERVED_SCHEMAS
+    }
     return {name: version for name, version in versions.items() if version is not None}
 
 
@@ -348,7 +372,7 @@ def _version_in(con: duckdb.DuckDBPyConnection, clinic: str | None) -> int | Non
     every clinic costs 0.15 s at 20 clinics, binding one 0.01 s."""
     # Always qualified: an unqualified name a schema lacks is looked for in ``main`` too.
     clinic = clinic or scalar(con, "SELECT current_schema()")
-    table = f'"{clinic}".schema_migrations'
+    table = f"{_in_store(con, clinic)}.schema_migrations"
     try:
         return scalar(con, f"SELECT coalesce(max(version), 0) FROM {table}")
     except duckdb.CatalogException:
@@ -380,9 +404,24 @@ def reading(db: DbArg = None) -> Iterator[duckdb.DuckDBPyConnection]:
             con.close()
             write(db, lambda _con: None)  # the migrations, in their own transactions
             con = _connect_to(db, read_only=True)
-        yield con
+        with _snapshot(con, db):
+            yield con
     finally:
         con.close()
+
+
+@contextmanager
+def _snapshot(con: duckdb.DuckDBPyConnection, db: Location) -> Iterator[None]:
+    """On DuckLake, one read is one transaction: every query of an audit or a report sees the
+    same commit, as a DuckDB file opened read-only does (no writer can come in meanwhile)."""
+    if not db.is_lake:
+        yield
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    finally:
+        con.execute("ROLLBACK")
 
 
 @contextmanager
@@ -399,7 +438,7 @@ def writing(db: DbArg = None, *, create: bool = False) -> Iterator[duckdb.DuckDB
         db.path.parent.mkdir(parents=True, exist_ok=True)
     elif not create and not db.is_lake:
         require_existing(db)
-    with _private_files():
+    with _private_files(shared=db.is_lake):
         con = _connect_to(db, read_only=False, create=create)
         try:
             migrate(con, lake=db.is_lake, label=str(db))
@@ -462,10 +501,12 @@ def write(db, work: Callable[[duckdb.DuckDBPyConnection], T], *, create: bool = 
 
 
 @contextmanager
-def _private_files() -> Iterator[None]:
+def _private_files(shared: bool = False) -> Iterator[None]:
     """Files DuckDB creates while writing (the database, its write-ahead log)
-    are readable by their owner only: they hold the clinic's data."""
-    previous = os.umask(0o077)
+    are readable by their owner only: they hold the clinic's data. A shared store's
+    Parquet files (``shared``) are the group's: readable by the owner's group too, the
+    accounts of the group's machines, and never by others."""
+    previous = os.umask(0o007 if shared else 0o077)
     try:
         yield
     finally:
@@ -483,6 +524,21 @@ def migrations() -> list[tuple[int, Path]]:
 
 def latest_version() -> int:
     return migrations()[-1][0]
+
+
+@functools.cache
+def clinic_tables() -> tuple[str, ...]:
+    """The tables the migrations make in a clinic (read from an in-memory database migrated
+    once): what a clinic is made of, never what a catalogue happens to hold."""
+    con = duckdb.connect()
+    try:
+        migrate(con)
+        rows = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return tuple(r[0] for r in rows)
 
 
 @contextmanager
@@ -542,7 +598,9 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bo
     # On DuckLake, two processes may migrate one clinic at once; each migration there first
     # updates the table's row 0, so that the second to commit conflicts (and is run again,
     # finding the migration applied) instead of applying it twice.
-    turn = [("UPDATE schema_migrations SET applied_at = current_timestamp WHERE version = 0", [])] if lake else []
+    turn: list[tuple[str, list]] = (
+        [("UPDATE schema_migrations SET applied_at = current_timestamp WHERE version = 0", [])] if lake else []
+    )
     if _version_in(con, None) is None:
         # The applied time is given by each insert: DuckLake has no computed defaults.
         run(

@@ -125,13 +125,22 @@ def _pending(db: str, clinic: str) -> list[str]:
         return [r[0] for r in con.execute("SELECT service_id FROM pending_services ORDER BY 1").fetchall()]
 
 
-def test_a_password_in_the_target_is_refused_and_never_repeated(postgres):
-    target = f"ducklake:postgres:{postgres.dsn} password=S3cret-Word"
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "{dsn} password=S3cret-Word",
+        "{dsn} sslpassword=S3cret-Word",
+        "postgresql://orchestrator:S3cret-Word@127.0.0.1/x",
+    ],
+)
+def test_a_password_in_the_target_is_refused_and_never_repeated(postgres, secret):
+    target = "ducklake:postgres:" + secret.format(dsn=postgres.dsn)
     result = run_cli("--db", target, "services")
     assert result.returncode == 2
     assert "S3cret" not in result.stdout + result.stderr and "PGPASSWORD" in result.stderr
     with pytest.raises(InputError):
         store.resolve_db(target.replace("password=", "PASSWORD = "))
+    assert "OrchestratorError" not in result.stderr
 
 
 def test_a_store_that_does_not_answer_is_said_without_a_traceback(tmp_path, monkeypatch):
@@ -169,7 +178,8 @@ def test_the_dashboard_runs_a_clinic_of_the_shared_store_and_shows_the_group(lak
 
     for clinic in ("est", "ouest"):
         run_cli("--db", lake, "--clinic", clinic, "load", str(DEMO), check=True)
-    view = DashboardView(store.Location(lake, "est"), as_of="2026-10-15T12:00")
+    assert len(DashboardView(store.Location(lake, "est")).tabs.children) == GROUP  # a clinic's own: no group
+    view = DashboardView(store.Location(lake, "est"), as_of="2026-10-15T12:00", group=True)
     assert len(view.tabs.children) == GROUP + 1 and "est" in view.children[0].children[0].value
     for index in range(len(view.tabs.children)):
         view.tabs.selected_index = index
@@ -185,10 +195,12 @@ def test_the_dashboard_runs_a_clinic_of_the_shared_store_and_shows_the_group(lak
     assert "est" in table and "ouest" in table and "Groupe (total)" in table
 
 
-def test_a_single_clinic_has_no_group_tab(loaded_demo):
+def test_only_a_dashboard_started_for_the_group_has_its_tab(loaded_demo, monkeypatch):
     from orchestrator_lib.ui.dashboard import GROUP, DashboardView
 
     assert len(DashboardView(loaded_demo).tabs.children) == GROUP
+    monkeypatch.setenv("ORCHESTRATOR_GROUP_VIEW", "1")  # what orchestrator dashboard --group sets
+    assert len(DashboardView(loaded_demo).tabs.children) == GROUP + 1
 
 
 def test_the_regional_audit_sums_the_clinics_and_alarms_for_any(lake, tmp_path):
@@ -321,12 +333,35 @@ def test_upkeep_keeps_every_row_and_says_what_it_did(lake, tmp_path):
     for amount in ("10", "11", "12"):
         run_cli("--db", lake, "--clinic", "est", "rates", "set", "--availability", amount, check=True)
     before = _rows(store.Location(lake, "est"))
-    done = json.loads(run_cli("--db", lake, "maintain", "--keep", "0 seconds", "--json", check=True).stdout)
-    assert set(done) == {"flushed", "merged", "rewritten", "expired", "removed", "orphans"} and done["expired"] > 0
+    done = json.loads(run_cli("--db", lake, "maintain", "--keep", "1 hour", "--json", check=True).stdout)
+    assert set(done) == {"flushed", "merged", "rewritten", "expired", "removed", "orphans"} and done["flushed"] > 0
     assert _rows(store.Location(lake, "est")) == before
     assert cli_json(lake, "rates", clinic="est")["rates"]["availability"] == 12
-    bad = run_cli("--db", lake, "maintain", "--keep", "a while")
-    assert bad.returncode == 2 and "a while" in bad.stderr
+    for keep in ("a while", "0 seconds", "-2 days"):  # files younger than an hour may be in a write
+        bad = run_cli("--db", lake, "maintain", "--keep", keep)
+        assert bad.returncode == 2 and keep in bad.stderr, keep
+    data = tmp_path / "lake-data"
+    assert all(not p.stat().st_mode & 0o007 for p in data.rglob("*"))  # the group's, never others'
+    assert any(p.stat().st_mode & 0o040 for p in data.rglob("*.parquet"))
+
+
+def test_upkeep_never_creates_a_store(postgres):
+    dsn = postgres.create_database("never_made")
+    result = run_cli("--db", f"ducklake:postgres:{dsn}", "maintain")
+    assert result.returncode == 2 and "never_made" in result.stderr
+
+
+def test_one_read_sees_one_commit_on_the_shared_store(lake):
+    from orchestrator_lib import rates
+
+    db = store.Location(lake, "est")
+    run_cli("--db", lake, "--clinic", "est", "load", str(DEMO), check=True)
+    with store.reading(db) as con:
+        before = store.scalar(con, "SELECT count(*) FROM rate_changes")
+        rates.set_rates(db, availability=10)  # another writer commits in the middle of the read
+        assert store.scalar(con, "SELECT count(*) FROM rate_changes") == before
+    with store.reading(db) as con:
+        assert store.scalar(con, "SELECT count(*) FROM rate_changes") == before + 1
 
 
 def test_the_group_notebook_is_stored_thin_and_without_outputs():

@@ -1,7 +1,8 @@
 """The managers' dashboard, served by Voilà (``notebooks/tableau_de_bord.ipynb``).
 
 Five tabs over the library: *Vue d'ensemble*, *Services*, *Synchronisation*,
-*Personnel médical*, *Audit*, and a sixth, *Groupe*, in a store of several clinics. Presentation only: every figure comes from
+*Personnel médical*, *Audit*, and a sixth, *Groupe*, on a dashboard started for a
+group of clinics (``orchestrator dashboard --group``). Presentation only: every figure comes from
 ``audit``, ``catalogue``, ``wizard``, ``history``, ``manual`` and ``report``.
 Each tab reads the database when it is shown (short read-only connections, so
 other programs can write in between) and says when its figures were read.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
 import tempfile
 import threading
 import time
@@ -792,17 +794,13 @@ def _download(path: Path, text: str, mime: str) -> str:
     return f'<a download="{_e(name)}" href="data:{mime};base64,{data}" class="download-{Path(name).suffix[1:]}">{_e(text)}</a>'
 
 
-def _is_group(db: store.Location) -> bool:
-    try:
-        return len(store.clinics(db)) > 1
-    except OrchestratorError:  # no database yet: the overview says so
-        return False
-
-
 class DashboardView(widgets.VBox):
     """The whole dashboard: one title with the language switch, and the five tabs."""
 
-    def __init__(self, db=None, as_of=None):
+    def __init__(self, db=None, as_of=None, *, group: bool | None = None):
+        """``group``: add the *Groupe* tab, every clinic of the store (default:
+        ``$ORCHESTRATOR_GROUP_VIEW``, set by ``orchestrator dashboard --group``). A clinic's
+        own dashboard never shows another clinic's figures."""
         super().__init__()
         self.add_class("dashboard-view")
         self.ctx = Context(store.resolve_db(db), as_of, {}, self.go)
@@ -812,8 +810,9 @@ class DashboardView(widgets.VBox):
         self.language.add_class("dashboard-language")
         self.language.observe(self._switch_language, names="value")
         self._building = threading.RLock()  # a tab is built by the page's click or by refresh_soon's thread
-        # The group's tab only where there is a group: a store of several clinics.
-        self.shown_panels = PANELS if _is_group(self.db) else PANELS[:GROUP]
+        if group is None:
+            group = bool(os.environ.get("ORCHESTRATOR_GROUP_VIEW"))
+        self.shown_panels = PANELS if group else PANELS[:GROUP]
         self._build()
 
     def _build(self, shown: int = 0) -> None:
