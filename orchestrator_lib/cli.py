@@ -628,7 +628,10 @@ def migrate_store(db, target: str, target_clinic: str | None, as_json: bool) -> 
     from . import store
     from .moves import copy_clinic
 
-    destination = store.resolve_db(target, target_clinic or db.clinic)
+    # Into a shared store, the clinic keeps its name; into a file, it becomes the file's own clinic.
+    destination = store.resolve_db(
+        target, target_clinic or (db.clinic if target.startswith(store.LAKE_PREFIX) else "main")
+    )
     copied = copy_clinic(db, destination)
     if as_json:
         _emit({"from": str(db), "to": str(destination), "clinic": destination.clinic, "rows": copied})

@@ -139,6 +139,7 @@ def _load(files: Sequence[TableFile], db, source: str, progress, high_water=None
         staff = next((f for f in files if f.table.name == "staff"), None)
         volunteers = staff is not None and "volunteer" in staff.positions
         result = _record_load(con, source, previous, high_water, volunteers)
+        con.execute("RESET preserve_insertion_order")  # a setting of the whole DuckDB instance (lake.py)
         store.failpoint("before_commit")
         return result
 

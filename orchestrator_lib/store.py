@@ -425,7 +425,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection, db: Location) -> Iterator[None]:
 
 
 @contextmanager
-def writing(db: DbArg = None, *, create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(db: DbArg = None, *, create: bool = False, serial: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection inside one transaction: committed on success,
     rolled back on any error, so a write is all or nothing. Only ``create``
     (a load) makes a database (or a clinic) that does not exist yet.
@@ -444,7 +444,7 @@ def writing(db: DbArg = None, *, create: bool = False) -> Iterator[duckdb.DuckDB
             migrate(con, lake=db.is_lake, label=str(db))
             con.execute("BEGIN TRANSACTION")
             try:
-                if db.is_lake:  # any two writers of this clinic now conflict (lake.py)
+                if db.is_lake and serial:  # any two writers of this clinic now conflict (lake.py)
                     con.execute("UPDATE write_turns SET turn = turn + 1")
                 yield con
             except BaseException:
@@ -477,11 +477,13 @@ def _commit(con: duckdb.DuckDBPyConnection, db: Location | str) -> None:
 WRITE_ATTEMPTS = 8
 
 
-def write(db, work: Callable[[duckdb.DuckDBPyConnection], T], *, create: bool = False) -> T:
+def write(db, work: Callable[[duckdb.DuckDBPyConnection], T], *, create: bool = False, serial: bool = True) -> T:
     """``work(con)`` in one write transaction of ``db``; run again from the start when another
     process wrote the clinic first (at most ``WRITE_ATTEMPTS`` times, waiting a little longer
     each time, then said clearly). ``work`` reads what it needs inside the transaction, so each
-    attempt decides on the state it writes over."""
+    attempt decides on the state it writes over. ``serial=False`` for a write that no other
+    depends on (the wizard's draft, saved at each choice): it does not take the clinic's turn,
+    so it never makes a long load or an apply start again."""
     import tenacity
 
     db = resolve_db(db)
@@ -493,7 +495,7 @@ def write(db, work: Callable[[duckdb.DuckDBPyConnection], T], *, create: bool = 
     )
     try:
         for attempt in retrying:
-            with attempt, writing(db, create=create) as con:
+            with attempt, writing(db, create=create, serial=serial) as con:
                 return work(con)
     except WriteConflict:
         raise RefusedError("write_conflict", db=db, attempts=WRITE_ATTEMPTS) from None
@@ -692,12 +694,16 @@ def patient_key(con: duckdb.DuckDBPyConnection, db: Location) -> bytes:
 
 
 def _configured_key(db: Location) -> bytes | None:
-    """The clinic's key as configured (the variable, else its key file), or None."""
+    """The clinic's key as configured, or None: the variable, else its key file; on a shared
+    store a clinic's key file comes first (a clinic moved in with ``migrate-store`` keeps the
+    key of its pseudonyms, on a server that holds the group's variable)."""
     from_env = os.environ.get("ORCHESTRATOR_PATIENT_KEY")
+    path = key_file(db)
+    if path.exists() and (db.is_lake or not from_env):
+        return read_key_file(path)
     if from_env:
         return clinic_key(_key_from_environment(from_env.strip()), db.clinic)
-    path = key_file(db)
-    return read_key_file(path) if path.exists() else None
+    return None
 
 
 def _key_check(key: bytes) -> str:
@@ -706,19 +712,22 @@ def _key_check(key: bytes) -> str:
 
 def adopt_key(source: Location, destination: Location, check: str | None) -> None:
     """Before a clinic's pseudonyms are copied into ``destination`` (``migrate-store``): make
-    sure its loads will go on making the same ones. With no key of its own, the destination gets
-    a copy of the source's key file; a key that differs from the one the pseudonyms were made
-    with (``check``) is refused, before anything is written."""
+    sure its loads will go on making the same ones. A destination whose configured key is not
+    the one they were made with (``check``) gets the source's key as its key file (on a shared
+    store a clinic's key file comes before the group's variable); one that has a key file of
+    its own that differs, or a DuckDB file whose key the variable imposes, is refused before
+    anything is written."""
     if check is None:  # nothing pseudonymised yet: the destination makes its own key at its first load
         return
     key = _configured_key(destination)
-    if key is None:
-        key = _configured_key(source)
-        if key is None or not hmac.compare_digest(_key_check(key), check):
-            raise InputError("key_missing", db=source, key_file=key_file(source))
-        _create_key_file(key_file(destination), key)
-    elif not hmac.compare_digest(_key_check(key), check):
+    if key is not None and hmac.compare_digest(_key_check(key), check):
+        return
+    if key_file(destination).exists() or (not destination.is_lake and os.environ.get("ORCHESTRATOR_PATIENT_KEY")):
         raise RefusedError("migrate_key_differs", db=destination, clinic=destination.clinic)
+    key = _configured_key(source)
+    if key is None or not hmac.compare_digest(_key_check(key), check):
+        raise InputError("key_missing", db=source, key_file=key_file(source))
+    _create_key_file(key_file(destination), key)
 
 
 def clinic_key(master: bytes, clinic: str) -> bytes:

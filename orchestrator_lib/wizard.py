@@ -411,7 +411,7 @@ def save_draft(wizard: Wizard) -> None:
                 [wizard.user or store.current_user(), wizard.step, json.dumps(wizard.choices())],
             )
 
-    store.write(wizard.db, work)
+    store.write(wizard.db, work, serial=False)
 
 
 def read_draft(db) -> dict | None:
@@ -424,4 +424,4 @@ def read_draft(db) -> dict | None:
 
 
 def drop_draft(db) -> None:
-    store.write(db, lambda con: con.execute("DELETE FROM wizard_draft"))
+    store.write(db, lambda con: con.execute("DELETE FROM wizard_draft"), serial=False)

@@ -315,16 +315,28 @@ def test_a_clinic_s_file_moves_into_the_store_whole_and_loads_on(lake, tmp_path)
     again = run_cli("--db", file, "migrate-store", "--to", lake, "--to-clinic", "est")
     assert again.returncode == 2 and "est" in again.stderr
     back = str(tmp_path / "back.duckdb")
-    run_cli("--db", lake, "--clinic", "est", "migrate-store", "--to", back, "--to-clinic", "main", check=True)
+    run_cli("--db", lake, "--clinic", "est", "migrate-store", "--to", back, check=True)  # the file's own clinic
     assert cli_json(back, "history") == before["history"]
 
 
-def test_a_move_whose_key_would_differ_is_refused_before_anything_is_written(lake, tmp_path, monkeypatch):
+def test_a_clinic_moved_onto_the_group_s_server_keeps_its_key(lake, tmp_path, monkeypatch):
     file = str(tmp_path / "clinic.duckdb")
-    monkeypatch.setenv("ORCHESTRATOR_PATIENT_KEY", "one passphrase for the group")
+    monkeypatch.setenv("ORCHESTRATOR_PATIENT_KEY", "the clinic's own passphrase")
     run_cli("--db", file, "load", str(DEMO), check=True)
+    run_cli("--db", file, "migrate-store", "--to", lake, "--to-clinic", "est", check=True)
+    monkeypatch.setenv("ORCHESTRATOR_PATIENT_KEY", "the group's passphrase")  # the group's server
+    assert (tmp_path / "keys" / "est.key").exists()  # the clinic's key came with it
+    run_cli("--db", lake, "--clinic", "est", "load", str(DEMO), check=True)  # same pseudonyms: accepted
+    assert _rows(store.Location(lake, "est"))["appointments"] == _rows(store.Location(file))["appointments"]
+
+
+def test_a_move_onto_a_key_of_another_is_refused_before_anything_is_written(lake, tmp_path):
+    file = str(tmp_path / "clinic.duckdb")
+    run_cli("--db", file, "load", str(DEMO), check=True)
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "est.key").write_text("ab" * 32 + "\n")  # est already has a key of its own
     refused = run_cli("--db", file, "migrate-store", "--to", lake, "--to-clinic", "est")
-    assert refused.returncode == 2 and "ORCHESTRATOR_PATIENT_KEY" in refused.stderr
+    assert refused.returncode == 2 and "est" in refused.stderr
     assert not store.Location(lake, "est").exists()
 
 
