@@ -18,7 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-BINARIES = Path("/usr/lib/postgresql/15/bin")
+# $ORCHESTRATOR_TEST_POSTGRES: another folder of PostgreSQL's programs (the suite's own test
+# of a missing server points it nowhere).
+BINARIES = Path(os.environ.get("ORCHESTRATOR_TEST_POSTGRES") or "/usr/lib/postgresql/15/bin")
 USER = "orchestrator"
 
 

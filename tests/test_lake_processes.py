@@ -23,7 +23,7 @@ from conftest import DEMO, ORCHESTRATOR, run_cli
 pytestmark = pytest.mark.slow  # real processes for tens of seconds: left out of make test-fast
 
 WORKER = Path(__file__).with_name("lake_worker.py")
-SECONDS = float(os.environ.get("ORCHESTRATOR_CONCURRENCY_SECONDS", "10"))
+SECONDS = float(os.environ.get("ORCHESTRATOR_CONCURRENCY_SECONDS", "8"))
 CLINICS = ("est", "nord", "ouest")
 
 

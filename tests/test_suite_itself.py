@@ -1,5 +1,5 @@
-"""The suite cannot pass by testing nothing: a missing browser or Node skips only
-the tests that need it, and on CI (``CI=true``) fails the run instead."""
+"""The suite cannot pass by testing nothing: a missing browser, Node or PostgreSQL skips
+only the tests that need it, and on CI (``CI=true``) fails the run instead."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ MISSING = {
         "/nonexistent/chromium is missing",
     ),
     "node": ("tests/test_fhir_server.py", {"ORCHESTRATOR_TEST_NODE": "no-such-node"}, "no-such-node is not on PATH"),
+    "postgres": (
+        "tests/test_lake_processes.py",
+        {"ORCHESTRATOR_TEST_POSTGRES": "/nonexistent/postgresql"},
+        "/nonexistent/postgresql is missing",
+    ),
 }
 
 
@@ -64,5 +69,6 @@ def test_the_plain_tests_never_skip_for_want_of_the_browser():
         CI="",
         ORCHESTRATOR_TEST_CHROMIUM="/nonexistent/chromium",
         ORCHESTRATOR_TEST_NODE="no-such-node",
+        ORCHESTRATOR_TEST_POSTGRES="/nonexistent/postgresql",
     )
     assert result.returncode == 0 and "skipped" not in result.stdout, result.stdout
