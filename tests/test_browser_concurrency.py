@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-DURATION = 12  # seconds of browser activity (at least MIN_CYCLES apply + undo cycles)
+DURATION = 20  # seconds of browser activity (at least MIN_CYCLES apply + undo cycles)
 MIN_CYCLES = 2
 MAX_CYCLES = 60
 CALL_TIMEOUT = 90  # one CLI call; the library itself waits at most $ORCHESTRATOR_LOCK_TIMEOUT for the lock
