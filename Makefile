@@ -59,7 +59,8 @@ $(FHIR_MODULES): $(FHIR_SERVER)/package-lock.json
 # Tests run in parallel processes (pytest-xdist), a test file per process at a time:
 # session fixtures (the dashboard, the FHIR server) are started once per process.
 # Three on the 2-core machine: the browser tests mostly wait for Voilà's kernels
-# (make test: 8 min 57 s with 3, 9 min 51 s with 2, fresh clones of 2 December 2026).
+# (make test: 8 min 57 s with 3, 9 min 51 s with 2, fresh clones of 2 December 2026; with the
+# shared store's tests, 8 min 30 s with 3 and 9 min 10 s with 4, same machine, same day).
 WORKERS ?= 3
 PYTEST  := $(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
