@@ -138,9 +138,9 @@ class AuditResult:
             "issues": self.issues_with_actions(),
         }
 
-    def issues_with_actions(self) -> list[dict]:
-        """The issues, each with ``action``: what to do, in the language of the moment."""
-        return [{**issue, "action": action(issue)} for issue in self.issues]
+    def issues_with_actions(self, limit: int | None = None) -> list[dict]:
+        """The issues (the first ``limit``), each with ``action``: what to do, in the language of the moment."""
+        return [{**issue, "action": action(issue)} for issue in self.issues[:limit]]
 
     # -- for analysts: the same figures as pandas DataFrames ----------------------
     def items(self):

@@ -50,7 +50,7 @@ def _load_extensions(con: duckdb.DuckDBPyConnection) -> None:
         try:
             con.execute(f"LOAD {name}")
         except duckdb.Error:  # first use on this machine: install it from the wheel
-            con.execute(f"INSTALL '{_shipped_extension(name)}'")
+            con.execute(f"INSTALL {_quoted(str(_shipped_extension(name)))}")
             con.execute(f"LOAD {name}")
 
 
@@ -130,14 +130,6 @@ def _attach_once(db, read_only: bool) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
-
-
-def forget_connections() -> None:
-    """Detach every store (a test that stops its PostgreSQL server, or a process that forks)."""
-    with _attaching:
-        for hub in _attached.values():
-            hub.close()
-        _attached.clear()
 
 
 def _explained(error: duckdb.Error, db) -> Exception:

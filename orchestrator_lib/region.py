@@ -87,7 +87,7 @@ class RegionResult:
                     "counted": result.counted,
                     "coverage_pct": result.coverage_pct,
                     "issues": len(result.issues),
-                    "main_issues": result.issues_with_actions()[:MAIN_ISSUES],
+                    "main_issues": result.issues_with_actions(MAIN_ISSUES),
                     "trend": self.trends.get(name, []),
                 }
                 for name, result in self.neediest_first()

@@ -826,7 +826,7 @@ def region_table(result: RegionResult) -> pd.DataFrame:
             _("col_not_counted"): clinic.owed - clinic.counted,
             _("col_coverage"): clinic.coverage_pct,
             _("col_issues"): len(clinic.issues),
-            _("col_main_issue"): clinic.issues_with_actions()[0]["action"] if clinic.issues else "—",
+            _("col_main_issue"): action(clinic.issues[0]) if clinic.issues else "—",
         }
         for name, clinic in result.neediest_first()
     ]

@@ -134,11 +134,9 @@ def resolve_db(path: DbArg = None, clinic: str | None = None) -> Location:
         return path.with_clinic(clinic) if clinic else path
     chosen_clinic = _checked_clinic(clinic or os.environ.get("ORCHESTRATOR_CLINIC") or DEFAULT_CLINIC)
     chosen = os.fspath(path) if path else os.environ.get("ORCHESTRATOR_DB")
-    if chosen and chosen.startswith(LAKE_PREFIX):
-        if _names_a_password(chosen):
-            raise InputError("lake_password_in_target")
-        return Location(chosen, chosen_clinic)
     if chosen:
+        if chosen.startswith(LAKE_PREFIX) and _names_a_password(chosen):
+            raise InputError("lake_password_in_target")
         return Location(chosen, chosen_clinic)
     here = Path.cwd()
     for folder in (here, *here.parents):
@@ -434,10 +432,11 @@ def writing(db: DbArg = None, *, create: bool = False, serial: bool = True) -> I
     first; DuckLake then refuses this commit (``WriteConflict``): ``write`` runs
     the work again rather than calling this directly."""
     db = resolve_db(db)
-    if create and not db.is_lake:
-        db.path.parent.mkdir(parents=True, exist_ok=True)
-    elif not create and not db.is_lake:
-        require_existing(db)
+    if not db.is_lake:  # a store's clinic is made or looked for once it is open (_connect_to)
+        if create:
+            db.path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            require_existing(db)
     with _private_files(shared=db.is_lake):
         con = _connect_to(db, read_only=False, create=create)
         try:
@@ -603,7 +602,8 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bo
     turn: list[tuple[str, list]] = (
         [("UPDATE schema_migrations SET applied_at = current_timestamp WHERE version = 0", [])] if lake else []
     )
-    if _version_in(con, None) is None:
+    found = _version_in(con, None)
+    if found is None:
         # The applied time is given by each insert: DuckLake has no computed defaults.
         run(
             (
@@ -613,7 +613,7 @@ def migrate(con: duckdb.DuckDBPyConnection, upto: int | None = None, *, lake: bo
             ),
             *([("INSERT INTO schema_migrations VALUES (0, 'turn', current_timestamp)", [])] if lake else []),
         )
-    version = start = schema_version(con)
+    version = start = found or 0
     _refuse_newer(label, version)
     for number, path in migrations():
         if number <= version or (upto is not None and number > upto):
