@@ -21,7 +21,12 @@ MOMENTS = {"applied_at", "loaded_at", "generated_at", "changed_at", "set_at", "s
 
 def without_moments(document):
     if isinstance(document, dict):
-        return {k: without_moments(v) for k, v in document.items() if k not in MOMENTS}
+        moments = MOMENTS
+        if document.get("kind") == "published_before_configuration":
+            # its detail is when the service was last configured: for the service changed by
+            # hand and undone, the minute of that undo (two runs may straddle a minute)
+            moments = MOMENTS | {"detail"}
+        return {k: without_moments(v) for k, v in document.items() if k not in moments}
     if isinstance(document, list):
         return [without_moments(v) for v in document]
     return document
@@ -233,10 +238,12 @@ def test_the_clinic_and_group_reports_are_written_from_the_shared_store(lake, tm
         without_moments(summary)["coverage_pct"]
         == cli_json(lake, "audit", "--quarter", QUARTER, clinic="est")["coverage_pct"]
     )
-    written = run_cli("--db", lake, "region", "--quarter", QUARTER, "--out", str(tmp_path / "group"), check=True)
+    # one moment for both runs: what is still to come depends on it
+    group = ("region", "--quarter", QUARTER, "--as-of", AS_OF)
+    written = run_cli("--db", lake, *group, "--out", str(tmp_path / "group"), check=True)
     assert str(tmp_path / "group") in written.stdout
     document = json.loads((tmp_path / "group" / f"region-{QUARTER}.json").read_text(encoding="utf-8"))
-    assert without_moments(document) == cli_json(lake, "region", "--quarter", QUARTER)
+    assert without_moments(document) == cli_json(lake, *group)
     page = (tmp_path / "group" / f"region-{QUARTER}.html").read_text(encoding="utf-8")
     assert "Groupe de 2 cliniques" in page and "ouest" in page and "Traceback" not in page
 
