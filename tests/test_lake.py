@@ -23,9 +23,9 @@ def without_moments(document):
     if isinstance(document, dict):
         moments = MOMENTS
         if document.get("kind") == "published_before_configuration":
-            # its detail is when the service was last configured: for the service changed by
-            # hand and undone, the minute of that undo (two runs may straddle a minute)
-            moments = MOMENTS | {"detail"}
+            # its detail (and the action that says it) is when the service was last configured:
+            # for the service changed by hand and undone, the minute of that undo
+            moments = MOMENTS | {"detail", "action"}
         return {k: without_moments(v) for k, v in document.items() if k not in moments}
     if isinstance(document, list):
         return [without_moments(v) for v in document]
