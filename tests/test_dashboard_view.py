@@ -43,6 +43,30 @@ def test_the_wizard_is_made_while_the_overview_is_read_and_shown_on_the_click(da
     assert dashboard.tabs.children[module.SYNC] is prepared and prepared.error.value == ""
 
 
+def test_the_first_refresh_leaves_a_tab_clicked_before_it_alone(dashboard, monkeypatch):
+    """The manager clicks Synchronisation before refresh_soon's thread has run: the thread reads
+    the tab the page opened on, and never redraws the wizard being ticked."""
+    import threading
+    import types
+
+    from orchestrator_lib.ui import dashboard as module
+
+    class Held(threading.Thread):
+        def start(self):  # run by the test, after the click
+            pass
+
+    monkeypatch.setattr(module, "threading", types.SimpleNamespace(Thread=Held, RLock=threading.RLock))
+    monkeypatch.setattr(module, "PREPARE_AFTER_SECONDS", 0)
+    read = []
+    monkeypatch.setattr(module.OverviewPanel, "draw", lambda panel: read.append("overview"))
+    thread = dashboard.refresh_soon()  # the page is served on the overview
+    dashboard.go(module.SYNC)
+    view = dashboard.sync.wizard
+    monkeypatch.setattr(view, "reload", lambda: read.append("wizard"))
+    thread.run()
+    assert read == ["overview"]
+
+
 def test_a_wizard_in_progress_survives_a_trip_to_another_tab(dashboard):
     view = _wizard(dashboard)
     pause = view.wizard.search(EXCLUDE, "pause")[0].service_id

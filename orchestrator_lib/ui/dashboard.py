@@ -881,8 +881,13 @@ class DashboardView(widgets.VBox):
         its wizard has some 900 widgets, made while the manager reads the overview
         instead of after a click (a click before that builds it, as before)."""
 
+        # The tab the page opens on, not the one shown when the thread runs: a tab clicked
+        # since was read by its click, and redrawing it from here would race the manager's
+        # own clicks (a tick made while the thread fills the wizard's rows would be dropped).
+        opened = self.tabs.selected_index or 0
+
         def work() -> None:
-            self.refresh()
+            self._show_panel(opened)
             time.sleep(PREPARE_AFTER_SECONDS)  # the page's own drawing first: it needs the core
             self._prepare(SYNC)
 
