@@ -4,6 +4,7 @@ only the tests that need it, and on CI (``CI=true``) fails the run instead."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -44,31 +45,29 @@ def pytest_run(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("what", MISSING)
-def test_a_missing_requirement_skips_only_the_tests_that_need_it(what):
-    module, env, reason = MISSING[what]
-    result = pytest_run(module, PLAIN_TEST, CI="", **env)
+ALL_MISSING = {name: value for _module, env, _reason in MISSING.values() for name, value in env.items()}
+PLAIN_MODULES = ("tests/test_cli.py", "tests/test_i18n.py")
+
+
+def test_a_missing_requirement_skips_only_the_tests_that_need_it():
+    """All three missing at once (one pytest start instead of three): each module's tests are
+    skipped for its own requirement, and the plain tests run, none skipped."""
+    modules = [module for module, _env, _reason in MISSING.values()]
+    result = pytest_run(*modules, *PLAIN_MODULES, CI="", **ALL_MISSING)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 passed" in result.stdout and "skipped" in result.stdout, result.stdout
-    assert reason in result.stdout
+    assert " passed" in result.stdout, result.stdout
+    skipped = re.findall(r"^SKIPPED \[\d+\] ([^:]+)(?::\d+)?: (.*)$", result.stdout, re.MULTILINE)
+    reasons = {module: reason for module, _env, reason in MISSING.values()}
+    assert {module for module, _reason in skipped} == set(reasons), result.stdout
+    for module, reason in skipped:
+        assert reasons[module] in reason, (module, reason)
 
 
-@pytest.mark.parametrize("what", MISSING)
-def test_on_ci_a_missing_requirement_fails_the_run(what):
-    module, env, reason = MISSING[what]
-    result = pytest_run(module, PLAIN_TEST, CI="true", **env)
+def test_on_ci_a_missing_requirement_fails_the_run():
+    modules = [module for module, _env, _reason in MISSING.values()]
+    result = pytest_run(*modules, PLAIN_TEST, CI="true", **ALL_MISSING)
     assert result.returncode != 0
-    assert "CI=true" in result.stderr and reason in result.stderr, result.stdout + result.stderr
+    assert "CI=true" in result.stderr, result.stdout + result.stderr
+    for _module, _env, reason in MISSING.values():
+        assert reason in result.stderr, result.stderr
     assert "passed" not in result.stdout
-
-
-def test_the_plain_tests_never_skip_for_want_of_the_browser():
-    result = pytest_run(
-        "tests/test_cli.py",
-        "tests/test_i18n.py",
-        CI="",
-        ORCHESTRATOR_TEST_CHROMIUM="/nonexistent/chromium",
-        ORCHESTRATOR_TEST_NODE="no-such-node",
-        ORCHESTRATOR_TEST_POSTGRES="/nonexistent/postgresql",
-    )
-    assert result.returncode == 0 and "skipped" not in result.stdout, result.stdout
