@@ -11,6 +11,7 @@ the page appears at once.
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 import shutil
@@ -18,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from . import store
-from .errors import RefusedError
+from .errors import InputError, RefusedError
 from .resources import notebook
 
 NOTEBOOK = notebook("tableau_de_bord.ipynb")
@@ -44,6 +45,26 @@ IDLE_KERNEL_SECONDS = 15 * 60
 # comes back later is reloaded, and the wizard's draft is in the database.
 ORPHAN_KERNEL_SECONDS = 30
 REFILL_DELAY_SECONDS = 5  # Voilà's default is 1: overview visible 1.83 s → 1.30 s (median of 5, bench/dashboard.py)
+# Kernels kept warm (~230 MB each): two managers arriving together both get a ready page.
+# $ORCHESTRATOR_KERNEL_POOL changes it (more for a busy group, 1 on a small machine).
+KERNEL_POOL = 2
+
+
+def setting(name: str, default: float, least: float, whole: bool = False) -> float:
+    """A number of the server's environment (``$name``), or ``default``; a value that is not a
+    (``whole``) number of at least ``least`` is refused, naming the variable and the value."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not (math.isfinite(number) and number >= least and (number.is_integer() or not whole)):
+        if whole:
+            raise InputError("bad_server_setting_whole", name=name, value=value, least=least)
+        raise InputError("bad_server_setting", name=name, value=value, least=least)
+    return number
 
 
 def allowed_hosts(host: str) -> list[str] | None:
@@ -66,7 +87,8 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
     if not is_loopback(host) and not token:
         raise RefusedError("token_required", host=host)
     names = allowed_hosts(host)
-    idle = int(os.environ.get("ORCHESTRATOR_KERNEL_IDLE_SECONDS") or IDLE_KERNEL_SECONDS)
+    idle = int(setting("ORCHESTRATOR_KERNEL_IDLE_SECONDS", IDLE_KERNEL_SECONDS, least=1, whole=True))
+    setting("ORCHESTRATOR_KERNEL_GRACE_SECONDS", ORPHAN_KERNEL_SECONDS, least=0)  # read at each close: checked now
     # jupyter_server's own Host check (loopback addresses, then these names);
     # Voilà turns it off unless its tornado settings say otherwise.
     host_check = {"allow_remote_access": False, "local_hostnames": names} if names else {}
@@ -80,9 +102,8 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
             "tornado_settings": host_check,
         },
         "VoilaConfiguration": {
-            # Two kernels kept warm: two managers arriving together both get a ready page.
             "preheat_kernel": True,
-            "default_pool_size": 2,
+            "default_pool_size": int(setting("ORCHESTRATOR_KERNEL_POOL", KERNEL_POOL, least=1, whole=True)),
             "show_tracebacks": False,
             "strip_sources": True,
             "file_allowlist": [],
@@ -91,9 +112,7 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
         },
         # The kernel taken by a visit is replaced only once its page is drawn: a new kernel
         # running the notebook takes a core for seconds, which the visitor's page needs.
-        "VoilaKernelManager": {
-            "fill_delay": float(os.environ.get("ORCHESTRATOR_REFILL_DELAY") or REFILL_DELAY_SECONDS)
-        },
+        "VoilaKernelManager": {"fill_delay": setting("ORCHESTRATOR_REFILL_DELAY", REFILL_DELAY_SECONDS, least=0)},
         # Kernels of pages left idle are shut down (Voilà never culls its warm pool).
         "MappingKernelManager": {
             "cull_idle_timeout": idle,
@@ -125,7 +144,7 @@ def _dashboard_app(names: list[str] | None):
 
         def on_close(self):
             super().on_close()
-            grace = float(os.environ.get("ORCHESTRATOR_KERNEL_GRACE_SECONDS") or ORPHAN_KERNEL_SECONDS)
+            grace = setting("ORCHESTRATOR_KERNEL_GRACE_SECONDS", ORPHAN_KERNEL_SECONDS, least=0)
             tornado.ioloop.IOLoop.current().call_later(grace, self._shut_down_if_orphan, self.kernel_id)
 
         async def _shut_down_if_orphan(self, kernel_id: str) -> None:

@@ -113,6 +113,11 @@ def load_demo(db: Path) -> Path:
     return db
 
 
+# The suite's servers keep one kernel warm, not the product's two: each warm kernel runs the
+# dashboard's notebook (~4 s of a core), and the suite's tests visit one page at a time.
+KERNEL_POOL = 1
+
+
 class DashboardServer:
     """``orchestrator --db DB dashboard …`` in its own process group; its log is kept."""
 
@@ -129,7 +134,7 @@ class DashboardServer:
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
-            env=env or clean_env(),
+            env={"ORCHESTRATOR_KERNEL_POOL": str(KERNEL_POOL), **(env or clean_env())},
             cwd=str(cwd),
             start_new_session=True,
         )

@@ -15,7 +15,10 @@ import requests
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from orchestrator_lib.errors import InputError
 from orchestrator_lib.server import KERNEL_PROTOCOL, allowed_hosts, voila_config
+
+from browser_fixtures import KERNEL_POOL
 
 pytestmark = pytest.mark.slow  # real processes, servers or notebooks: left out of make test-fast
 
@@ -126,6 +129,27 @@ def test_the_settings_that_do_it():
     config = voila_config("127.0.0.1", 8866, None)
     assert config["Voila"]["tornado_settings"] == {"allow_remote_access": False, "local_hostnames": ["localhost"]}
     assert config["MappingKernelManager"]["cull_idle_timeout"] > 0
+    assert config["VoilaConfiguration"]["default_pool_size"] == 2
+
+
+def test_the_server_s_settings_come_from_the_environment_and_bad_ones_are_named(monkeypatch):
+    monkeypatch.setenv("ORCHESTRATOR_KERNEL_POOL", "4")
+    monkeypatch.setenv("ORCHESTRATOR_REFILL_DELAY", "0.5")
+    config = voila_config("127.0.0.1", 8866, None)
+    assert config["VoilaConfiguration"]["default_pool_size"] == 4
+    assert config["VoilaKernelManager"]["fill_delay"] == 0.5
+    for name, value in [
+        ("ORCHESTRATOR_KERNEL_POOL", "0"),
+        ("ORCHESTRATOR_KERNEL_POOL", "1.5"),
+        ("ORCHESTRATOR_KERNEL_IDLE_SECONDS", "quinze"),
+        ("ORCHESTRATOR_KERNEL_GRACE_SECONDS", "-1"),
+        ("ORCHESTRATOR_REFILL_DELAY", "nan"),
+    ]:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(InputError) as refused:
+            voila_config("127.0.0.1", 8866, None)
+        assert f"${name}" in str(refused.value) and value in str(refused.value)
+        monkeypatch.delenv(name)
 
 
 def kernels(server) -> int:
@@ -149,9 +173,11 @@ def test_pages_closed_in_a_browser_free_their_kernels(dashboard_factory, demo_db
         kit.open_dashboard(tab, server.url)
         tab.close(run_before_unload=True)
     deadline = time.monotonic() + 30
-    while kernels(server) > 3 and time.monotonic() < deadline:
+    while kernels(server) > KERNEL_POOL + 1 and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert kernels(server) <= 3  # the warm pool of two, and at most one being refilled (4 without the fix)
+    assert (
+        kernels(server) <= KERNEL_POOL + 1
+    )  # the warm pool, and at most one being refilled (one more per visit without the fix)
 
 
 def test_a_page_gone_without_a_word_frees_its_kernel(dashboard_factory, demo_db, kit):
@@ -176,6 +202,6 @@ def test_kernels_of_plain_page_views_are_culled_when_idle(dashboard_factory, dem
     for _ in range(2):
         assert page(server).status_code == 200
     deadline = time.monotonic() + 40
-    while kernels(server) > 3 and time.monotonic() < deadline:
+    while kernels(server) > KERNEL_POOL + 1 and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert kernels(server) <= 3  # the warm pool (never culled) and at most one being refilled
+    assert kernels(server) <= KERNEL_POOL + 1  # the warm pool (never culled) and at most one being refilled
