@@ -52,7 +52,7 @@ KERNEL_POOL = 2
 
 def setting(name: str, default: float, least: float, whole: bool = False) -> float:
     """A number of the server's environment (``$name``), or ``default``; a value that is not a
-    (``whole``) number of at least ``least`` is refused, naming the variable and the value."""
+    (``whole``: an int) number of at least ``least`` is refused, naming the variable and the value."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -64,7 +64,7 @@ def setting(name: str, default: float, least: float, whole: bool = False) -> flo
         if whole:
             raise InputError("bad_server_setting_whole", name=name, value=value, least=least)
         raise InputError("bad_server_setting", name=name, value=value, least=least)
-    return number
+    return int(number) if whole else number
 
 
 def allowed_hosts(host: str) -> list[str] | None:
@@ -87,7 +87,7 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
     if not is_loopback(host) and not token:
         raise RefusedError("token_required", host=host)
     names = allowed_hosts(host)
-    idle = int(setting("ORCHESTRATOR_KERNEL_IDLE_SECONDS", IDLE_KERNEL_SECONDS, least=1, whole=True))
+    idle = setting("ORCHESTRATOR_KERNEL_IDLE_SECONDS", IDLE_KERNEL_SECONDS, least=1, whole=True)
     setting("ORCHESTRATOR_KERNEL_GRACE_SECONDS", ORPHAN_KERNEL_SECONDS, least=0)  # read at each close: checked now
     # jupyter_server's own Host check (loopback addresses, then these names);
     # Voilà turns it off unless its tornado settings say otherwise.
@@ -103,7 +103,7 @@ def voila_config(host: str, port: int, token: str | None) -> dict:
         },
         "VoilaConfiguration": {
             "preheat_kernel": True,
-            "default_pool_size": int(setting("ORCHESTRATOR_KERNEL_POOL", KERNEL_POOL, least=1, whole=True)),
+            "default_pool_size": setting("ORCHESTRATOR_KERNEL_POOL", KERNEL_POOL, least=1, whole=True),
             "show_tracebacks": False,
             "strip_sources": True,
             "file_allowlist": [],
